@@ -1,0 +1,26 @@
+"""cartoonize_tf: White-box Cartoonization (Wang and Yu, CVPR 2020) in Keras 3 / TensorFlow 2.
+
+Public names are imported on first use, so `cartoonize --help` answers
+without loading TensorFlow.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "Cartoonizer": "cartoonize_tf.inference",
+    "ColorShift": "cartoonize_tf.layers.color_shift",
+    "GuidedFilter": "cartoonize_tf.layers.guided_filter",
+    "ResidualBlock": "cartoonize_tf.layers.residual_block",
+    "UNetGenerator": "cartoonize_tf.models.generator",
+    "load_authors_checkpoint": "cartoonize_tf.authors_checkpoint",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'cartoonize_tf' has no attribute {name!r}")

@@ -1,0 +1,126 @@
+"""The `cartoonize` command: `run` cartoonizes images, `convert-checkpoint` imports the authors' weights."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL = Path("saved_models") / "cartoonizer.keras"
+DEFAULT_INPUT = Path("test_code") / "test_images"
+DEFAULT_OUTPUT = Path("test_code") / "cartoonized_images"
+
+MISSING_MODEL_HELP = """\
+No model at {path}.
+Get one in either of two ways:
+  - convert the authors' published checkpoint (White-box Cartoonization,
+    test_code/saved_models/model-33999.*; non-commercial licence, CC BY-NC-SA 4.0):
+        cartoonize convert-checkpoint path/to/their/saved_models {path}
+  - or train your own:
+        python train_code/pretrain.py ... && python train_code/train.py ...
+Then run again, or point --model at the file."""
+
+
+def add_run_parser(subparsers, root):
+    parser = subparsers.add_parser(
+        "run", help="cartoonize image files",
+        description="Cartoonize image files with a trained generator. Each output keeps its "
+                    "input's file name (so its format) unless --format says otherwise; a file "
+                    "that cannot be read fails alone, the rest are still written, and the exit "
+                    "code is 1 when anything failed.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--input", default=str(root / DEFAULT_INPUT),
+                        help="an image file, a folder of images, or a glob pattern "
+                             "(quote it: 'photos/**/*.jpg')")
+    parser.add_argument("--output-dir", default=str(root / DEFAULT_OUTPUT),
+                        help="folder for the cartoons; created if missing; inputs are never "
+                             "overwritten")
+    parser.add_argument("--model", default=os.environ.get("CARTOONIZE_TF_MODEL",
+                                                          str(root / DEFAULT_MODEL)),
+                        help="a .keras generator, or the authors' TF1 checkpoint (its folder or "
+                             "prefix); the environment variable CARTOONIZE_TF_MODEL sets the default")
+    parser.add_argument("--resize", choices=("authors", "full"), default="authors",
+                        help="'authors': short side capped at 720 px and cropped to multiples "
+                             "of 8, as the authors' code does; 'full': the input's exact size")
+    parser.add_argument("--format", choices=("png", "jpg"), default=None,
+                        help="write every output in this format instead of the input's own")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(args):
+    from cartoonize_tf.batch import cartoonize_files, collect_inputs, plan_outputs
+
+    try:
+        inputs = collect_inputs(args.input)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    model = Path(args.model)
+    if not model.exists() and not Path(f"{model}.index").exists():
+        print("error: " + MISSING_MODEL_HELP.format(path=model), file=sys.stderr)
+        return 2
+
+    from cartoonize_tf.inference import Cartoonizer
+
+    cartoonizer = Cartoonizer.load(model, size_policy=args.resize)
+    plan = plan_outputs(inputs, args.output_dir, args.format)
+    report = cartoonize_files(cartoonizer, plan, progress=not args.no_progress)
+    print(report.summary())
+    if report.written:
+        print(f"Cartoons are in {args.output_dir}")
+    return 1 if report.failures else 0
+
+
+def add_convert_parser(subparsers):
+    parser = subparsers.add_parser(
+        "convert-checkpoint", help="convert the authors' TF1 checkpoint to a .keras generator",
+        description="Read the authors' TF1 generator checkpoint (a folder holding 'checkpoint', "
+                    "or a prefix such as .../model-33999), check every variable's name and "
+                    "shape, and write a .keras model that 'cartoonize run --model' takes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("source", help="checkpoint folder or prefix")
+    parser.add_argument("destination", help="the .keras file to write")
+    parser.add_argument("--channels", type=int, default=32, help="generator width it was trained with")
+    parser.add_argument("--num-blocks", type=int, default=4, help="residual blocks it was trained with")
+    parser.set_defaults(handler=convert_command)
+
+
+def convert_command(args):
+    from cartoonize_tf.authors_checkpoint import CheckpointMismatchError, load_authors_checkpoint
+    from cartoonize_tf.files import atomic_output
+
+    destination = Path(args.destination)
+    if destination.suffix != ".keras":
+        print(f"error: the destination must end in .keras, got {destination}", file=sys.stderr)
+        return 2
+    try:
+        generator = load_authors_checkpoint(args.source, args.channels, args.num_blocks)
+    except (FileNotFoundError, CheckpointMismatchError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    with atomic_output(destination) as temporary:
+        generator.save(temporary)
+    print(f"Wrote {destination} ({generator.count_params():,} parameters, "
+          f"channel order {generator.channel_order})")
+    return 0
+
+
+def build_parser(root=Path(".")):
+    """The full parser; `root` anchors the default input, output and model paths."""
+    parser = argparse.ArgumentParser(
+        prog="cartoonize",
+        description="Photo-to-cartoon with White-box Cartoonization (Wang and Yu, CVPR 2020), "
+                    "in Keras 3 / TensorFlow 2.")
+    subparsers = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    add_run_parser(subparsers, root)
+    add_convert_parser(subparsers)
+    return parser
+
+
+def main(argv=None, root=Path(".")):
+    args = build_parser(root).parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cartoonize_tf.batch import plan_outputs
+from cartoonize_tf.cli import main
+from conftest import PROJECT_ROOT, random_photo
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory, small_generator):
+    path = tmp_path_factory.mktemp("model") / "g.keras"
+    small_generator.save(path)
+    return path
+
+
+@pytest.fixture
+def photo_folder(tmp_path, rng):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(random_photo(rng, 40, 56)).save(folder / "a.jpg")
+    Image.fromarray(random_photo(rng, 24, 32)).save(folder / "a.png")
+    Image.fromarray(random_photo(rng, 33, 17)[..., 0]).save(folder / "grey.png")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "notes.txt").write_text("not an image, not picked up from a folder")
+    return folder
+
+
+def run(*args):
+    return main(["run", "--no-progress", *map(str, args)])
+
+
+def test_bad_files_fail_alone(photo_folder, tmp_path, model_file, capsys):
+    out = tmp_path / "out"
+    code = run("--input", photo_folder, "--output-dir", out, "--model", model_file)
+    captured = capsys.readouterr()
+    assert code == 1
+    assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "a.png", "grey.png"]
+    assert "broken.jpg" in captured.err and "empty.png" in captured.err
+    assert "Cartoonized 3 of 5 images" in captured.out and "2 failed" in captured.out
+    assert np.asarray(Image.open(out / "a.png")).shape == (24, 32, 3)
+
+
+def test_full_size_and_format_option(photo_folder, tmp_path, model_file):
+    out = tmp_path / "out"
+    run("--input", photo_folder / "grey.png", "--output-dir", out, "--model", model_file,
+        "--resize", "full", "--format", "jpg")
+    assert Image.open(out / "grey.jpg").size == (17, 33)
+
+
+def test_same_stems_do_not_overwrite_each_other(photo_folder, tmp_path, model_file):
+    out = tmp_path / "out"
+    assert run("--input", str(photo_folder / "a.*"), "--output-dir", out, "--model", model_file,
+               "--format", "png") == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "a_png.png"]
+
+
+def test_inputs_are_never_overwritten(photo_folder, model_file):
+    before = (photo_folder / "a.jpg").read_bytes()
+    run("--input", photo_folder / "a.jpg", "--output-dir", photo_folder, "--model", model_file)
+    assert (photo_folder / "a.jpg").read_bytes() == before
+    assert (photo_folder / "a_jpg.jpg").is_file()
+
+
+def test_plan_outputs_avoids_every_clash(tmp_path):
+    inputs = [tmp_path / "a.jpg", tmp_path / "a.png", tmp_path / "a_jpg.png"]
+    targets = [t for _, t in plan_outputs(inputs, tmp_path, "png")]
+    assert len(set(targets)) == 3 and not set(targets) & set(inputs)
+
+
+def test_missing_model_says_how_to_get_one(photo_folder, tmp_path, capsys):
+    code = run("--input", photo_folder, "--model", tmp_path / "none.keras")
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "convert-checkpoint" in err and "train_code/train.py" in err
+
+
+def test_missing_input_is_a_clear_error(tmp_path, model_file, capsys):
+    assert run("--input", tmp_path / "nowhere", "--model", model_file) == 2
+    assert "nowhere" in capsys.readouterr().err
+
+
+def test_script_help_explains_the_options():
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "test_code" / "cartoonize.py"),
+                             "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    for option in ("--input", "--output-dir", "--model", "--resize", "--format"):
+        assert option in result.stdout
+    assert "test_code/test_images" in result.stdout
