@@ -1,9 +1,11 @@
-"""The `cartoonize` command: `run` cartoonizes images, `convert-checkpoint` imports the authors' weights."""
+"""The `cartoonize` command: `run`, `convert-checkpoint`, `pretrain` and `train`."""
 
 import argparse
 import os
 import sys
 from pathlib import Path
+
+from cartoonize_tf.training_commands import add_pretrain_parser, add_train_parser
 
 DEFAULT_MODEL = Path("saved_models") / "cartoonizer.keras"
 DEFAULT_INPUT = Path("test_code") / "test_images"
@@ -114,6 +116,8 @@ def build_parser(root=Path(".")):
     subparsers = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     add_run_parser(subparsers, root)
     add_convert_parser(subparsers)
+    add_pretrain_parser(subparsers)
+    add_train_parser(subparsers)
     return parser
 
 

@@ -1,0 +1,29 @@
+"""Loss functions of White-box Cartoonization (LSGAN, total variation, VGG feature L1)."""
+
+import tensorflow as tf
+
+
+def lsgan_discriminator_loss(real_logits, fake_logits):
+    """`0.5 * (mean((D(real) - 1)^2) + mean(D(fake)^2))`."""
+    return 0.5 * (tf.reduce_mean(tf.square(real_logits - 1.0)) + tf.reduce_mean(tf.square(fake_logits)))
+
+
+def lsgan_generator_loss(fake_logits):
+    """`mean((D(fake) - 1)^2)`."""
+    return tf.reduce_mean(tf.square(fake_logits - 1.0))
+
+
+def total_variation_loss(images):
+    """`(mean(dh^2) + mean(dw^2)) / (3 * H * W)`, the authors' normalisation."""
+    shape = tf.shape(images)
+    pixels = tf.cast(3 * shape[1] * shape[2], images.dtype)
+    tv_h = tf.reduce_mean(tf.square(images[:, 1:] - images[:, :-1]))
+    tv_w = tf.reduce_mean(tf.square(images[:, :, 1:] - images[:, :, :-1]))
+    return (tv_h + tv_w) / pixels
+
+
+def feature_l1_loss(features_a, features_b):
+    """Mean absolute difference of feature maps, divided by their h * w * c (the authors' scale)."""
+    shape = tf.shape(features_a)
+    size = tf.cast(shape[1] * shape[2] * shape[3], features_a.dtype)
+    return tf.reduce_mean(tf.abs(features_a - features_b)) / size

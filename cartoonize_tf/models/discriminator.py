@@ -1,0 +1,65 @@
+"""The spectral-norm PatchGAN discriminator used for the surface and texture representations."""
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="cartoonize_tf")
+class PatchDiscriminator(keras.Model):
+    """PatchGAN: stages of (3x3 stride-2 conv, 3x3 conv) with leaky ReLU, then a 1x1 conv to logits.
+
+    Stage `i` has `channels * 2**i` filters. Every convolution is wrapped in
+    `keras.layers.SpectralNormalization` (one power iteration, persistent `u`),
+    which, in Keras 3, renormalises the kernel in place on each training call.
+    Call with `training=True` only in the discriminator's own update.
+
+    Args:
+        channels: filters of the first stage.
+        num_stages: number of stride-2 stages (each halves the resolution).
+        spectral_norm: wrap the convolutions in spectral normalisation.
+        **kwargs: standard `keras.Model` arguments.
+
+    Example:
+        >>> logits = PatchDiscriminator()(images, training=True)  # [N, H/8, W/8, 1]
+    """
+
+    def __init__(self, channels=32, num_stages=3, spectral_norm=True, **kwargs):
+        super().__init__(**kwargs)
+        self.channels = channels
+        self.num_stages = num_stages
+        self.spectral_norm = spectral_norm
+
+        def conv(filters, size, strides, name, activation="leaky_relu"):
+            layer = keras.layers.Conv2D(filters, size, strides=strides, padding="same",
+                                        activation=activation, dtype=self.dtype_policy, name=name)
+            if spectral_norm:
+                layer = keras.layers.SpectralNormalization(layer, power_iterations=1,
+                                                           dtype=self.dtype_policy,
+                                                           name=f"{name}_sn")
+            return layer
+
+        self.convs = []
+        for stage in range(num_stages):
+            filters = channels * 2 ** stage
+            self.convs.append(conv(filters, 3, 2, f"conv{stage}_1"))
+            self.convs.append(conv(filters, 3, 1, f"conv{stage}_2"))
+        self.convs.append(conv(1, 1, 1, "conv_out", activation=None))
+
+    def build(self, input_shape):
+        # One call on a small dummy batch creates every weight with its final shape.
+        size = 2 ** self.num_stages
+        self.call(keras.ops.zeros((1, size, size, input_shape[-1]), dtype=self.compute_dtype))
+
+    def call(self, inputs, training=False):
+        x = inputs
+        for layer in self.convs:
+            x = layer(x, training=training) if self.spectral_norm else layer(x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (1,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"channels": self.channels, "num_stages": self.num_stages,
+                       "spectral_norm": self.spectral_norm})
+        return config

@@ -1,0 +1,57 @@
+"""Generator pretraining: L1 reconstruction of the input photo."""
+
+import keras
+import tensorflow as tf
+
+from cartoonize_tf.models.white_box_gan import replica_share
+
+
+class GeneratorPretrainer(keras.Model):
+    """Trains a generator alone to reproduce its input (`mean |G(photo) - photo|`).
+
+    This is the authors' initialisation stage before the GAN. `compile` takes
+    one optimiser; `train_step` takes batches of photos in [-1, 1].
+
+    Args:
+        generator: a `UNetGenerator`.
+        **kwargs: standard `keras.Model` arguments.
+
+    Example:
+        >>> pretrainer = GeneratorPretrainer(UNetGenerator())
+        >>> pretrainer.compile(optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99))
+        >>> pretrainer.fit(photo_batches, steps_per_epoch=1000)
+    """
+
+    def __init__(self, generator, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.train_steps = keras.Variable(0, dtype="int64", trainable=False, name="train_steps",
+                                          aggregation="only_first_replica")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+
+    def compile(self, optimizer, **kwargs):
+        if self.generator.dtype_policy.name == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def build_optimizers(self):
+        """Creates the optimiser slots now (needed before restoring a checkpoint)."""
+        self.optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return [self.reconstruction_tracker]
+
+    def train_step(self, photos):
+        with tf.GradientTape() as tape:
+            output = tf.cast(self.generator(photos, training=True), tf.float32)
+            loss = tf.reduce_mean(tf.abs(output - photos))
+            scaled = self.optimizer.scale_loss(replica_share(loss))
+        variables = self.generator.trainable_variables
+        self.optimizer.apply(tape.gradient(scaled, variables), variables)
+        self.reconstruction_tracker.update_state(loss)
+        self.train_steps.assign_add(1)
+        return {"reconstruction": self.reconstruction_tracker.result()}
+
+    def call(self, photos, training=False):
+        return self.generator(photos, training=training)

@@ -1,0 +1,93 @@
+"""Frozen VGG19 `conv4_4` features (before its ReLU), for the content and structure losses."""
+
+import os
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+VGG19_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+VGG19_WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
+                     + VGG19_WEIGHTS_FILE)
+VGG19_WEIGHTS_HASH = "253f8cb515780f3b799900260a226db6"
+# Caffe's ImageNet means, in BGR order, as keras.applications.vgg19.preprocess_input uses.
+CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
+
+
+class VGGWeightsError(RuntimeError):
+    """The ImageNet VGG19 weights could not be found or downloaded."""
+
+
+def keras_cache_path():
+    """Where `keras.utils.get_file` looks for the weights: `$KERAS_HOME/models` or `~/.keras/models`."""
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+    return home / "models" / VGG19_WEIGHTS_FILE
+
+
+def imagenet_weights_path():
+    """Keras's cached copy of the ImageNet weights, downloaded on first use."""
+    try:
+        return keras.utils.get_file(VGG19_WEIGHTS_FILE, VGG19_WEIGHTS_URL, cache_subdir="models",
+                                    file_hash=VGG19_WEIGHTS_HASH)
+    except Exception as error:  # noqa: BLE001 - any download failure gets the same advice
+        raise VGGWeightsError(
+            f"Could not get the VGG19 ImageNet weights ({error}).\n"
+            f"Download {VGG19_WEIGHTS_URL} on a machine with network access and either put it "
+            f"at {keras_cache_path()} (Keras's cache) or pass its path: --vgg-weights "
+            f"/path/to/{VGG19_WEIGHTS_FILE}.") from None
+
+
+@keras.saving.register_keras_serializable(package="cartoonize_tf")
+class VGGFeatures(keras.Model):
+    """VGG19 up to `block4_conv4`, pre-activation, frozen; takes images in [-1, 1].
+
+    Inputs are mapped to [0, 255], put in BGR order and centred on Caffe's
+    ImageNet means, as the VGG19 weights expect.
+
+    Args:
+        weights: "imagenet" (Keras's download and cache), a path to the
+            no-top `.h5` weights file, or None for random weights (tests and
+            smoke runs only: the content and structure losses then mean little).
+        channel_order: "rgb" or "bgr", the order of the input channels.
+        **kwargs: standard `keras.Model` arguments.
+    """
+
+    def __init__(self, weights="imagenet", channel_order="rgb", **kwargs):
+        super().__init__(**kwargs)
+        self.weights_source = weights
+        self.channel_order = channel_order
+        base = keras.applications.VGG19(include_top=False, weights=None,
+                                        input_shape=(None, None, 3))
+        if weights is not None:
+            path = imagenet_weights_path() if weights == "imagenet" else weights
+            if not Path(path).is_file():
+                raise VGGWeightsError(f"No VGG19 weights file at {path}")
+            base.load_weights(path)
+        self.features = self._truncate_before_relu(base)
+        self.features.trainable = False
+
+    @staticmethod
+    def _truncate_before_relu(base):
+        inputs = keras.Input((None, None, 3))
+        x = inputs
+        for layer in base.layers[1:]:
+            if layer.name == "block4_conv4":
+                linear = keras.layers.Conv2D(layer.filters, layer.kernel_size, padding="same",
+                                             name="block4_conv4_linear")
+                x = linear(x)
+                linear.set_weights(layer.get_weights())
+                break
+            x = layer(x)
+        return keras.Model(inputs, x, name="vgg19_conv4_4")
+
+    def call(self, images):
+        x = (tf.cast(images, self.compute_dtype) + 1.0) * 127.5
+        if self.channel_order == "rgb":
+            x = tf.reverse(x, axis=[-1])
+        x = x - tf.constant(CAFFE_BGR_MEAN, dtype=x.dtype)
+        return self.features(x)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"weights": self.weights_source, "channel_order": self.channel_order})
+        return config

@@ -1,0 +1,50 @@
+import cv2
+import numpy as np
+import pytest
+
+from cartoonize_tf.data import FACE_EVERY, DataError, build_dataset, list_images, patch_dataset
+from drawn_data import make_training_folder
+
+
+@pytest.fixture
+def data_dir(tmp_path, rng):
+    return make_training_folder(tmp_path / "data", rng, count=3, size=(40, 70))
+
+
+def test_lists_readable_images_and_counts_the_rest(data_dir):
+    images = list_images(data_dir / "photo_scenery")
+    assert len(images.files) == 3
+    assert [p.endswith("broken.jpg") for p in images.skipped] == [True]
+
+
+def test_patches_are_cropped_flipped_and_scaled(data_dir):
+    files = list_images(data_dir / "cartoon_scenery").files
+    batch = next(iter(patch_dataset(files, 32, 2, seed=1))).numpy()
+    assert batch.shape == (2, 32, 32, 3)
+    assert batch.min() >= -1.0 and batch.max() <= 1.0
+
+
+def test_images_smaller_than_the_patch_are_scaled_up(data_dir):
+    files = list_images(data_dir / "photo_face").files  # 40 x 70 images
+    assert next(iter(patch_dataset(files, 64, 1, seed=1))).shape == (1, 64, 64, 3)
+
+
+def test_one_batch_in_five_comes_from_faces(tmp_path):
+    for group, value in (("scenery", 0), ("face", 255)):  # black scenery, white faces
+        folder = tmp_path / f"photo_{group}"
+        folder.mkdir()
+        cv2.imwrite(str(folder / "a.png"), np.full((20, 20, 3), value, np.uint8))
+    data = build_dataset(tmp_path, ("photo",), 16, 2, seed=0)
+    from_faces = [bool(batch.numpy().mean() > 0) for batch in data.dataset.take(2 * FACE_EVERY)]
+    assert from_faces == ([True] + [False] * (FACE_EVERY - 1)) * 2
+
+
+def test_missing_folders_are_clear_errors(tmp_path, rng):
+    with pytest.raises(DataError, match="does not exist"):
+        build_dataset(tmp_path / "nowhere", ("photo",), 32, 2)
+    (tmp_path / "data").mkdir()
+    with pytest.raises(DataError, match="photo_scenery"):
+        build_dataset(tmp_path / "data", ("photo",), 32, 2)
+    (tmp_path / "data" / "photo_scenery").mkdir()
+    with pytest.raises(DataError, match="no readable images"):
+        build_dataset(tmp_path / "data", ("photo",), 32, 2)

@@ -1,0 +1,124 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cartoonize_tf.models.discriminator import PatchDiscriminator
+from cartoonize_tf.models.generator import UNetGenerator
+from cartoonize_tf.models.generator_pretrainer import GeneratorPretrainer
+from cartoonize_tf.models.vgg_features import VGGFeatures, VGGWeightsError
+from cartoonize_tf.models.white_box_gan import GENERATOR_METRICS, DISCRIMINATOR_METRICS, WhiteBoxCartoonGAN
+
+
+@pytest.fixture(scope="module")
+def vgg():
+    return VGGFeatures(weights=None)
+
+
+def make_gan(vgg):
+    generator = UNetGenerator(channels=8, num_blocks=1)
+    generator.build((None, None, None, 3))
+    surface = PatchDiscriminator(channels=8, name="surface")
+    surface.build((None, None, None, 3))
+    texture = PatchDiscriminator(channels=8, name="texture")
+    texture.build((None, None, None, 1))
+    gan = WhiteBoxCartoonGAN(generator, surface, texture, vgg, xla=False, seed=0)
+    gan.compile(generator_optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99),
+                discriminator_optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99))
+    gan.build_optimizers()
+    return gan
+
+
+def batch(rng, size=32):
+    photos = rng.uniform(-1, 1, (2, size, size, 3)).astype(np.float32)
+    cartoons = rng.uniform(-1, 1, (2, size, size, 3)).astype(np.float32)
+    return tf.constant(photos), tf.constant(cartoons)
+
+
+def snapshot(model):
+    return [w.numpy() for w in model.weights]
+
+
+def changed(before, model):
+    return [not np.array_equal(old, new) for old, new in zip(before, model.weights)]
+
+
+def test_generator_update_changes_only_the_generator(vgg, rng):
+    gan = make_gan(vgg)
+    photos, _ = batch(rng)
+    superpixels = gan.superpixel(gan.generate(photos))
+    before = {m: snapshot(m) for m in (gan.generator, gan.surface_discriminator,
+                                       gan.texture_discriminator, gan.vgg_features)}
+    results = gan.generator_update(photos, superpixels)
+    assert all(changed(before[gan.generator], gan.generator))
+    for other in (gan.surface_discriminator, gan.texture_discriminator, gan.vgg_features):
+        assert not any(changed(before[other], other))
+    assert set(results) == set(GENERATOR_METRICS)
+    assert all(np.isfinite(float(v)) for v in results.values())
+
+
+def test_discriminator_update_changes_only_the_discriminators(vgg, rng):
+    gan = make_gan(vgg)
+    photos, cartoons = batch(rng)
+    before_g = snapshot(gan.generator)
+    before_d = snapshot(gan.surface_discriminator) + snapshot(gan.texture_discriminator)
+    results = gan.discriminator_update(photos, cartoons)
+    assert not any(changed(before_g, gan.generator))
+    after_d = gan.surface_discriminator.weights + gan.texture_discriminator.weights
+    kernels_changed = [not np.array_equal(old, new) for old, new in zip(before_d, after_d)
+                       if "kernel" in new.path]
+    assert kernels_changed and all(kernels_changed)
+    assert set(results) == set(DISCRIMINATOR_METRICS)
+
+
+def test_fit_logs_every_loss_and_counts_steps(vgg, rng):
+    gan = make_gan(vgg)
+    dataset = tf.data.Dataset.from_tensors(batch(rng)).repeat()
+    history = gan.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)
+    assert set(history.history) == set(GENERATOR_METRICS + DISCRIMINATOR_METRICS)
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+    assert int(gan.train_steps.numpy()) == 2
+
+
+def test_pretrainer_reduces_reconstruction_loss(rng):
+    generator = UNetGenerator(channels=8, num_blocks=1)
+    generator.build((None, None, None, 3))
+    pretrainer = GeneratorPretrainer(generator)
+    pretrainer.compile(optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.99))
+    photos = rng.uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
+    history = pretrainer.fit(tf.data.Dataset.from_tensors(photos).repeat(), steps_per_epoch=30,
+                             epochs=2, verbose=0)
+    losses = history.history["reconstruction"]
+    assert losses[-1] < 0.8 * losses[0]
+
+
+def test_vgg_features_are_pre_activation_and_frozen(vgg, rng):
+    features = vgg(rng.uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32))
+    assert features.shape == (1, 4, 4, 512)
+    assert np.min(features) < 0  # no ReLU after conv4_4
+    assert vgg.trainable_weights == []
+
+
+def test_vgg_channel_order_is_respected(vgg, rng):
+    bgr_vgg = VGGFeatures(weights=None, channel_order="bgr")
+    bgr_vgg.features.set_weights(vgg.features.get_weights())
+    image = rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)
+    np.testing.assert_allclose(vgg(image), bgr_vgg(image[..., ::-1].copy()), atol=1e-4)
+
+
+def test_missing_vgg_weights_file_is_named(tmp_path):
+    with pytest.raises(VGGWeightsError, match="no-such.h5"):
+        VGGFeatures(weights=str(tmp_path / "no-such.h5"))
+
+
+def test_offline_imagenet_download_says_where_to_put_the_file(monkeypatch, tmp_path):
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    with pytest.raises(VGGWeightsError) as raised:
+        VGGFeatures(weights="imagenet")
+    message = str(raised.value)
+    assert str(tmp_path / "models" / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5") in message
+    assert "--vgg-weights" in message

@@ -1,0 +1,119 @@
+"""The pretrain and train commands end to end, on a tiny drawn folder, on the CPU."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cartoonize_tf.cli import main
+from cartoonize_tf.inference import Cartoonizer
+from cartoonize_tf.models.generator import UNetGenerator
+from cartoonize_tf.training import variables_by_path
+from conftest import PROJECT_ROOT, random_photo
+from drawn_data import make_training_folder
+
+TINY = ["--patch-size", "32", "--batch-size", "2", "--log-every", "1", "--sample-every", "2",
+        "--seed", "3", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return make_training_folder(tmp_path_factory.mktemp("data"), np.random.default_rng(1),
+                                count=3, size=(48, 64))
+
+
+@pytest.fixture(scope="module")
+def pretrained(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "pretrain"
+    assert main(["pretrain", "--data-dir", str(data_dir), "--steps", "4", "--save-every", "2",
+                 "--output-dir", str(out), *TINY]) == 0
+    return out
+
+
+def test_pretrain_writes_checkpoints_logs_and_a_generator(pretrained):
+    assert tf.train.latest_checkpoint(str(pretrained / "checkpoints")).endswith("ckpt-4")
+    assert any((pretrained / "logs").iterdir())
+    cartoonizer = Cartoonizer.load(pretrained / "generator.keras")
+    assert cartoonizer.generator.channel_order == "rgb"
+    assert cartoonizer.cartoonize(random_photo(np.random.default_rng(0), 24, 24)).shape == (24, 24, 3)
+
+
+def test_resume_restores_the_step_and_weights(pretrained, data_dir, capsys):
+    # The run's generator.keras holds the weights of its last checkpoint, step 4.
+    generator = UNetGenerator(channel_order="rgb")
+    generator.build((None, None, None, 3))
+    step = tf.Variable(0, dtype=tf.int64)
+    tf.train.Checkpoint(generator=variables_by_path(generator), step=step).restore(
+        tf.train.latest_checkpoint(str(pretrained / "checkpoints"))).expect_partial()
+    saved = Cartoonizer.load(pretrained / "generator.keras").generator
+    assert int(step.numpy()) == 4
+    for restored, expected in zip(generator.weights, saved.weights):
+        np.testing.assert_array_equal(restored.numpy(), expected.numpy())
+    # And the command goes on from there.
+    assert main(["pretrain", "--data-dir", str(data_dir), "--steps", "6", "--resume",
+                 "--output-dir", str(pretrained), *TINY]) == 0
+    assert "Trained 2 steps" in capsys.readouterr().out
+    assert tf.train.latest_checkpoint(str(pretrained / "checkpoints")).endswith("ckpt-6")
+
+
+def test_gan_training_end_to_end(pretrained, data_dir, tmp_path, capsys):
+    out = tmp_path / "train"
+    assert main(["train", "--data-dir", str(data_dir), "--pretrained", str(pretrained),
+                 "--vgg-weights", "none", "--steps", "2", "--output-dir", str(out), *TINY]) == 0
+    captured = capsys.readouterr()
+    assert "RANDOM weights" in captured.err
+    for loss in ("generator_loss", "discriminator_loss", "content", "structure", "texture_d"):
+        assert loss in captured.out
+    assert Cartoonizer.load(out / "generator.keras").generator.count_params() == 1_467_075
+
+
+def test_refuses_to_mix_runs_and_to_resume_nothing(pretrained, data_dir, tmp_path, capsys):
+    assert main(["pretrain", "--data-dir", str(data_dir), "--output-dir", str(pretrained),
+                 *TINY]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert main(["pretrain", "--data-dir", str(data_dir), "--output-dir", str(tmp_path / "new"),
+                 "--resume", *TINY]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_empty_data_folder_fails_before_training(tmp_path, capsys):
+    (tmp_path / "photo_scenery").mkdir()
+    assert main(["pretrain", "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "run"),
+                 *TINY]) == 2
+    assert "no readable images" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_sigkill_mid_training_resumes_from_the_last_checkpoint(data_dir, tmp_path):
+    out = tmp_path / "killed"
+
+    def command(steps, *extra):
+        return [sys.executable, str(PROJECT_ROOT / "train_code" / "pretrain.py"),
+                "--data-dir", str(data_dir), "--steps", str(steps), "--save-every", "1",
+                "--output-dir", str(out), *TINY, *extra]
+
+    process = subprocess.Popen(command(100_000), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline:
+            latest = tf.train.latest_checkpoint(str(out / "checkpoints"))
+            if latest and int(latest.rsplit("-", 1)[1]) >= 3:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("no checkpoint within two minutes")
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    killed_at = int(tf.train.latest_checkpoint(str(out / "checkpoints")).rsplit("-", 1)[1])
+    result = subprocess.run(command(killed_at + 1, "--resume"), capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Trained 1 steps" in result.stdout
+    assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith(f"ckpt-{killed_at + 1}")
