@@ -28,6 +28,9 @@ class GeneratorPretrainer(keras.Model):
         self.train_steps = keras.Variable(0, dtype="int64", trainable=False, name="train_steps",
                                           aggregation="only_first_replica")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        if not generator.built:
+            generator.build((None, None, None, 3))
+        self.built = True  # the generator is its only part
 
     def compile(self, optimizer, **kwargs):
         if self.generator.dtype_policy.name == "mixed_float16":

@@ -73,6 +73,11 @@ class WhiteBoxCartoonGAN(keras.Model):
         compile_step = tf.function(jit_compile=True) if self.xla else (lambda f: f)
         self.generator_update = compile_step(self._generator_update)
         self.discriminator_update = compile_step(self._discriminator_update)
+        for model, channels in ((generator, 3), (surface_discriminator, 3),
+                                (texture_discriminator, 1)):
+            if not model.built:
+                model.build((None, None, None, channels))
+        self.built = True  # every part is built; the GAN itself holds no weights of its own
 
     def compile(self, generator_optimizer, discriminator_optimizer, **kwargs):
         # The superpixel step is a tf.py_function: the step as a whole cannot be XLA-compiled.
@@ -105,7 +110,14 @@ class WhiteBoxCartoonGAN(keras.Model):
     def surface(self, images):
         return guided_filter(images, images, **SURFACE_FILTER)
 
+    def features(self, images):
+        return tf.cast(self.vgg_features(images), tf.float32)
+
     def _generator_update(self, photos, superpixels):
+        # The targets' features need no gradient: computed outside the tape, the
+        # backward pass through VGG covers G's output alone.
+        photo_features, superpixel_features = tf.split(
+            self.features(tf.concat([photos, superpixels], 0)), 2)
         with tf.GradientTape() as tape:
             fake = self.generate(photos, training=True)
             fake_grey = self.color_shift(fake)
@@ -113,9 +125,7 @@ class WhiteBoxCartoonGAN(keras.Model):
                 tf.cast(self.surface_discriminator(self.surface(fake)), tf.float32))
             texture_g = losses.lsgan_generator_loss(
                 tf.cast(self.texture_discriminator(fake_grey), tf.float32))
-            features = tf.cast(self.vgg_features(tf.concat([photos, fake, superpixels], 0)),
-                               tf.float32)
-            photo_features, fake_features, superpixel_features = tf.split(features, 3)
+            fake_features = self.features(fake)
             content = losses.feature_l1_loss(photo_features, fake_features)
             structure = losses.feature_l1_loss(superpixel_features, fake_features)
             total_variation = losses.total_variation_loss(fake)
