@@ -9,7 +9,7 @@ import tensorflow as tf
 from cartoonize_tf.authors_checkpoint import load_authors_checkpoint
 from cartoonize_tf.layers.guided_filter import guided_filter
 from cartoonize_tf.models.generator import UNetGenerator
-from cartoonize_tf.sizing import SIZE_POLICIES, apply_policy
+from cartoonize_tf.sizing import SIZE_POLICIES, authors_resize_crop
 
 # The output guided filter of the authors' inference code.
 OUTPUT_FILTER_RADIUS = 1
@@ -31,6 +31,31 @@ def cartoonize_batch(generator, images):
     if generator.channel_order == "bgr":
         y = tf.reverse(y, axis=[-1])
     return tf.cast(tf.clip_by_value((y + 1.0) * 127.5, 0.0, 255.0), tf.uint8)
+
+
+def symmetric_indices(size, padded_size):
+    """Source index of each padded position when mirroring (edge pixel repeated) past `size`.
+
+    Works for any amount of padding, even more than the image is long, where
+    `tf.pad(mode="SYMMETRIC")` refuses.
+    """
+    positions = tf.range(padded_size) % (2 * size)
+    return tf.where(positions < size, positions, 2 * size - 1 - positions)
+
+
+def cartoonize_any_size(generator, images, multiple=8):
+    """`cartoonize_batch` for uint8 RGB images of any height and width.
+
+    Pads the bottom and right edges by mirroring to multiples of `multiple`,
+    runs, and crops back, so the output has the input's exact shape.
+    """
+    shape = tf.shape(images)
+    height, width = shape[1], shape[2]
+    padded_height = (height + multiple - 1) // multiple * multiple
+    padded_width = (width + multiple - 1) // multiple * multiple
+    padded = tf.gather(images, symmetric_indices(height, padded_height), axis=1)
+    padded = tf.gather(padded, symmetric_indices(width, padded_width), axis=2)
+    return cartoonize_batch(generator, padded)[:, :height, :width]
 
 
 def load_generator(path):
@@ -65,9 +90,8 @@ class Cartoonizer:
         self.generator = generator
         self.size_policy = size_policy
         self._run = tf.function(
-            lambda images: cartoonize_batch(self.generator, images),
-            input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)],
-            reduce_retracing=True)
+            lambda images: cartoonize_any_size(self.generator, images),
+            input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)])
 
     @classmethod
     def load(cls, path, size_policy="authors"):
@@ -80,6 +104,6 @@ class Cartoonizer:
         if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
             raise ValueError("cartoonize expects a uint8 RGB array of shape [H, W, 3], got "
                              f"{image.dtype} {image.shape}; see image_io.to_rgb_uint8")
-        model_input, (height, width) = apply_policy(image, self.size_policy)
-        cartoon = self._run(model_input[None]).numpy()[0]
-        return cartoon[:height, :width]
+        if self.size_policy == "authors":
+            image = authors_resize_crop(image)
+        return self._run(image[None]).numpy()[0]

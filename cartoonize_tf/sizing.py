@@ -6,12 +6,12 @@ multiples of 8. Two policies:
 - `authors`: cap the short side at 720 px with area resampling, then crop the
   bottom and right edges to multiples of 8, exactly as the authors' code did.
   The output is that (possibly smaller) image.
-- `full`: keep every pixel; pad by reflection to multiples of 8, run, and crop
-  back, so the output has the input's exact size.
+- `full`: keep every pixel; pad by mirroring to multiples of 8, run, and crop
+  back, so the output has the input's exact size (`inference.cartoonize_any_size`,
+  in the graph, the same code the exported models run).
 """
 
 import cv2
-import numpy as np
 
 SIZE_POLICIES = ("authors", "full")
 MULTIPLE = 8
@@ -38,26 +38,3 @@ def authors_resize_crop(image):
             f"image of {height}x{width} is smaller than {MULTIPLE}x{MULTIPLE}, the least the "
             "'authors' size policy can crop to; use the 'full' policy, which pads instead")
     return image[:crop_h, :crop_w]
-
-
-def pad_to_multiple(image, multiple=MULTIPLE):
-    """Pads the bottom and right edges by reflection; returns the padded image.
-
-    Images shorter than the padding reflect repeatedly (numpy's "symmetric"
-    mode keeps working down to a single pixel).
-    """
-    height, width = image.shape[:2]
-    pad_h, pad_w = -height % multiple, -width % multiple
-    if pad_h == 0 and pad_w == 0:
-        return image
-    return np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="symmetric")
-
-
-def apply_policy(image, policy):
-    """Returns `(model_input, output_size)`: the array to run and the (h, w) to crop the result to."""
-    if policy == "authors":
-        image = authors_resize_crop(image)
-        return image, image.shape[:2]
-    if policy == "full":
-        return pad_to_multiple(image), image.shape[:2]
-    raise ValueError(f"unknown size policy {policy!r}; choose one of {SIZE_POLICIES}")

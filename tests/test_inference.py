@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cartoonize_tf.inference import Cartoonizer, cartoonize_batch
+from cartoonize_tf.inference import Cartoonizer, cartoonize_batch, symmetric_indices
 from conftest import random_photo
 
 
@@ -11,6 +11,15 @@ def test_full_policy_keeps_the_exact_size(small_generator, rng, shape):
     photo = random_photo(rng, *shape)
     cartoon = Cartoonizer(small_generator, size_policy="full").cartoonize(photo)
     assert cartoon.shape == photo.shape and cartoon.dtype == np.uint8
+
+
+@pytest.mark.parametrize("size,padded,expected", [
+    (6, 8, [0, 1, 2, 3, 4, 5, 5, 4]),
+    (1, 8, [0] * 8),
+    (3, 8, [0, 1, 2, 2, 1, 0, 0, 1]),  # padding longer than the image mirrors again
+])
+def test_symmetric_padding_indices(size, padded, expected):
+    assert symmetric_indices(size, padded).numpy().tolist() == expected
 
 
 def test_authors_policy_crops_to_multiples_of_eight(small_generator, rng):
