@@ -1,15 +1,14 @@
-"""The `cartoonize` command: `run`, `convert-checkpoint`, `pretrain` and `train`."""
+"""The `cartoonize` command: run, convert-checkpoint, pretrain, train, export, export-tflite."""
 
 import argparse
 import os
 import sys
 from pathlib import Path
 
+from cartoonize_tf.export_commands import add_export_parser, add_export_tflite_parser
 from cartoonize_tf.training_commands import add_pretrain_parser, add_train_parser
 
-DEFAULT_MODEL = Path("saved_models") / "cartoonizer.keras"
-DEFAULT_INPUT = Path("test_code") / "test_images"
-DEFAULT_OUTPUT = Path("test_code") / "cartoonized_images"
+from cartoonize_tf.cli_defaults import DEFAULT_INPUT, DEFAULT_MODEL, DEFAULT_OUTPUT
 
 MISSING_MODEL_HELP = """\
 No model at {path}.
@@ -118,6 +117,8 @@ def build_parser(root=Path(".")):
     add_convert_parser(subparsers)
     add_pretrain_parser(subparsers)
     add_train_parser(subparsers)
+    add_export_parser(subparsers)
+    add_export_tflite_parser(subparsers)
     return parser
 
 

@@ -1,0 +1,7 @@
+"""Default paths of the command line, relative to the project folder."""
+
+from pathlib import Path
+
+DEFAULT_MODEL = Path("saved_models") / "cartoonizer.keras"
+DEFAULT_INPUT = Path("test_code") / "test_images"
+DEFAULT_OUTPUT = Path("test_code") / "cartoonized_images"

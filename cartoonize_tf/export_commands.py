@@ -1,0 +1,99 @@
+"""The `export` and `export-tflite` commands."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from cartoonize_tf.cli_defaults import DEFAULT_MODEL
+
+DEFAULT_SAVED_MODEL_BASE = Path("saved_models") / "cartoonizer"
+
+
+def add_export_parser(subparsers):
+    parser = subparsers.add_parser(
+        "export", help="write a SavedModel for TF Serving",
+        description="Write the generator as a SavedModel in TF Serving's layout "
+                    "(<output>/<version>/saved_model.pb, variables/, assets.extra/ warm-up "
+                    "requests) with two signatures: serving_default (uint8 images in, uint8 "
+                    "cartoons out, any size) and serving_bytes (encoded images in and out).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras generator or the "
+                        "authors' TF1 checkpoint")
+    parser.add_argument("--output", default=str(DEFAULT_SAVED_MODEL_BASE),
+                        help="the model's base path (TF Serving's --model_base_path)")
+    parser.add_argument("--version", type=int, default=None,
+                        help="version folder to write; default: one more than the highest")
+    parser.add_argument("--max-pixels", type=int, default=None,
+                        help="largest height * width a request may have (default: 3840 * 2160); "
+                             "larger ones are answered INVALID_ARGUMENT")
+    parser.add_argument("--output-format", choices=("png", "jpeg"), default="png",
+                        help="encoding of serving_bytes results")
+    parser.add_argument("--model-name", default="cartoonizer",
+                        help="model name written into the warm-up requests")
+    parser.set_defaults(handler=export_command)
+
+
+def add_export_tflite_parser(subparsers):
+    parser = subparsers.add_parser(
+        "export-tflite", help="write a TFLite model for phones",
+        description="Convert the generator (with its output guided filter) to TFLite: uint8 "
+                    "RGB [1, H, W, 3] in, uint8 cartoon out.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras generator or the "
+                        "authors' TF1 checkpoint")
+    parser.add_argument("--output", default=None,
+                        help="the .tflite file; default: saved_models/cartoonizer_<quantization>"
+                             "[_<size>].tflite")
+    parser.add_argument("--quantization", choices=("float32", "float16", "dynamic", "int8"),
+                        default="float16",
+                        help="float16 halves the size; dynamic stores int8 weights; int8 also "
+                             "quantizes activations (calibrated on --calibration-images)")
+    parser.add_argument("--input-size", default=None,
+                        help="HxW (multiples of 8) for a fixed-size model, as GPU delegates want; "
+                             "default: any size")
+    parser.add_argument("--calibration-images", default="test_code/test_images",
+                        help="folder of real photos for int8 calibration")
+    parser.set_defaults(handler=export_tflite_command)
+
+
+def export_command(args):
+    from cartoonize_tf.export_saved_model import export_saved_model
+    from cartoonize_tf.inference import load_generator
+    from cartoonize_tf.serving_graph import DEFAULT_MAX_PIXELS
+
+    try:
+        generator = load_generator(args.model)
+        path = export_saved_model(generator, args.output, args.version,
+                                  args.max_pixels or DEFAULT_MAX_PIXELS, args.output_format,
+                                  args.model_name)
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"Wrote {path} (signatures serving_default and serving_bytes)")
+    return 0
+
+
+def export_tflite_command(args):
+    from cartoonize_tf.batch import collect_inputs
+    from cartoonize_tf.export_tflite import convert_to_tflite, parse_size
+    from cartoonize_tf.files import atomic_output
+    from cartoonize_tf.image_io import read_image
+    from cartoonize_tf.inference import load_generator
+
+    try:
+        size = parse_size(args.input_size) if args.input_size else None
+        generator = load_generator(args.model)
+        calibration = None
+        if args.quantization == "int8":
+            calibration = [read_image(p) for p in collect_inputs(args.calibration_images)]
+        model = convert_to_tflite(generator, args.quantization, size, calibration)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    suffix = f"_{size[0]}x{size[1]}" if size else ""
+    output = Path(args.output or f"saved_models/cartoonizer_{args.quantization}{suffix}.tflite")
+    with atomic_output(output) as temporary:
+        temporary.write_bytes(model)
+    print(f"Wrote {output} ({len(model) / 1e6:.2f} MB, {args.quantization}, "
+          f"{'fixed ' + args.input_size if size else 'any size'})")
+    return 0

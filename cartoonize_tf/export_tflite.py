@@ -1,0 +1,119 @@
+"""Converting a generator to TFLite for phones: float32, float16, dynamic-range or int8.
+
+The model takes uint8 RGB `[1, H, W, 3]` and returns the uint8 cartoon of the
+same shape, with the output guided filter inside. With `input_size` the shape
+is fixed (what phone GPU delegates want; H and W must be multiples of 8);
+without it H and W are dynamic and any size is mirror-padded in the graph.
+"""
+
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from cartoonize_tf.inference import cartoonize_any_size, cartoonize_batch
+
+QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
+
+
+def parse_size(text):
+    """'HxW' -> (H, W), both multiples of 8."""
+    try:
+        height, width = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--input-size must look like 720x1280, got {text!r}") from None
+    if height <= 0 or width <= 0 or height % 8 or width % 8:
+        raise ValueError(f"--input-size {text}: height and width must be positive multiples of 8")
+    return height, width
+
+
+def representative_batches(images, input_size=None, limit=32):
+    """Calibration inputs for int8: real photos, centre-cropped to `input_size` or to multiples of 8."""
+    def dataset():
+        for image in images[:limit]:
+            height, width = input_size or (image.shape[0] // 8 * 8, image.shape[1] // 8 * 8)
+            top = (image.shape[0] - height) // 2
+            left = (image.shape[1] - width) // 2
+            crop = image[top:top + height, left:left + width]
+            if crop.shape[:2] != (height, width):
+                raise ValueError(f"calibration image of {image.shape[:2]} is smaller than {input_size}")
+            yield [crop[None].astype(np.uint8)]
+    return dataset
+
+
+def convert_to_tflite(generator, quantization="float32", input_size=None,
+                      calibration_images=None):
+    """The `.tflite` flatbuffer as bytes.
+
+    Args:
+        generator: a built `UNetGenerator`.
+        quantization: "float32"; "float16" (weights in float16); "dynamic"
+            (int8 weights, float activations); "int8" (int8 weights and
+            activations, calibrated on `calibration_images`).
+        input_size: (H, W) for a fixed-shape model, or None for dynamic.
+        calibration_images: uint8 RGB arrays, needed for "int8".
+    """
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
+    height, width = input_size or (None, None)
+    spec = tf.TensorSpec([1, height, width, 3], tf.uint8, name="images")
+    pipeline = cartoonize_batch if input_size else cartoonize_any_size
+    # Through a SavedModel: ExportArchive tracks every variable, so the converter can freeze them.
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    archive.add_endpoint("serving_default",
+                         lambda images: {"cartoons": pipeline(generator, images)},
+                         input_signature=[spec])
+    with tempfile.TemporaryDirectory() as folder:
+        archive.write_out(folder, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(folder)
+        return finish_conversion(converter, quantization, input_size, calibration_images)
+
+
+def finish_conversion(converter, quantization, input_size, calibration_images):
+    """Applies the quantization settings and converts."""
+    if quantization != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quantization == "int8":
+        if not calibration_images:
+            raise ValueError("int8 quantization needs calibration images (real photos)")
+        converter.representative_dataset = representative_batches(calibration_images, input_size)
+        # Ops without an int8 kernel stay in float rather than failing the conversion.
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+                                               tf.lite.OpsSet.TFLITE_BUILTINS]
+    return converter.convert()
+
+
+class TFLiteCartoonizer:
+    """Runs a cartoonizer `.tflite` model with LiteRT (`ai-edge-litert`) on all cores.
+
+    Example:
+        >>> cartoon = TFLiteCartoonizer("cartoonizer.tflite").cartoonize(photo)  # uint8 RGB
+    """
+
+    def __init__(self, model, num_threads=None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        source = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
+        self.interpreter = Interpreter(**source, num_threads=num_threads)
+        self.input = self.interpreter.get_input_details()[0]
+        self.output_index = self.interpreter.get_output_details()[0]["index"]
+        self.shape = None
+
+    def cartoonize(self, image):
+        """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (H, W must match a fixed-size model)."""
+        batch = np.ascontiguousarray(image[None], dtype=np.uint8)
+        if tuple(batch.shape) != self.shape:
+            if -1 not in self.input["shape_signature"] and \
+                    tuple(batch.shape) != tuple(self.input["shape"]):
+                raise ValueError(f"this model takes {tuple(self.input['shape'][1:3])} images, "
+                                 f"got {image.shape[:2]}")
+            self.interpreter.resize_tensor_input(self.input["index"], batch.shape)
+            self.interpreter.allocate_tensors()
+            self.shape = tuple(batch.shape)
+        self.interpreter.set_tensor(self.input["index"], batch)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output_index)[0]

@@ -1,0 +1,158 @@
+"""SavedModel and TFLite exports against the in-memory model."""
+
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from cartoonize_tf.cli import main
+from cartoonize_tf.export_saved_model import WARMUP_FILE, export_saved_model
+from cartoonize_tf.export_tflite import TFLiteCartoonizer, convert_to_tflite
+from cartoonize_tf.inference import Cartoonizer
+from conftest import random_photo
+
+
+@pytest.fixture(scope="module")
+def exported(small_generator, tmp_path_factory):
+    base = tmp_path_factory.mktemp("saved") / "cartoonizer"
+    return export_saved_model(small_generator, base, max_pixels=96 * 96)
+
+
+@pytest.fixture(scope="module")
+def loaded(exported):
+    return tf.saved_model.load(str(exported))
+
+
+def png_bytes(image):
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def psnr(a, b):
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def test_layout_for_tf_serving(exported):
+    assert exported.name == "1"
+    assert (exported / "saved_model.pb").is_file() and (exported / "variables").is_dir()
+    assert (exported / WARMUP_FILE).is_file()
+    assert not [p for p in exported.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_next_export_gets_the_next_version(small_generator, exported):
+    second = export_saved_model(small_generator, exported.parent)
+    assert second.name == "2"
+    with pytest.raises(FileExistsError):
+        export_saved_model(small_generator, exported.parent, version=1)
+
+
+@pytest.mark.parametrize("shape", [(37, 53), (8, 8), (5, 3)])
+def test_images_signature_is_bit_exact(loaded, small_generator, rng, shape):
+    photo = random_photo(rng, *shape)
+    result = loaded.signatures["serving_default"](images=tf.constant(photo[None]))["cartoons"]
+    expected = Cartoonizer(small_generator, size_policy="full").cartoonize(photo)
+    np.testing.assert_array_equal(result.numpy()[0], expected)
+
+
+def test_bytes_signature_takes_each_image_at_its_own_size(loaded, small_generator, rng):
+    photos = [random_photo(rng, 24, 40), random_photo(rng, 17, 9)]
+    result = loaded.signatures["serving_bytes"](
+        image_bytes=tf.constant([png_bytes(p) for p in photos]))["cartoon_bytes"].numpy()
+    reference = Cartoonizer(small_generator, size_policy="full")
+    for photo, encoded in zip(photos, result):
+        np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(encoded))),
+                                      reference.cartoonize(photo))
+
+
+def test_oversize_and_undecodable_requests_are_invalid_arguments(loaded):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="at most 9216 pixels"):
+        loaded.signatures["serving_default"](images=tf.zeros((1, 97, 96, 3), tf.uint8))
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        loaded.signatures["serving_bytes"](image_bytes=tf.constant([b"not an image"]))
+
+
+FRESH_PROCESS = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+photo = np.asarray(json.loads(sys.argv[2]), np.uint8)
+out = model.signatures["serving_default"](images=tf.constant(photo[None]))["cartoons"]
+print(json.dumps(out.numpy()[0].tolist()))
+print("cartoonize_tf imported:", "cartoonize_tf" in sys.modules)
+"""
+
+
+def test_loads_in_a_fresh_process_with_tensorflow_alone(exported, small_generator, rng):
+    photo = random_photo(rng, 12, 20)
+    result = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(exported),
+                             json.dumps(photo.tolist())], capture_output=True, text=True,
+                            timeout=300, cwd="/")
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == "cartoonize_tf imported: False"
+    expected = Cartoonizer(small_generator, size_policy="full").cartoonize(photo)
+    np.testing.assert_array_equal(np.asarray(json.loads(lines[-2]), np.uint8), expected)
+
+
+def test_saved_model_cli_lists_both_signatures(exported):
+    cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "show", "--dir",
+           str(exported), "--all"]
+    result = subprocess.run(cli, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for text in ("signature_def['serving_default']", "inputs['images']", "DT_UINT8",
+                 "(-1, -1, -1, 3)", "signature_def['serving_bytes']", "inputs['image_bytes']",
+                 "outputs['cartoon_bytes']"):
+        assert text in result.stdout
+
+
+@pytest.mark.parametrize("quantization,least_db", [("float32", 50), ("float16", 40),
+                                                   ("dynamic", 30)])
+def test_tflite_fidelity_on_real_photos(small_generator, quantization, least_db):
+    from skimage import data
+
+    photos = [data.astronaut()[:64, 100:164], data.coffee()[100:164, :64]]
+    model = convert_to_tflite(small_generator, quantization, input_size=(64, 64))
+    runner = TFLiteCartoonizer(model)
+    reference = Cartoonizer(small_generator, size_policy="full")
+    for photo in photos:
+        assert psnr(runner.cartoonize(photo), reference.cartoonize(photo)) >= least_db
+
+
+def test_dynamic_size_tflite_pads_like_the_keras_path(small_generator, rng):
+    runner = TFLiteCartoonizer(convert_to_tflite(small_generator, "float32"))
+    photo = random_photo(rng, 21, 30)
+    cartoon = runner.cartoonize(photo)
+    assert cartoon.shape == photo.shape
+    assert psnr(cartoon, Cartoonizer(small_generator, size_policy="full").cartoonize(photo)) >= 50
+
+
+def test_fixed_size_tflite_has_no_image_sized_constant(small_generator):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=convert_to_tflite(small_generator, "float32",
+                                                              input_size=(96, 128)))
+    sizes = [int(np.prod(d["shape"])) for d in interpreter.get_tensor_details()
+             if d["name"].startswith(("Const", "arith.constant", "tfl.pseudo"))]
+    weights = max(int(np.prod(w.shape)) for w in small_generator.weights)
+    assert max(sizes) <= weights < 96 * 128
+
+
+def test_export_commands(tmp_path, small_generator, capsys):
+    small_generator.save(tmp_path / "g.keras")
+    assert main(["export", "--model", str(tmp_path / "g.keras"), "--output",
+                 str(tmp_path / "base"), "--version", "7"]) == 0
+    assert (tmp_path / "base" / "7" / "saved_model.pb").is_file()
+    assert main(["export-tflite", "--model", str(tmp_path / "g.keras"), "--quantization",
+                 "float16", "--input-size", "64x64", "--output", str(tmp_path / "m.tflite")]) == 0
+    assert (tmp_path / "m.tflite").stat().st_size > 0
+    assert main(["export-tflite", "--model", str(tmp_path / "g.keras"), "--input-size",
+                 "60x64"]) == 1
+    assert "multiples of 8" in capsys.readouterr().err
