@@ -1,4 +1,4 @@
-"""The `cartoonize` command: run, convert-checkpoint, pretrain, train, export, export-tflite."""
+"""The `cartoonize` command: run, convert-checkpoint, pretrain, train, export, export-tflite, serve."""
 
 import argparse
 import os
@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from cartoonize_tf.export_commands import add_export_parser, add_export_tflite_parser
+from cartoonize_tf.server import add_serve_parser
 from cartoonize_tf.training_commands import add_pretrain_parser, add_train_parser
 
 from cartoonize_tf.cli_defaults import DEFAULT_INPUT, DEFAULT_MODEL, DEFAULT_OUTPUT
@@ -119,6 +120,7 @@ def build_parser(root=Path(".")):
     add_train_parser(subparsers)
     add_export_parser(subparsers)
     add_export_tflite_parser(subparsers)
+    add_serve_parser(subparsers)
     return parser
 
 

@@ -1,0 +1,51 @@
+"""Cartoonize image files through TF Serving's gRPC API (real TF Serving or `cartoonize serve`).
+
+    python serving/grpc_client.py photo.jpg [more.jpg ...] --server localhost:8500 --output-dir out
+
+Sends each file's bytes to the `serving_bytes` signature and writes the PNG it gets back.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import grpc
+import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, BMP, GIF)")
+    parser.add_argument("--server", default="localhost:8500", help="host:port of the gRPC API")
+    parser.add_argument("--model-name", default="cartoonizer")
+    parser.add_argument("--output-dir", default="cartoonized")
+    parser.add_argument("--timeout", type=float, default=60.0, help="deadline per request, seconds")
+    args = parser.parse_args()
+
+    channel = grpc.insecure_channel(args.server, options=[
+        ("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)])
+    stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    output_dir = Path(args.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for path in map(Path, args.images):
+        request = predict_pb2.PredictRequest()
+        request.model_spec.name = args.model_name
+        request.model_spec.signature_name = "serving_bytes"
+        request.inputs["image_bytes"].CopyFrom(tf.make_tensor_proto([path.read_bytes()]))
+        try:
+            response = stub.Predict(request, timeout=args.timeout)
+        except grpc.RpcError as error:
+            print(f"error: {path}: {error.code().name}: {error.details()}", file=sys.stderr)
+            failures += 1
+            continue
+        target = output_dir / f"{path.stem}.png"
+        target.write_bytes(tf.make_ndarray(response.outputs["cartoon_bytes"])[0])
+        print(f"{path} -> {target}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
