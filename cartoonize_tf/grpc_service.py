@@ -1,5 +1,7 @@
 """TF Serving's gRPC API (PredictionService.Predict / GetModelMetadata, ModelService.GetModelStatus)."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import grpc
 import tensorflow as tf
 from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2,
@@ -82,8 +84,6 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
 
 def grpc_server(predictor, port, host="0.0.0.0", max_message_bytes=64 << 20, threads=8):
     """A started gRPC server bound to `host:port`; returns (server, bound port)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     options = [("grpc.max_receive_message_length", max_message_bytes),
                ("grpc.max_send_message_length", max_message_bytes)]
     server = grpc.server(ThreadPoolExecutor(max_workers=threads), options=options)

@@ -34,6 +34,16 @@ def check_inputs(inputs, signature_def):
                                                        f"axis {axis}, got shape {list(value.shape)}")
 
 
+NOISE_PREFIXES = ("Graph execution error", "Detected at node", "<stack traces", "[[")
+
+
+def explain(error):
+    """The informative line of a TensorFlow error (the op's own message, not the graph trace)."""
+    lines = [line.strip() for line in error.message.splitlines()]
+    useful = [line for line in lines if line and not line.startswith(NOISE_PREFIXES)]
+    return useful[0] if useful else error.message.strip()
+
+
 class Predictor:
     """Runs signatures on at most `workers` requests at once; the rest wait their turn."""
 
@@ -61,11 +71,11 @@ class Predictor:
         try:
             results = function(**{k: tf.constant(v) for k, v in inputs.items()})
         except tf.errors.ResourceExhaustedError as error:
-            raise ServingError("RESOURCE_EXHAUSTED", error.message) from None
+            raise ServingError("RESOURCE_EXHAUSTED", explain(error)) from None
         except tf.errors.InvalidArgumentError as error:
-            raise ServingError("INVALID_ARGUMENT", error.message.strip().splitlines()[0]) from None
+            raise ServingError("INVALID_ARGUMENT", explain(error)) from None
         except tf.errors.OpError as error:
-            raise ServingError("INTERNAL", error.message.strip().splitlines()[0]) from None
+            raise ServingError("INTERNAL", explain(error)) from None
         return {k: np.asarray(v) for k, v in results.items()}
 
     def shutdown(self):

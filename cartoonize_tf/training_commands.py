@@ -82,10 +82,12 @@ def add_train_parser(subparsers):
 
 def prepare_run(args, sides):
     """Precision, strategy, run folder and data for either command."""
+    import keras
+    import tensorflow as tf
+
     from cartoonize_tf.data import build_dataset
     from cartoonize_tf.training import (LoopSettings, RunFolder, choose_strategy, is_chief,
                                         set_precision)
-    import keras
 
     if args.seed is not None:
         keras.utils.set_random_seed(args.seed)
@@ -98,7 +100,7 @@ def prepare_run(args, sides):
     data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed)
     print(f"Training data:\n{data.describe()}")
     print(f"Devices: {strategy.num_replicas_in_sync} replica(s) "
-          f"({', '.join(d.name for d in __import__('tensorflow').config.list_logical_devices())})")
+          f"({', '.join(d.name for d in tf.config.list_logical_devices())})")
     settings = LoopSettings(args.steps, args.log_every, args.sample_every, args.save_every,
                             not args.no_progress)
     return strategy, chief, folder, data, settings

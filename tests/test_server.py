@@ -112,6 +112,7 @@ def test_grpc_errors_carry_tf_serving_codes_and_the_server_goes_on(stub, rng, ma
     with pytest.raises(grpc.RpcError) as raised:
         stub.Predict(make_request(), timeout=60)
     assert raised.value.code().name == code
+    assert "Graph execution error" not in raised.value.details()
     good = stub.Predict(request(images=random_photo(rng, 8, 8)[None]), timeout=60)
     assert tf.make_ndarray(good.outputs["cartoons"]).shape == (1, 8, 8, 3)
 
@@ -149,6 +150,7 @@ def test_rest_status_metadata_and_predict(server, small_generator, rng):
 def test_rest_errors_and_the_server_goes_on(server, rng, path, body, status):
     got, answer = rest(server, path, body)
     assert got == status and answer["error"]
+    assert not answer["error"].startswith("Graph execution error")
     ok, rows = rest(server, "/v1/models/cartoonizer:predict",
                     {"instances": [random_photo(rng, 8, 8).tolist()]})
     assert ok == 200 and np.asarray(rows["predictions"]).shape == (1, 8, 8, 3)
@@ -174,3 +176,9 @@ def test_clients_cartoonize_files(server, tmp_path, rng):
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
         assert Image.open(out / "photo.png").size == (16, 16)
+
+
+def test_an_oversize_image_is_explained(stub):
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.Predict(request(images=np.zeros((1, 65, 64, 3), np.uint8)), timeout=60)
+    assert "image too large" in raised.value.details()
