@@ -53,13 +53,10 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                                                  requested_version(request.model_spec))
         except ServingError as error:
             abort(context, error)
-        signature_map = get_model_metadata_pb2.SignatureDefMap()
-        for name, definition in loaded.signature_defs.items():
-            signature_map.signature_def[name].CopyFrom(definition)
         response = get_model_metadata_pb2.GetModelMetadataResponse()
         response.model_spec.name = request.model_spec.name
         response.model_spec.version.value = loaded.version
-        response.metadata["signature_def"].Pack(signature_map)
+        response.metadata["signature_def"].Pack(loaded.signature_def_map())
         return response
 
 

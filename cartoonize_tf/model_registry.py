@@ -29,6 +29,15 @@ class LoadedVersion:
                                in proto.meta_graphs[0].signature_def.items()
                                if not name.startswith("__")}
 
+    def signature_def_map(self):
+        """The signatures as TF Serving's `SignatureDefMap`, for model metadata answers."""
+        from tensorflow_serving.apis import get_model_metadata_pb2
+
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        for name, definition in self.signature_defs.items():
+            signature_map.signature_def[name].CopyFrom(definition)
+        return signature_map
+
     def signature(self, name):
         name = name or "serving_default"
         if name not in self.signature_defs:

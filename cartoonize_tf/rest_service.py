@@ -8,7 +8,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import tensorflow as tf
 from google.protobuf import json_format
-from tensorflow_serving.apis import get_model_metadata_pb2
 
 from cartoonize_tf.model_registry import ServingError
 
@@ -127,14 +126,12 @@ def make_handler(predictor, max_body_bytes):
                     raise ServingError("INVALID_ARGUMENT", "predict needs POST")
                 loaded = predictor.registry.get(match["name"], version)
                 if match["metadata"]:
-                    signature_map = get_model_metadata_pb2.SignatureDefMap()
-                    for name, definition in loaded.signature_defs.items():
-                        signature_map.signature_def[name].CopyFrom(definition)
                     self.reply(200, {"model_spec": {"name": match["name"],
                                                     "signature_name": "",
                                                     "version": str(loaded.version)},
                                      "metadata": {"signature_def": json_format.MessageToDict(
-                                         signature_map, preserving_proto_field_name=True)}})
+                                         loaded.signature_def_map(),
+                                         preserving_proto_field_name=True)}})
                 else:
                     self.reply(200, {"model_version_status": [{
                         "version": str(loaded.version), "state": "AVAILABLE",
