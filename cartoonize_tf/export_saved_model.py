@@ -44,6 +44,19 @@ def warmup_requests(model_name):
     return records
 
 
+def export_archive(generator, endpoints):
+    """A `keras.export.ExportArchive` of `generator` with `{name: (function, input_spec)}`.
+
+    The archive tracks every variable itself (Keras 3 keeps layers held in lists
+    out of TensorFlow's object graph), so the SavedModel holds all the weights.
+    """
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    for name, (function, spec) in endpoints.items():
+        archive.add_endpoint(name, function, input_signature=[spec])
+    return archive
+
+
 def export_saved_model(generator, base_path, version=None, max_pixels=DEFAULT_MAX_PIXELS,
                        output_format="png", model_name="cartoonizer"):
     """Writes `<base_path>/<version>/` (saved_model.pb, variables/, assets.extra/); returns it.
@@ -59,12 +72,10 @@ def export_saved_model(generator, base_path, version=None, max_pixels=DEFAULT_MA
         raise FileExistsError(f"{target} exists; choose another --version or leave it out")
     staging = base_path / f".{version}.partial"
     shutil.rmtree(staging, ignore_errors=True)
-    archive = keras.export.ExportArchive()
-    archive.track(generator)
-    archive.add_endpoint(IMAGES_SIGNATURE, images_function(generator, max_pixels),
-                         input_signature=[IMAGES_SPEC])
-    archive.add_endpoint(BYTES_SIGNATURE, bytes_function(generator, max_pixels, output_format),
-                         input_signature=[BYTES_SPEC])
+    archive = export_archive(generator, {
+        IMAGES_SIGNATURE: (images_function(generator, max_pixels), IMAGES_SPEC),
+        BYTES_SIGNATURE: (bytes_function(generator, max_pixels, output_format), BYTES_SPEC),
+    })
     try:
         archive.write_out(str(staging), verbose=False)
         warmup = staging / WARMUP_FILE

@@ -8,10 +8,10 @@ without it H and W are dynamic and any size is mirror-padded in the graph.
 
 import tempfile
 
-import keras
 import numpy as np
 import tensorflow as tf
 
+from cartoonize_tf.export_saved_model import export_archive
 from cartoonize_tf.inference import cartoonize_any_size, cartoonize_batch
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
@@ -59,12 +59,9 @@ def convert_to_tflite(generator, quantization="float32", input_size=None,
     height, width = input_size or (None, None)
     spec = tf.TensorSpec([1, height, width, 3], tf.uint8, name="images")
     pipeline = cartoonize_batch if input_size else cartoonize_any_size
-    # Through a SavedModel: ExportArchive tracks every variable, so the converter can freeze them.
-    archive = keras.export.ExportArchive()
-    archive.track(generator)
-    archive.add_endpoint("serving_default",
-                         lambda images: {"cartoons": pipeline(generator, images)},
-                         input_signature=[spec])
+    # Through a SavedModel, so the converter finds and freezes every variable.
+    archive = export_archive(generator, {
+        "serving_default": (lambda images: {"cartoons": pipeline(generator, images)}, spec)})
     with tempfile.TemporaryDirectory() as folder:
         archive.write_out(folder, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(folder)
