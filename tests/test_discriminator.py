@@ -11,10 +11,11 @@ def test_patch_map_shape(rng):
 
 
 def test_training_calls_bring_each_kernel_to_unit_spectral_norm(rng):
+    keras.utils.set_random_seed(0)  # the same initial kernels and u vectors on every run
     discriminator = PatchDiscriminator(channels=8)
     discriminator.build((None, None, None, 1))
     x = rng.uniform(-1, 1, (1, 32, 32, 1)).astype(np.float32)
-    for _ in range(30):  # one power iteration per call
+    for _ in range(100):  # one power iteration per call; convergence speed depends on the draw
         discriminator(x, training=True)
     for wrapper in discriminator.convs:
         kernel = np.asarray(wrapper.layer.kernel).reshape(-1, wrapper.layer.kernel.shape[-1])
