@@ -1,11 +1,12 @@
-"""The `cartoonize` command: run, convert-checkpoint, pretrain, train, export, export-tflite, serve."""
+"""The `cartoonize` command: run, convert-checkpoint, pretrain, train, export, export-tflite, export-onnx, serve."""
 
 import argparse
 import os
 import sys
 from pathlib import Path
 
-from cartoonize_tf.export_commands import add_export_parser, add_export_tflite_parser
+from cartoonize_tf.export_commands import (add_export_onnx_parser, add_export_parser,
+                                            add_export_tflite_parser)
 from cartoonize_tf.server import add_serve_parser
 from cartoonize_tf.training_commands import add_pretrain_parser, add_train_parser
 
@@ -120,6 +121,7 @@ def build_parser(root=Path(".")):
     add_train_parser(subparsers)
     add_export_parser(subparsers)
     add_export_tflite_parser(subparsers)
+    add_export_onnx_parser(subparsers)
     add_serve_parser(subparsers)
     return parser
 

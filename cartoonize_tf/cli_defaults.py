@@ -5,3 +5,4 @@ from pathlib import Path
 DEFAULT_MODEL = Path("saved_models") / "cartoonizer.keras"
 DEFAULT_INPUT = Path("test_code") / "test_images"
 DEFAULT_OUTPUT = Path("test_code") / "cartoonized_images"
+DEFAULT_ONNX_OPSET = 17

@@ -1,10 +1,10 @@
-"""The `export` and `export-tflite` commands."""
+"""The `export`, `export-tflite` and `export-onnx` commands."""
 
 import argparse
 import sys
 from pathlib import Path
 
-from cartoonize_tf.cli_defaults import DEFAULT_MODEL
+from cartoonize_tf.cli_defaults import DEFAULT_MODEL, DEFAULT_ONNX_OPSET
 
 DEFAULT_SAVED_MODEL_BASE = Path("saved_models") / "cartoonizer"
 
@@ -75,25 +75,66 @@ def export_command(args):
 
 def export_tflite_command(args):
     from cartoonize_tf.batch import collect_inputs
-    from cartoonize_tf.export_tflite import convert_to_tflite, parse_size
-    from cartoonize_tf.files import atomic_output
+    from cartoonize_tf.export_tflite import convert_to_tflite
     from cartoonize_tf.image_io import read_image
-    from cartoonize_tf.inference import load_generator
 
-    try:
-        size = parse_size(args.input_size) if args.input_size else None
-        generator = load_generator(args.model)
+    def convert(generator, size):
         calibration = None
         if args.quantization == "int8":
             calibration = [read_image(p) for p in collect_inputs(args.calibration_images)]
-        model = convert_to_tflite(generator, args.quantization, size, calibration)
+        return convert_to_tflite(generator, args.quantization, size, calibration)
+
+    return convert_and_write(args, convert, f"cartoonizer_{args.quantization}{{size}}.tflite",
+                             args.quantization)
+
+
+def add_export_onnx_parser(subparsers):
+    parser = subparsers.add_parser(
+        "export-onnx", help="write an ONNX model",
+        description="Convert the generator (with its mirror padding and output guided filter) "
+                    "to ONNX: uint8 RGB [N, H, W, 3] in, uint8 cartoons out, as the SavedModel's "
+                    "serving_default. Runs with ONNX Runtime: "
+                    "cartoonize_tf.export_onnx.ONNXCartoonizer.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras generator or the "
+                        "authors' TF1 checkpoint")
+    parser.add_argument("--output", default=None,
+                        help="the .onnx file; default: saved_models/cartoonizer[_<size>].onnx")
+    parser.add_argument("--input-size", default=None,
+                        help="HxW (multiples of 8) for a fixed-size model with batch 1; "
+                             "default: any batch and size")
+    parser.add_argument("--opset", type=int, default=DEFAULT_ONNX_OPSET, help="ONNX opset version")
+    parser.set_defaults(handler=export_onnx_command)
+
+
+def export_onnx_command(args):
+    from cartoonize_tf.export_onnx import convert_to_onnx
+
+    def convert(generator, size):
+        return convert_to_onnx(generator, size, args.opset)
+
+    return convert_and_write(args, convert, "cartoonizer{size}.onnx", f"opset {args.opset}")
+
+
+def convert_and_write(args, convert, default_name, description):
+    """Loads `--model`, converts it with `convert(generator, size)` and writes the bytes atomically.
+
+    `default_name` (in saved_models/) has a `{size}` field for "_HxW" or "". Returns the exit code.
+    """
+    from cartoonize_tf.files import atomic_output
+    from cartoonize_tf.inference import load_generator
+    from cartoonize_tf.sizing import parse_size
+
+    try:
+        size = parse_size(args.input_size) if args.input_size else None
+        model = convert(load_generator(args.model), size)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     suffix = f"_{size[0]}x{size[1]}" if size else ""
-    output = Path(args.output or f"saved_models/cartoonizer_{args.quantization}{suffix}.tflite")
+    output = Path(args.output or Path("saved_models") / default_name.format(size=suffix))
     with atomic_output(output) as temporary:
         temporary.write_bytes(model)
-    print(f"Wrote {output} ({len(model) / 1e6:.2f} MB, {args.quantization}, "
+    print(f"Wrote {output} ({len(model) / 1e6:.2f} MB, {description}, "
           f"{'fixed ' + args.input_size if size else 'any size'})")
     return 0

@@ -14,6 +14,7 @@ from cartoonize_tf.sizing import SIZE_POLICIES, authors_resize_crop
 # The output guided filter of the authors' inference code.
 OUTPUT_FILTER_RADIUS = 1
 OUTPUT_FILTER_EPS = 5e-3
+OUTPUT_FILTER_SCOPE = "output_filter"
 
 
 def cartoonize_batch(generator, images):
@@ -27,10 +28,12 @@ def cartoonize_batch(generator, images):
     if generator.channel_order == "bgr":
         x = tf.reverse(x, axis=[-1])
     y = tf.cast(generator(x), tf.float32)
-    y = guided_filter(x, y, OUTPUT_FILTER_RADIUS, OUTPUT_FILTER_EPS)
-    if generator.channel_order == "bgr":
-        y = tf.reverse(y, axis=[-1])
-    return tf.cast(tf.clip_by_value((y + 1.0) * 127.5, 0.0, 255.0), tf.uint8)
+    # The scope names these ops, so the int8 TFLite export can keep them in float.
+    with tf.name_scope(OUTPUT_FILTER_SCOPE):
+        y = guided_filter(x, y, OUTPUT_FILTER_RADIUS, OUTPUT_FILTER_EPS)
+        if generator.channel_order == "bgr":
+            y = tf.reverse(y, axis=[-1])
+        return tf.cast(tf.clip_by_value((y + 1.0) * 127.5, 0.0, 255.0), tf.uint8)
 
 
 def symmetric_indices(size, padded_size):

@@ -38,3 +38,14 @@ def authors_resize_crop(image):
             f"image of {height}x{width} is smaller than {MULTIPLE}x{MULTIPLE}, the least the "
             "'authors' size policy can crop to; use the 'full' policy, which pads instead")
     return image[:crop_h, :crop_w]
+
+
+def parse_size(text):
+    """'HxW' -> (H, W), both multiples of 8 (a fixed export size)."""
+    try:
+        height, width = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--input-size must look like 720x1280, got {text!r}") from None
+    if height <= 0 or width <= 0 or height % 8 or width % 8:
+        raise ValueError(f"--input-size {text}: height and width must be positive multiples of 8")
+    return height, width

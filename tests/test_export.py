@@ -1,4 +1,4 @@
-"""SavedModel and TFLite exports against the in-memory model."""
+"""SavedModel, TFLite and ONNX exports against the in-memory model."""
 
 import io
 import json
@@ -11,6 +11,7 @@ import tensorflow as tf
 from PIL import Image
 
 from cartoonize_tf.cli import main
+from cartoonize_tf.export_onnx import ONNXCartoonizer, convert_to_onnx
 from cartoonize_tf.export_saved_model import WARMUP_FILE, export_saved_model
 from cartoonize_tf.export_tflite import TFLiteCartoonizer, convert_to_tflite
 from cartoonize_tf.inference import Cartoonizer
@@ -114,12 +115,14 @@ def test_saved_model_cli_lists_both_signatures(exported):
 
 
 @pytest.mark.parametrize("quantization,least_db", [("float32", 50), ("float16", 40),
-                                                   ("dynamic", 30)])
+                                                   ("dynamic", 30), ("int8", 30)])
 def test_tflite_fidelity_on_real_photos(small_generator, quantization, least_db):
     from skimage import data
 
     photos = [data.astronaut()[:64, 100:164], data.coffee()[100:164, :64]]
-    model = convert_to_tflite(small_generator, quantization, input_size=(64, 64))
+    calibration = [data.chelsea(), data.rocket(), data.hubble_deep_field()]
+    model = convert_to_tflite(small_generator, quantization, input_size=(64, 64),
+                              calibration_images=calibration)
     runner = TFLiteCartoonizer(model)
     reference = Cartoonizer(small_generator, size_policy="full")
     for photo in photos:
@@ -145,6 +148,28 @@ def test_fixed_size_tflite_has_no_image_sized_constant(small_generator):
     assert max(sizes) <= weights < 96 * 128
 
 
+def test_onnx_matches_the_keras_path_at_any_size_and_batch(small_generator, rng):
+    from skimage import data
+
+    runner = ONNXCartoonizer(convert_to_onnx(small_generator))
+    reference = Cartoonizer(small_generator, size_policy="full")
+    for photo in (data.astronaut()[:64, 100:164], data.coffee()[100:141, :70],
+                  random_photo(rng, 21, 30)):
+        cartoon = runner.cartoonize(photo)
+        assert cartoon.shape == photo.shape
+        assert psnr(cartoon, reference.cartoonize(photo)) >= 50
+    two = np.stack([random_photo(rng, 24, 32), random_photo(rng, 24, 32)])
+    together = runner.session.run(None, {"images": two})[0]
+    assert [psnr(together[i], reference.cartoonize(two[i])) >= 50 for i in (0, 1)] == [True] * 2
+
+
+def test_fixed_size_onnx_refuses_other_sizes(small_generator):
+    runner = ONNXCartoonizer(convert_to_onnx(small_generator, input_size=(32, 48)))
+    assert runner.cartoonize(np.zeros((32, 48, 3), np.uint8)).shape == (32, 48, 3)
+    with pytest.raises(ValueError, match=r"takes \(32, 48\) images"):
+        runner.cartoonize(np.zeros((40, 48, 3), np.uint8))
+
+
 def test_export_commands(tmp_path, small_generator, capsys):
     small_generator.save(tmp_path / "g.keras")
     assert main(["export", "--model", str(tmp_path / "g.keras"), "--output",
@@ -153,6 +178,9 @@ def test_export_commands(tmp_path, small_generator, capsys):
     assert main(["export-tflite", "--model", str(tmp_path / "g.keras"), "--quantization",
                  "float16", "--input-size", "64x64", "--output", str(tmp_path / "m.tflite")]) == 0
     assert (tmp_path / "m.tflite").stat().st_size > 0
+    assert main(["export-onnx", "--model", str(tmp_path / "g.keras"), "--output",
+                 str(tmp_path / "m.onnx")]) == 0
+    assert (tmp_path / "m.onnx").stat().st_size > 0
     assert main(["export-tflite", "--model", str(tmp_path / "g.keras"), "--input-size",
                  "60x64"]) == 1
     assert "multiples of 8" in capsys.readouterr().err

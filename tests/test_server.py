@@ -182,3 +182,22 @@ def test_an_oversize_image_is_explained(stub):
     with pytest.raises(grpc.RpcError) as raised:
         stub.Predict(request(images=np.zeros((1, 65, 64, 3), np.uint8)), timeout=60)
     assert "image too large" in raised.value.details()
+
+
+def test_an_oversize_message_is_resource_exhausted_and_the_server_goes_on(server, rng):
+    small = start_server(server.registry.base_path, "cartoonizer", grpc_port=0, rest_port=0,
+                         host="127.0.0.1", max_message_bytes=16 << 10)
+    channel = grpc.insecure_channel(f"127.0.0.1:{small.grpc_port}")
+    try:
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as raised:
+            stub.Predict(request(images=np.zeros((1, 128, 128, 3), np.uint8)), timeout=60)
+        assert raised.value.code().name == "RESOURCE_EXHAUSTED"
+        good = stub.Predict(request(images=random_photo(rng, 8, 8)[None]), timeout=60)
+        assert tf.make_ndarray(good.outputs["cartoons"]).shape == (1, 8, 8, 3)
+        status, answer = rest(small, "/v1/models/cartoonizer:predict",
+                              {"instances": np.zeros((1, 128, 128, 3), int).tolist()})
+        assert status == 429 and "exceeds" in answer["error"]
+    finally:
+        channel.close()
+        small.stop()
