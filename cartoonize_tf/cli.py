@@ -1,4 +1,4 @@
-"""The `cartoonize` command: run, convert-checkpoint, pretrain, train, export, export-tflite, export-onnx, serve."""
+"""The `cartoonize` command and its subcommands (`cartoonize --help` lists them)."""
 
 import argparse
 import os
@@ -7,10 +7,11 @@ from pathlib import Path
 
 from cartoonize_tf.export_commands import (add_export_onnx_parser, add_export_parser,
                                             add_export_tflite_parser)
+from cartoonize_tf.data_commands import add_prepare_data_parser
 from cartoonize_tf.server import add_serve_parser
 from cartoonize_tf.training_commands import add_pretrain_parser, add_train_parser
 
-from cartoonize_tf.cli_defaults import DEFAULT_INPUT, DEFAULT_MODEL, DEFAULT_OUTPUT
+from cartoonize_tf.cli_defaults import BACKENDS, DEFAULT_INPUT, DEFAULT_MODEL, DEFAULT_OUTPUT
 
 MISSING_MODEL_HELP = """\
 No model at {path}.
@@ -44,6 +45,14 @@ def add_run_parser(subparsers, root):
     parser.add_argument("--resize", choices=("authors", "full"), default="authors",
                         help="'authors': short side capped at 720 px and cropped to multiples "
                              "of 8, as the authors' code does; 'full': the input's exact size")
+    parser.add_argument("--method", choices=("generator", "filter"), default="generator",
+                        help="'generator': the trained network (fast); 'filter': the project's "
+                             "white-box renderer, the default model's teacher (slow, no model "
+                             "needed, always the input's full size)")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="runtime for the generator: auto picks the fastest that keeps the "
+                             "pictures (benchmarks/inference.py measures them all); tf is the "
+                             "reference; tflite-int8 is faster and close (about 50 dB)")
     parser.add_argument("--format", choices=("png", "jpg"), default=None,
                         help="write every output in this format instead of the input's own")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -58,14 +67,19 @@ def run_command(args):
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    model = Path(args.model)
-    if not model.exists() and not Path(f"{model}.index").exists():
-        print("error: " + MISSING_MODEL_HELP.format(path=model), file=sys.stderr)
-        return 2
+    if args.method == "filter":
+        from cartoonize_tf.renderer import RendererCartoonizer
 
-    from cartoonize_tf.inference import Cartoonizer
+        cartoonizer = RendererCartoonizer()
+    else:
+        model = Path(args.model)
+        if not model.exists() and not Path(f"{model}.index").exists():
+            print("error: " + MISSING_MODEL_HELP.format(path=model), file=sys.stderr)
+            return 2
 
-    cartoonizer = Cartoonizer.load(model, size_policy=args.resize)
+        from cartoonize_tf.inference import Cartoonizer
+
+        cartoonizer = Cartoonizer.load(model, size_policy=args.resize, backend=args.backend)
     plan = plan_outputs(inputs, args.output_dir, args.format)
     report = cartoonize_files(cartoonizer, plan, progress=not args.no_progress)
     print(report.summary())
@@ -117,6 +131,7 @@ def build_parser(root=Path(".")):
     subparsers = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     add_run_parser(subparsers, root)
     add_convert_parser(subparsers)
+    add_prepare_data_parser(subparsers)
     add_pretrain_parser(subparsers)
     add_train_parser(subparsers)
     add_export_parser(subparsers)

@@ -6,7 +6,8 @@ Layout under `--data-dir` (the face folders are optional and go together):
 
 Photos and cartoons are unpaired: each side is shuffled on its own. When face
 folders are present, one batch in five comes from them, as in the authors'
-training.
+training. With `paired=True` (supervised training on a teacher's cartoons)
+each photo has the cartoon of the same file name, and both get the same crop.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -62,31 +63,56 @@ def list_images(folder):
     return ImageList(folder, files, skipped)
 
 
-def load_patch(path, patch_size):
-    """Decodes a file into a random `patch_size` square crop, randomly flipped, in [-1, 1] RGB.
-
-    Images with a side shorter than the patch are first scaled up to fit it.
-    """
+def decode(path):
     image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-    image = tf.cast(image, tf.float32)
+    return tf.cast(image, tf.float32)
+
+
+def load_patch(paths, patch_size):
+    """Decodes files of one size into the same random `patch_size` square crop, randomly flipped.
+
+    `paths` is a file or a tuple of files (a photo and its cartoon); the result
+    matches, in [-1, 1] RGB. Images with a side shorter than the patch are
+    first scaled up to fit it.
+    """
+    paths = paths if isinstance(paths, tuple) else (paths,)
+    image = tf.concat([decode(path) for path in paths], axis=-1)
     shape = tf.shape(image)
     short = tf.cast(tf.minimum(shape[0], shape[1]), tf.float32)
     scale = tf.maximum(1.0, patch_size / short)
     new_size = tf.cast(tf.math.ceil(tf.cast(shape[:2], tf.float32) * scale), tf.int32)
     image = tf.cond(scale > 1.0, lambda: tf.image.resize(image, new_size, "bicubic"),
                     lambda: image)
-    image = tf.image.random_crop(image, [patch_size, patch_size, 3])
+    image = tf.image.random_crop(image, [patch_size, patch_size, 3 * len(paths)])
     image = tf.image.random_flip_left_right(image)
-    return tf.clip_by_value(image, 0.0, 255.0) / 127.5 - 1.0
+    image = tf.clip_by_value(image, 0.0, 255.0) / 127.5 - 1.0
+    parts = tuple(tf.split(image, len(paths), axis=-1))
+    return parts if len(parts) > 1 else parts[0]
 
 
 def patch_dataset(files, patch_size, batch_size, seed=None):
-    """An endless dataset of `[batch, patch, patch, 3]` batches drawn from `files`."""
+    """An endless dataset of `[batch, patch, patch, 3]` batches drawn from `files`.
+
+    `files` is a list of paths, or a tuple of equally long lists whose entries
+    go together (then each element is a tuple of matching crops).
+    """
     dataset = tf.data.Dataset.from_tensor_slices(files)
-    dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True).repeat()
-    dataset = dataset.map(lambda p: load_patch(p, patch_size), num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.shuffle(len(files[0]) if isinstance(files, tuple) else len(files),
+                              seed=seed, reshuffle_each_iteration=True).repeat()
+    dataset = dataset.map(lambda *paths: load_patch(paths, patch_size),
+                          num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.ignore_errors()  # a file that verified but still fails to decode
     return dataset.batch(batch_size, drop_remainder=True)
+
+
+def paired_files(photos, cartoons):
+    """(photo files, cartoon files) matched by file name; an unmatched file is an error."""
+    by_name = {Path(path).name: path for path in cartoons.files}
+    missing = [Path(path).name for path in photos.files if Path(path).name not in by_name]
+    if missing:
+        raise DataError(f"paired training: {len(missing)} photo(s) in {photos.folder} have no "
+                        f"cartoon of the same name in {cartoons.folder}, e.g. {missing[0]}")
+    return photos.files, [by_name[Path(path).name] for path in photos.files]
 
 
 def interleave_faces(scenery, face):
@@ -123,18 +149,25 @@ def find_groups(data_dir, sides):
     return ["scenery", "face"] if has_faces else ["scenery"]
 
 
-def build_dataset(data_dir, sides, patch_size, batch_size, seed=None):
-    """Batches of one tensor per side (`("photo",)` or `("photo", "cartoon")`), prefetched."""
+def build_dataset(data_dir, sides, patch_size, batch_size, seed=None, paired=False):
+    """Batches of one tensor per side (`("photo",)` or `("photo", "cartoon")`), prefetched.
+
+    With `paired`, the two sides are matched by file name and cropped alike.
+    """
     data_dir = Path(data_dir)
     groups = find_groups(data_dir, sides)
     lists, per_group = [], []
     for group in groups:
-        side_datasets = []
-        for offset, side in enumerate(sides):
-            images = list_images(data_dir / f"{side}_{group}")
-            lists.append(images)
-            group_seed = None if seed is None else seed + 7 * offset + (100 if group == "face" else 0)
-            side_datasets.append(patch_dataset(images.files, patch_size, batch_size, group_seed))
+        group_lists = [list_images(data_dir / f"{side}_{group}") for side in sides]
+        lists.extend(group_lists)
+        group_seed = None if seed is None else seed + (100 if group == "face" else 0)
+        if paired:
+            files = paired_files(*group_lists)
+            per_group.append(patch_dataset(files, patch_size, batch_size, group_seed))
+            continue
+        side_datasets = [patch_dataset(images.files, patch_size, batch_size,
+                                       None if seed is None else group_seed + 7 * offset)
+                         for offset, images in enumerate(group_lists)]
         per_group.append(side_datasets[0] if len(sides) == 1
                          else tf.data.Dataset.zip(tuple(side_datasets)))
     dataset = per_group[0] if len(per_group) == 1 else interleave_faces(*per_group)

@@ -10,7 +10,6 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
-from ai_edge_litert.interpreter import Interpreter
 
 from cartoonize_tf.export_saved_model import export_archive
 from cartoonize_tf.inference import OUTPUT_FILTER_SCOPE, cartoonize_any_size, cartoonize_batch
@@ -88,6 +87,8 @@ def quantize_keeping_output_filter_in_float(converter, calibration):
     converter.optimizations = []
     float_model = converter.convert()
     converter.optimizations = optimizations
+    from ai_edge_litert.interpreter import Interpreter
+
     names = [tensor["name"] for tensor in
              Interpreter(model_content=float_model).get_tensor_details()
              if OUTPUT_FILTER_SCOPE in tensor["name"]]
@@ -95,33 +96,3 @@ def quantize_keeping_output_filter_in_float(converter, calibration):
         converter=converter, debug_dataset=calibration,
         debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=names))
     return debugger.get_nondebug_quantized_model()
-
-
-class TFLiteCartoonizer:
-    """Runs a cartoonizer `.tflite` model with LiteRT (`ai-edge-litert`) on all cores.
-
-    Example:
-        >>> cartoon = TFLiteCartoonizer("cartoonizer.tflite").cartoonize(photo)  # uint8 RGB
-    """
-
-    def __init__(self, model, num_threads=None):
-        source = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
-        self.interpreter = Interpreter(**source, num_threads=num_threads)
-        self.input = self.interpreter.get_input_details()[0]
-        self.output_index = self.interpreter.get_output_details()[0]["index"]
-        self.shape = None
-
-    def cartoonize(self, image):
-        """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (H, W must match a fixed-size model)."""
-        batch = np.ascontiguousarray(image[None], dtype=np.uint8)
-        if tuple(batch.shape) != self.shape:
-            if -1 not in self.input["shape_signature"] and \
-                    tuple(batch.shape) != tuple(self.input["shape"]):
-                raise ValueError(f"this model takes {tuple(self.input['shape'][1:3])} images, "
-                                 f"got {image.shape[:2]}")
-            self.interpreter.resize_tensor_input(self.input["index"], batch.shape)
-            self.interpreter.allocate_tensors()
-            self.shape = tuple(batch.shape)
-        self.interpreter.set_tensor(self.input["index"], batch)
-        self.interpreter.invoke()
-        return self.interpreter.get_tensor(self.output_index)[0]

@@ -81,25 +81,27 @@ class Cartoonizer:
         generator: a built `UNetGenerator`.
         size_policy: "authors" (short side capped at 720, cropped to multiples
             of 8) or "full" (exact input size, padded internally).
+        backend: the runtime (`backends.BACKENDS`); "auto" picks the fastest
+            that keeps the pictures, "tf" is the reference path.
 
     Example:
         >>> cartoonizer = Cartoonizer.load("saved_models/cartoonizer.keras")
         >>> cartoon = cartoonizer.cartoonize(photo)  # uint8 [H, W, 3] RGB in and out
     """
 
-    def __init__(self, generator, size_policy="authors"):
+    def __init__(self, generator, size_policy="authors", backend="auto"):
+        from cartoonize_tf.backends import make_backend
+
         if size_policy not in SIZE_POLICIES:
             raise ValueError(f"size_policy must be one of {SIZE_POLICIES}, got {size_policy!r}")
         self.generator = generator
         self.size_policy = size_policy
-        self._run = tf.function(
-            lambda images: cartoonize_any_size(self.generator, images),
-            input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)])
+        self.backend = make_backend(backend, generator)
 
     @classmethod
-    def load(cls, path, size_policy="authors"):
+    def load(cls, path, size_policy="authors", backend="auto"):
         """From a `.keras` generator, or a TF1 checkpoint prefix or directory (the authors')."""
-        return cls(load_generator(path), size_policy=size_policy)
+        return cls(load_generator(path), size_policy=size_policy, backend=backend)
 
     def cartoonize(self, image):
         """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (the input's size under "full")."""
@@ -109,4 +111,4 @@ class Cartoonizer:
                              f"{image.dtype} {image.shape}; see image_io.to_rgb_uint8")
         if self.size_policy == "authors":
             image = authors_resize_crop(image)
-        return self._run(image[None]).numpy()[0]
+        return self.backend.cartoonize(image)

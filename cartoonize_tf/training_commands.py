@@ -45,13 +45,17 @@ def add_common_options(parser, default_steps, default_output):
 
 def add_pretrain_parser(subparsers):
     parser = subparsers.add_parser(
-        "pretrain", help="pretrain the generator on photo reconstruction",
+        "pretrain", help="pretrain the generator on photo reconstruction (or paired cartoons)",
         description="Stage 1 of the recipe: train the generator alone to reproduce photos "
                     "(L1), which gives the GAN a generator that already keeps content. Reads "
                     "photo_scenery/ (and photo_face/) under --data-dir; writes generator.keras "
-                    "in --output-dir for train.py --pretrained.",
+                    "in --output-dir for train.py --pretrained. With --paired it learns "
+                    "photo -> cartoon pairs instead (cartoon_scenery/ files of the same names, "
+                    "as prepare_data.py writes): how the default model was trained.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add_common_options(parser, default_steps=50_000, default_output=DEFAULT_PRETRAIN_DIR)
+    parser.add_argument("--paired", action="store_true",
+                        help="L1 to the cartoon of the same file name, not to the photo itself")
     parser.set_defaults(handler=pretrain_command)
 
 
@@ -80,7 +84,7 @@ def add_train_parser(subparsers):
     parser.set_defaults(handler=train_command)
 
 
-def prepare_run(args, sides):
+def prepare_run(args, sides, paired=False):
     """Precision, strategy, run folder and data for either command."""
     import keras
     import tensorflow as tf
@@ -97,7 +101,7 @@ def prepare_run(args, sides):
     resolver = getattr(strategy, "cluster_resolver", None)
     folder = RunFolder(args.output_dir, chief, getattr(resolver, "task_id", 0) or 0)
     folder.check(args.resume)
-    data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed)
+    data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed, paired)
     print(f"Training data:\n{data.describe()}")
     print(f"Devices: {strategy.num_replicas_in_sync} replica(s) "
           f"({', '.join(d.name for d in tf.config.list_logical_devices())})")
@@ -124,7 +128,8 @@ def pretrain_command(args):
                                         settings_record, variables_by_path)
 
     try:
-        strategy, chief, folder, data, settings = prepare_run(args, ("photo",))
+        sides = ("photo", "cartoon") if args.paired else ("photo",)
+        strategy, chief, folder, data, settings = prepare_run(args, sides, args.paired)
     except (DataError, RunError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -144,8 +149,11 @@ def pretrain_command(args):
     if chief:
         save_float32_generator(generator, folder.generator)
         print(f"Pretraining done at step {step}: {folder.generator}")
-        print(f"Next: python train_code/train.py --data-dir {args.data_dir} "
-              f"--pretrained {folder.generator}")
+        if args.paired:
+            print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
+        else:
+            print(f"Next: python train_code/train.py --data-dir {args.data_dir} "
+                  f"--pretrained {folder.generator}")
     return 0
 
 

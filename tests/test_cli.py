@@ -72,6 +72,15 @@ def test_plan_outputs_avoids_every_clash(tmp_path):
     assert len(set(targets)) == 3 and not set(targets) & set(inputs)
 
 
+def test_filter_method_needs_no_model_and_keeps_the_full_size(photo_folder, tmp_path):
+    out = tmp_path / "out"
+    code = run("--input", photo_folder, "--output-dir", out, "--method", "filter",
+               "--model", tmp_path / "none.keras")
+    assert code == 1  # the two bad files
+    assert Image.open(out / "a.jpg").size == (56, 40)
+    assert Image.open(out / "grey.png").size == (17, 33)
+
+
 def test_missing_model_says_how_to_get_one(photo_folder, tmp_path, capsys):
     code = run("--input", photo_folder, "--model", tmp_path / "none.keras")
     err = capsys.readouterr().err

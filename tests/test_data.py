@@ -48,3 +48,24 @@ def test_missing_folders_are_clear_errors(tmp_path, rng):
     (tmp_path / "data" / "photo_scenery").mkdir()
     with pytest.raises(DataError, match="no readable images"):
         build_dataset(tmp_path / "data", ("photo",), 32, 2)
+
+
+def test_paired_batches_share_their_crop_and_flip(tmp_path, rng):
+    for side in ("photo", "cartoon"):
+        (tmp_path / f"{side}_scenery").mkdir()
+    for index in range(3):
+        photo = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+        cv2.imwrite(str(tmp_path / "photo_scenery" / f"{index}.png"), photo)
+        cv2.imwrite(str(tmp_path / "cartoon_scenery" / f"{index}.png"), 255 - photo)
+    data = build_dataset(tmp_path, ("photo", "cartoon"), 32, 2, seed=0, paired=True)
+    for photos, cartoons in data.dataset.take(4):
+        np.testing.assert_allclose(photos.numpy(), -cartoons.numpy(), atol=1e-6)
+
+
+def test_paired_data_names_a_photo_without_its_cartoon(tmp_path):
+    for side, names in (("photo", ("a.png", "b.png")), ("cartoon", ("a.png",))):
+        (tmp_path / f"{side}_scenery").mkdir()
+        for name in names:
+            cv2.imwrite(str(tmp_path / f"{side}_scenery" / name), np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(DataError, match="b.png"):
+        build_dataset(tmp_path, ("photo", "cartoon"), 8, 1, paired=True)

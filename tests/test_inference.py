@@ -9,7 +9,7 @@ from conftest import random_photo
 @pytest.mark.parametrize("shape", [(37, 53), (8, 8), (3, 2)])
 def test_full_policy_keeps_the_exact_size(small_generator, rng, shape):
     photo = random_photo(rng, *shape)
-    cartoon = Cartoonizer(small_generator, size_policy="full").cartoonize(photo)
+    cartoon = Cartoonizer(small_generator, size_policy="full", backend="tf").cartoonize(photo)
     assert cartoon.shape == photo.shape and cartoon.dtype == np.uint8
 
 
@@ -23,7 +23,7 @@ def test_symmetric_padding_indices(size, padded, expected):
 
 
 def test_authors_policy_crops_to_multiples_of_eight(small_generator, rng):
-    cartoon = Cartoonizer(small_generator).cartoonize(random_photo(rng, 37, 53))
+    cartoon = Cartoonizer(small_generator, backend="tf").cartoonize(random_photo(rng, 37, 53))
     assert cartoon.shape == (32, 48, 3)
 
 
@@ -35,20 +35,20 @@ def test_rgb_api_feeds_bgr_weights_in_bgr(small_generator, rng):
     from cartoonize_tf.layers import guided_filter
     filtered = guided_filter(tf.constant(x), raw, 1, 5e-3).numpy()[0, ..., ::-1]
     expected = np.clip((filtered + 1) * 127.5, 0, 255).astype(np.uint8)
-    got = Cartoonizer(small_generator).cartoonize(photo)
+    got = Cartoonizer(small_generator, backend="tf").cartoonize(photo)
     assert np.abs(got.astype(int) - expected).max() <= 1
 
 
 def test_batch_and_single_agree(small_generator, rng):
     photos = np.stack([random_photo(rng, 16, 16), random_photo(rng, 16, 16)])
     batch = cartoonize_batch(small_generator, tf.constant(photos)).numpy()
-    single = Cartoonizer(small_generator).cartoonize(photos[1])
+    single = Cartoonizer(small_generator, backend="tf").cartoonize(photos[1])
     assert np.abs(batch[1].astype(int) - single).max() <= 1
 
 
 def test_load_takes_keras_files_and_rejects_others(tmp_path, small_generator):
     small_generator.save(tmp_path / "g.keras")
-    loaded = Cartoonizer.load(tmp_path / "g.keras", size_policy="full")
+    loaded = Cartoonizer.load(tmp_path / "g.keras", size_policy="full", backend="tf")
     assert loaded.generator.channel_order == "bgr"
     with pytest.raises(FileNotFoundError):
         Cartoonizer.load(tmp_path / "missing.keras")
@@ -58,7 +58,7 @@ def test_load_takes_keras_files_and_rejects_others(tmp_path, small_generator):
                                  np.zeros((8, 8, 4), np.uint8)])
 def test_rejects_arrays_that_are_not_rgb_uint8(small_generator, bad):
     with pytest.raises(ValueError, match="uint8 RGB"):
-        Cartoonizer(small_generator).cartoonize(bad)
+        Cartoonizer(small_generator, backend="tf").cartoonize(bad)
 
 
 def test_unknown_size_policy(small_generator):
@@ -67,5 +67,5 @@ def test_unknown_size_policy(small_generator):
 
 
 def test_loads_the_authors_checkpoint_folder(reference_dir):
-    cartoonizer = Cartoonizer.load(reference_dir / "authors_golden" / "checkpoint")
+    cartoonizer = Cartoonizer.load(reference_dir / "authors_golden" / "checkpoint", backend="tf")
     assert cartoonizer.generator.channel_order == "bgr"

@@ -1,4 +1,4 @@
-"""Generator pretraining: L1 reconstruction of the input photo."""
+"""Generator pretraining: L1 to the input photo, or to a paired target (a teacher's cartoon)."""
 
 import keras
 import tensorflow as tf
@@ -7,10 +7,12 @@ from cartoonize_tf.models.white_box_gan import replica_share
 
 
 class GeneratorPretrainer(keras.Model):
-    """Trains a generator alone to reproduce its input (`mean |G(photo) - photo|`).
+    """Trains a generator alone on an L1 loss: `mean |G(photo) - target|`.
 
-    This is the authors' initialisation stage before the GAN. `compile` takes
-    one optimiser; `train_step` takes batches of photos in [-1, 1].
+    With batches of photos in [-1, 1] the target is the photo itself: the
+    authors' initialisation stage before the GAN. With `(photos, targets)`
+    batches it learns a paired mapping, such as a teacher renderer's cartoons.
+    `compile` takes one optimiser.
 
     Args:
         generator: a `UNetGenerator`.
@@ -27,7 +29,7 @@ class GeneratorPretrainer(keras.Model):
         self.generator = generator
         self.train_steps = keras.Variable(0, dtype="int64", trainable=False, name="train_steps",
                                           aggregation="only_first_replica")
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.l1_tracker = keras.metrics.Mean(name="l1")
         if not generator.built:
             generator.build((None, None, None, 3))
         self.built = True  # the generator is its only part
@@ -43,18 +45,19 @@ class GeneratorPretrainer(keras.Model):
 
     @property
     def metrics(self):
-        return [self.reconstruction_tracker]
+        return [self.l1_tracker]
 
-    def train_step(self, photos):
+    def train_step(self, data):
+        photos, targets = data if isinstance(data, tuple) else (data, data)
         with tf.GradientTape() as tape:
             output = tf.cast(self.generator(photos, training=True), tf.float32)
-            loss = tf.reduce_mean(tf.abs(output - photos))
+            loss = tf.reduce_mean(tf.abs(output - targets))
             scaled = self.optimizer.scale_loss(replica_share(loss))
         variables = self.generator.trainable_variables
         self.optimizer.apply(tape.gradient(scaled, variables), variables)
-        self.reconstruction_tracker.update_state(loss)
+        self.l1_tracker.update_state(loss)
         self.train_steps.assign_add(1)
-        return {"reconstruction": self.reconstruction_tracker.result()}
+        return {"l1": self.l1_tracker.result()}
 
     def call(self, photos, training=False):
         return self.generator(photos, training=training)

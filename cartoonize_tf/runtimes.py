@@ -1,0 +1,66 @@
+"""Running exported cartoonizers without TensorFlow: LiteRT (TFLite) and ONNX Runtime.
+
+These import only their runtime, as a phone app or a small server would, so
+their memory figures (benchmarks/inference.py) are the runtime's own.
+"""
+
+import numpy as np
+
+
+class TFLiteCartoonizer:
+    """Runs a cartoonizer `.tflite` model with LiteRT (`ai-edge-litert`) on all cores.
+
+    Example:
+        >>> cartoon = TFLiteCartoonizer("cartoonizer.tflite").cartoonize(photo)  # uint8 RGB
+    """
+
+    def __init__(self, model, num_threads=None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        source = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
+        self.interpreter = Interpreter(**source, num_threads=num_threads)
+        self.input = self.interpreter.get_input_details()[0]
+        self.output_index = self.interpreter.get_output_details()[0]["index"]
+        self.shape = None
+
+    def cartoonize(self, image):
+        """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (H, W must match a fixed-size model)."""
+        batch = np.ascontiguousarray(image[None], dtype=np.uint8)
+        if tuple(batch.shape) != self.shape:
+            if -1 not in self.input["shape_signature"] and \
+                    tuple(batch.shape) != tuple(self.input["shape"]):
+                raise ValueError(f"this model takes {tuple(self.input['shape'][1:3])} images, "
+                                 f"got {image.shape[:2]}")
+            self.interpreter.resize_tensor_input(self.input["index"], batch.shape)
+            self.interpreter.allocate_tensors()
+            self.shape = tuple(batch.shape)
+        self.interpreter.set_tensor(self.input["index"], batch)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output_index)[0]
+
+
+class ONNXCartoonizer:
+    """Runs a cartoonizer `.onnx` model with ONNX Runtime on the CPU.
+
+    Example:
+        >>> cartoon = ONNXCartoonizer("cartoonizer.onnx").cartoonize(photo)  # uint8 RGB
+    """
+
+    def __init__(self, model, num_threads=None):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        if num_threads:
+            options.intra_op_num_threads = num_threads
+        self.session = onnxruntime.InferenceSession(
+            model if isinstance(model, bytes) else str(model), options,
+            providers=["CPUExecutionProvider"])
+        self.input = self.session.get_inputs()[0]
+
+    def cartoonize(self, image):
+        """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (H, W must match a fixed-size model)."""
+        fixed = self.input.shape[1:3]
+        if all(isinstance(side, int) for side in fixed) and list(image.shape[:2]) != fixed:
+            raise ValueError(f"this model takes {tuple(fixed)} images, got {image.shape[:2]}")
+        batch = np.ascontiguousarray(image[None], dtype=np.uint8)
+        return self.session.run(None, {self.input.name: batch})[0][0]

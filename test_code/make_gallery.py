@@ -1,0 +1,55 @@
+"""Remake the README's gallery: each test photo beside its cartoon.
+
+    python test_code/make_gallery.py [--model saved_models/cartoonizer.keras] [--output docs/gallery]
+
+Cartoonizes every image of test_code/test_images at the authors' size (short
+side at most 720) and writes `<output>/<name>.jpg`: photo on the left, cartoon
+on the right, scaled to 360 px high to keep the repository small. Run it again
+after every retraining.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parents[1]
+HEIGHT = 360
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=str(ROOT / "saved_models" / "cartoonizer.keras"))
+    parser.add_argument("--photos", default=str(ROOT / "test_code" / "test_images"))
+    parser.add_argument("--output", default=str(ROOT / "docs" / "gallery"))
+    args = parser.parse_args()
+
+    import cv2
+    import numpy as np
+
+    from cartoonize_tf.batch import collect_inputs
+    from cartoonize_tf.image_io import read_image, write_image
+    from cartoonize_tf.inference import Cartoonizer
+    from cartoonize_tf.sizing import authors_resize_crop
+
+    if not Path(args.model).is_file():
+        print(f"error: no model at {args.model}", file=sys.stderr)
+        return 2
+    cartoonizer = Cartoonizer.load(args.model, size_policy="full")
+    Path(args.output).mkdir(parents=True, exist_ok=True)
+    for path in collect_inputs(args.photos):
+        photo = authors_resize_crop(read_image(path))
+        pair = np.concatenate([photo, cartoonizer.cartoonize(photo)], axis=1)
+        width = round(pair.shape[1] * HEIGHT / pair.shape[0])
+        pair = cv2.resize(pair, (width, HEIGHT), interpolation=cv2.INTER_AREA)
+        target = Path(args.output) / f"{Path(path).stem}.jpg"
+        write_image(pair, target)
+        print(f"Wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
