@@ -56,6 +56,9 @@ def add_pretrain_parser(subparsers):
     add_common_options(parser, default_steps=50_000, default_output=DEFAULT_PRETRAIN_DIR)
     parser.add_argument("--paired", action="store_true",
                         help="L1 to the cartoon of the same file name, not to the photo itself")
+    parser.add_argument("--edge-weight", type=float, default=0.0,
+                        help="add this times the L1 distance of the pixel differences (flat "
+                             "areas, sharp outlines); the default model used 1")
     parser.set_defaults(handler=pretrain_command)
 
 
@@ -136,7 +139,7 @@ def pretrain_command(args):
     with strategy.scope():
         generator = UNetGenerator(channel_order="rgb")
         generator.build((None, None, None, 3))
-        model = GeneratorPretrainer(generator)
+        model = GeneratorPretrainer(generator, edge_weight=args.edge_weight)
         model.compile(optimizer=keras.optimizers.Adam(**{**ADAM, "learning_rate": args.learning_rate}))
         model.build_optimizers()
     checkpoint = tf.train.Checkpoint(generator=variables_by_path(generator),

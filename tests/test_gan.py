@@ -122,3 +122,13 @@ def test_offline_imagenet_download_says_where_to_put_the_file(monkeypatch, tmp_p
     message = str(raised.value)
     assert str(tmp_path / "models" / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5") in message
     assert "--vgg-weights" in message
+
+
+def test_edge_loss_is_zero_for_a_shifted_level_and_counts_both_directions():
+    from cartoonize_tf.models.generator_pretrainer import edge_l1
+
+    flat = tf.zeros([1, 4, 4, 1])
+    assert float(edge_l1(flat + 0.5, flat)) == 0.0
+    ramp = tf.reshape(tf.range(4, dtype=tf.float32), [1, 1, 4, 1]) * tf.ones([1, 4, 1, 1])
+    assert float(edge_l1(ramp, flat)) == pytest.approx(1.0)  # 1 per step along x, 0 along y
+    assert float(edge_l1(tf.transpose(ramp, [0, 2, 1, 3]), flat)) == pytest.approx(1.0)

@@ -6,6 +6,14 @@ import tensorflow as tf
 from cartoonize_tf.models.white_box_gan import replica_share
 
 
+def edge_l1(output, target):
+    """Mean L1 distance between the pixel differences (along x and along y) of two images."""
+    def differences(image):
+        return image[:, 1:, :-1] - image[:, :-1, :-1], image[:, :-1, 1:] - image[:, :-1, :-1]
+    return tf.add_n([tf.reduce_mean(tf.abs(a - b))
+                     for a, b in zip(differences(output), differences(target))])
+
+
 class GeneratorPretrainer(keras.Model):
     """Trains a generator alone on an L1 loss: `mean |G(photo) - target|`.
 
@@ -16,6 +24,9 @@ class GeneratorPretrainer(keras.Model):
 
     Args:
         generator: a `UNetGenerator`.
+        edge_weight: weight of an added L1 loss between the horizontal and
+            vertical differences of output and target; it rewards flat areas
+            and sharp outlines where the target has them (0: off).
         **kwargs: standard `keras.Model` arguments.
 
     Example:
@@ -24,9 +35,10 @@ class GeneratorPretrainer(keras.Model):
         >>> pretrainer.fit(photo_batches, steps_per_epoch=1000)
     """
 
-    def __init__(self, generator, **kwargs):
+    def __init__(self, generator, edge_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
+        self.edge_weight = float(edge_weight)
         self.train_steps = keras.Variable(0, dtype="int64", trainable=False, name="train_steps",
                                           aggregation="only_first_replica")
         self.l1_tracker = keras.metrics.Mean(name="l1")
@@ -52,6 +64,8 @@ class GeneratorPretrainer(keras.Model):
         with tf.GradientTape() as tape:
             output = tf.cast(self.generator(photos, training=True), tf.float32)
             loss = tf.reduce_mean(tf.abs(output - targets))
+            if self.edge_weight:
+                loss += self.edge_weight * edge_l1(output, targets)
             scaled = self.optimizer.scale_loss(replica_share(loss))
         variables = self.generator.trainable_variables
         self.optimizer.apply(tape.gradient(scaled, variables), variables)
