@@ -15,12 +15,14 @@ from cartoonize_tf.cli_defaults import BACKENDS, DEFAULT_INPUT, DEFAULT_MODEL, D
 
 MISSING_MODEL_HELP = """\
 No model at {path}.
-Get one in either of two ways:
+The project ships its default model as saved_models/cartoonizer.keras (restore it with
+'git checkout saved_models'). Other ways:
   - convert the authors' published checkpoint (White-box Cartoonization,
     test_code/saved_models/model-33999.*; non-commercial licence, CC BY-NC-SA 4.0):
         cartoonize convert-checkpoint path/to/their/saved_models {path}
-  - or train your own:
-        python train_code/pretrain.py ... && python train_code/train.py ...
+  - train your own: python train_code/prepare_data.py, then train_code/pretrain.py
+    --paired (how the default model was made) or train_code/train.py (the GAN)
+  - or cartoonize without a network: --method filter (slower)
 Then run again, or point --model at the file."""
 
 

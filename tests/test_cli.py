@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cartoonize_tf.batch import plan_outputs
+from cartoonize_tf.batch import cartoonize_files, plan_outputs
 from cartoonize_tf.cli import main
 from conftest import PROJECT_ROOT, random_photo
 
@@ -100,3 +100,26 @@ def test_script_help_explains_the_options():
     for option in ("--input", "--output-dir", "--model", "--resize", "--format"):
         assert option in result.stdout
     assert "test_code/test_images" in result.stdout
+
+
+def test_pipelined_batch_reports_compute_and_write_failures_alone(tmp_path, rng):
+    class Inverter:
+        def cartoonize(self, image):
+            if image.shape[0] == 9:
+                raise ValueError("too odd")
+            return 255 - image
+
+    sources = []
+    for index, height in enumerate((8, 9, 8, 8)):
+        sources.append(tmp_path / f"{index}.png")
+        Image.fromarray(random_photo(rng, height, 8)).save(sources[-1])
+    (tmp_path / "blocked").write_text("a file where a folder should be")
+    plan = [(sources[0], tmp_path / "out" / "0.png"), (sources[1], tmp_path / "out" / "1.png"),
+            (sources[2], tmp_path / "blocked" / "2.png"), (sources[3], tmp_path / "out" / "3.png")]
+    (tmp_path / "out").mkdir()
+    report = cartoonize_files(Inverter(), plan, progress=False)
+    assert report.written == 2
+    assert [path.name for path, _ in report.failures] == ["1.png", "2.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0.png", "3.png"]
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / "3.png")),
+                                  255 - np.asarray(Image.open(sources[3])))

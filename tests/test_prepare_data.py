@@ -83,3 +83,11 @@ def test_paired_pretraining_learns_the_cartoons(prepared, tmp_path, capsys):
                  "--output-dir", str(tmp_path / "run"), "--no-progress"]) == 0
     assert (tmp_path / "run" / "generator.keras").is_file()
     assert "Cartoonize with: python test_code/cartoonize.py" in capsys.readouterr().out
+
+
+def test_fetch_errors_say_what_to_do(tmp_path, monkeypatch):
+    with pytest.raises(photo_sources.SourceError, match="no-such-package-cartoonize"):
+        photo_sources.fetch_debian_package("no-such-package-cartoonize", tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no apt-get anywhere
+    with pytest.raises(photo_sources.SourceError, match="apt-get is missing"):
+        photo_sources.fetch_debian_package("mate-backgrounds", tmp_path)
