@@ -44,14 +44,15 @@ def warmup_requests(model_name):
     return records
 
 
-def export_archive(generator, endpoints):
-    """A `keras.export.ExportArchive` of `generator` with `{name: (function, input_spec)}`.
+def export_archive(endpoints):
+    """A `keras.export.ExportArchive` with `{name: (function, input_spec)}` endpoints.
 
-    The archive tracks every variable itself (Keras 3 keeps layers held in lists
-    out of TensorFlow's object graph), so the SavedModel holds all the weights.
+    The archive keeps every variable the endpoints capture, so the SavedModel
+    holds all the weights even though Keras 3 keeps layers held in lists out of
+    TensorFlow's object graph. `archive.track(generator)` is left out on
+    purpose: it stores each weight a second time (keras-team/keras#23553).
     """
     archive = keras.export.ExportArchive()
-    archive.track(generator)
     for name, (function, spec) in endpoints.items():
         archive.add_endpoint(name, function, input_signature=[spec])
     return archive
@@ -72,7 +73,7 @@ def export_saved_model(generator, base_path, version=None, max_pixels=DEFAULT_MA
         raise FileExistsError(f"{target} exists; choose another --version or leave it out")
     staging = base_path / f".{version}.partial"
     shutil.rmtree(staging, ignore_errors=True)
-    archive = export_archive(generator, {
+    archive = export_archive({
         IMAGES_SIGNATURE: (images_function(generator, max_pixels), IMAGES_SPEC),
         BYTES_SIGNATURE: (bytes_function(generator, max_pixels, output_format), BYTES_SPEC),
     })

@@ -49,7 +49,7 @@ def convert_to_tflite(generator, quantization="float32", input_size=None,
     spec = tf.TensorSpec([1, height, width, 3], tf.uint8, name="images")
     pipeline = cartoonize_batch if input_size else cartoonize_any_size
     # Through a SavedModel, so the converter finds and freezes every variable.
-    archive = export_archive(generator, {
+    archive = export_archive({
         "serving_default": (lambda images: {"cartoons": pipeline(generator, images)}, spec)})
     with tempfile.TemporaryDirectory() as folder:
         archive.write_out(folder, verbose=False)

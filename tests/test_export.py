@@ -48,6 +48,13 @@ def test_layout_for_tf_serving(exported):
     assert not [p for p in exported.parent.iterdir() if p.name.startswith(".")]
 
 
+def test_each_weight_is_stored_once(exported, small_generator):
+    reader = tf.train.load_checkpoint(str(exported / "variables" / "variables"))
+    stored = sum(int(np.prod(shape)) for name, shape in reader.get_variable_to_shape_map().items()
+                 if name != "_CHECKPOINTABLE_OBJECT_GRAPH")
+    assert stored == small_generator.count_params()
+
+
 def test_next_export_gets_the_next_version(small_generator, exported):
     second = export_saved_model(small_generator, exported.parent)
     assert second.name == "2"
