@@ -29,8 +29,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
-ALL_BACKENDS = ["tf", "keras-eager", "xla", "saved-model", "tflite", "tflite-int8", "onnx"]
-CONVERTED = {"tflite": "any-float32.tflite", "tflite-int8": "any-int8.tflite", "onnx": "any.onnx"}
+ALL_BACKENDS = ["tf", "keras-eager", "xla", "saved-model", "tflite", "tflite-float16",
+                "tflite-int8", "onnx"]
+CONVERTED = {"tflite": "any-float32.tflite", "tflite-float16": "any-float16.tflite",
+             "tflite-int8": "any-int8.tflite", "onnx": "any.onnx"}
 
 
 def peak_rss_mb():
@@ -43,7 +45,7 @@ def peak_rss_mb():
 
 def load_runner(backend, model, converted, saved_model):
     """An object with `cartoonize(image)` for one backend (in the worker process)."""
-    if backend in ("tflite", "tflite-int8"):
+    if backend.startswith("tflite"):
         from cartoonize_tf.runtimes import TFLiteCartoonizer
 
         return TFLiteCartoonizer(converted, num_threads=os.cpu_count())

@@ -7,6 +7,7 @@ Each backend turns a uint8 RGB `[H, W, 3]` image of any size into its cartoon
 - `keras-eager`: the same ops run one by one (slow; for debugging);
 - `xla`: the `tf.function` compiled with XLA for each new image size;
 - `tflite`: LiteRT with XNNPACK on all cores (float32);
+- `tflite-float16`: the same with float16 weights (half the file; computed in float32 on CPU);
 - `tflite-int8`: LiteRT, int8 convolutions (about 50 dB against `tf`);
 - `onnx`: ONNX Runtime on all cores.
 
@@ -104,7 +105,7 @@ def make_backend(name, generator):
     from cartoonize_tf.export_tflite import convert_to_tflite
     from cartoonize_tf.runtimes import TFLiteCartoonizer
 
-    quantization = "int8" if name == "tflite-int8" else "float32"
+    quantization = {"tflite": "float32", "tflite-float16": "float16", "tflite-int8": "int8"}[name]
     model = cached_conversion(generator, f"any-{quantization}.tflite", lambda: convert_to_tflite(
         generator, quantization, calibration_images=calibration_photos()))
     return TFLiteCartoonizer(model, num_threads=threads)

@@ -7,4 +7,5 @@ DEFAULT_INPUT = Path("test_code") / "test_images"
 DEFAULT_OUTPUT = Path("test_code") / "cartoonized_images"
 DEFAULT_ONNX_OPSET = 17
 # The inference runtimes (cartoonize_tf.backends), here so --help needs no TensorFlow import.
-BACKENDS = ("auto", "tf", "keras-eager", "xla", "tflite", "tflite-int8", "onnx")
+BACKENDS = (
+    "auto", "tf", "keras-eager", "xla", "tflite", "tflite-float16", "tflite-int8", "onnx")

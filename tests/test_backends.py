@@ -15,8 +15,9 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("CARTOONIZE_TF_CACHE", str(tmp_path / "cache"))
 
 
-@pytest.mark.parametrize("name,least_db", [("keras-eager", 60), ("xla", 50), ("tflite", 50),
-                                           ("onnx", 50), ("tflite-int8", 30), ("auto", 50)])
+@pytest.mark.parametrize("name,least_db", [
+    ("keras-eager", 60), ("xla", 50), ("tflite", 50), ("tflite-float16", 40), ("onnx", 50),
+    ("tflite-int8", 30), ("auto", 50)])
 def test_backend_keeps_the_picture_at_odd_sizes(small_generator, rng, name, least_db):
     reference = make_backend("tf", small_generator)
     backend = make_backend(name, small_generator)
