@@ -31,8 +31,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 ALL_BACKENDS = ["tf", "keras-eager", "xla", "saved-model", "tflite", "tflite-float16",
                 "tflite-int8", "onnx"]
-CONVERTED = {"tflite": "any-float32.tflite", "tflite-float16": "any-float16.tflite",
-             "tflite-int8": "any-int8.tflite", "onnx": "any.onnx"}
 
 
 def peak_rss_mb():
@@ -45,14 +43,10 @@ def peak_rss_mb():
 
 def load_runner(backend, model, converted, saved_model):
     """An object with `cartoonize(image)` for one backend (in the worker process)."""
-    if backend.startswith("tflite"):
-        from cartoonize_tf.runtimes import TFLiteCartoonizer
+    if converted:
+        from cartoonize_tf.runtimes import open_converted
 
-        return TFLiteCartoonizer(converted, num_threads=os.cpu_count())
-    if backend == "onnx":
-        from cartoonize_tf.runtimes import ONNXCartoonizer
-
-        return ONNXCartoonizer(converted)
+        return open_converted(backend, converted)
     import tensorflow as tf
 
     if backend == "saved-model":
@@ -176,11 +170,10 @@ def prepare(args, folder):
         generator.save(model)
     os.environ["CARTOONIZE_TF_CACHE"] = str(folder / "cache")
     converted = {}
-    for backend, kind in CONVERTED.items():
+    for backend in backends.CONVERTED_BACKENDS:
         if backend in args.backends:
-            backends.make_backend(backend, generator)  # converts into the cache
-            digest = backends.generator_digest(generator)
-            converted[backend] = str(folder / "cache" / f"{digest}-{kind}")
+            converted[backend] = folder / f"{backend}.model"
+            converted[backend].write_bytes(backends.converted_model(backend, generator))
     saved_model = None
     if "saved-model" in args.backends:
         saved_model = str(export_saved_model(generator, folder / "saved", version=1))
@@ -200,7 +193,7 @@ def run_worker(args, backend, model, converted, saved_model, image, reference, s
     for flag, value in (("--converted", converted), ("--saved-model", saved_model),
                         ("--reference", reference), ("--save-output", save_output)):
         if value:
-            command += [flag, value]
+            command += [flag, str(value)]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1][:120]}

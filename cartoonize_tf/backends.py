@@ -32,6 +32,8 @@ CACHE_VERSION = "1"  # bump when the exported graphs change
 # Measured on a 2-core AVX-512 CPU at 1280x720 (benchmarks/inference.py): tf 1.28 s,
 # onnx 1.34 s, tflite 1.46 s, xla 1.82 s per image.
 AUTO_BACKEND = "tf"
+TFLITE_QUANTIZATIONS = {"tflite": "float32", "tflite-float16": "float16", "tflite-int8": "int8"}
+CONVERTED_BACKENDS = (*TFLITE_QUANTIZATIONS, "onnx")
 
 
 def cache_folder():
@@ -62,11 +64,23 @@ def cached_conversion(generator, kind, convert):
     return model
 
 
+def converted_model(name, generator):
+    """The TFLite or ONNX model of backend `name` (one of `CONVERTED_BACKENDS`) as bytes."""
+    if name == "onnx":
+        from cartoonize_tf.export_onnx import convert_to_onnx
+
+        return cached_conversion(generator, "any.onnx", lambda: convert_to_onnx(generator))
+    from cartoonize_tf.export_tflite import convert_to_tflite
+
+    quantization = TFLITE_QUANTIZATIONS[name]
+    return cached_conversion(generator, f"any-{quantization}.tflite", lambda: convert_to_tflite(
+        generator, quantization, calibration_images=calibration_photos()))
+
+
 class GraphBackend:
     """TensorFlow runs the padding, the generator and the filter: `tf`, `xla` or `keras-eager`."""
 
     def __init__(self, generator, mode="tf"):
-        self.generator = generator
         run = lambda images: cartoonize_any_size(generator, images)
         if mode == "keras-eager":
             self._run = run
@@ -95,17 +109,6 @@ def make_backend(name, generator):
         name = AUTO_BACKEND
     if name in ("tf", "xla", "keras-eager"):
         return GraphBackend(generator, name)
-    threads = os.cpu_count()
-    if name == "onnx":
-        from cartoonize_tf.export_onnx import convert_to_onnx
-        from cartoonize_tf.runtimes import ONNXCartoonizer
+    from cartoonize_tf.runtimes import open_converted
 
-        return ONNXCartoonizer(cached_conversion(generator, "any.onnx",
-                                                 lambda: convert_to_onnx(generator)))
-    from cartoonize_tf.export_tflite import convert_to_tflite
-    from cartoonize_tf.runtimes import TFLiteCartoonizer
-
-    quantization = {"tflite": "float32", "tflite-float16": "float16", "tflite-int8": "int8"}[name]
-    model = cached_conversion(generator, f"any-{quantization}.tflite", lambda: convert_to_tflite(
-        generator, quantization, calibration_images=calibration_photos()))
-    return TFLiteCartoonizer(model, num_threads=threads)
+    return open_converted(name, converted_model(name, generator))

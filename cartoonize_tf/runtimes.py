@@ -4,6 +4,8 @@ These import only their runtime, as a phone app or a small server would, so
 their memory figures (benchmarks/inference.py) are the runtime's own.
 """
 
+import os
+
 import numpy as np
 
 
@@ -64,3 +66,10 @@ class ONNXCartoonizer:
             raise ValueError(f"this model takes {tuple(fixed)} images, got {image.shape[:2]}")
         batch = np.ascontiguousarray(image[None], dtype=np.uint8)
         return self.session.run(None, {self.input.name: batch})[0][0]
+
+
+def open_converted(backend, model):
+    """The runner of a converted model for backend "onnx" or "tflite..." (bytes or a path)."""
+    if backend == "onnx":
+        return ONNXCartoonizer(model)
+    return TFLiteCartoonizer(model, num_threads=os.cpu_count())

@@ -1,5 +1,6 @@
 """Shared fixtures: the authors' reference data and small generators."""
 
+import io
 import os
 from pathlib import Path
 
@@ -44,3 +45,12 @@ def random_photo(rng, height, width):
                      0.5 + 0.5 * np.sin(xx / 7.0 + yy / 5.0)], axis=-1)
     noisy = base * 220 + rng.normal(0, 12, size=(height, width, 3))
     return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def png_bytes(image):
+    """A uint8 image encoded as PNG."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()

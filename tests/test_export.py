@@ -15,8 +15,9 @@ from cartoonize_tf.export_onnx import convert_to_onnx
 from cartoonize_tf.export_saved_model import WARMUP_FILE, export_saved_model
 from cartoonize_tf.export_tflite import convert_to_tflite
 from cartoonize_tf.inference import Cartoonizer
+from cartoonize_tf.quality import psnr
 from cartoonize_tf.runtimes import ONNXCartoonizer, TFLiteCartoonizer
-from conftest import random_photo
+from conftest import png_bytes, random_photo
 
 
 @pytest.fixture(scope="module")
@@ -28,17 +29,6 @@ def exported(small_generator, tmp_path_factory):
 @pytest.fixture(scope="module")
 def loaded(exported):
     return tf.saved_model.load(str(exported))
-
-
-def png_bytes(image):
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def psnr(a, b):
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
 
 
 def test_layout_for_tf_serving(exported):

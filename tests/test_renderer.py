@@ -4,13 +4,8 @@ import numpy as np
 import pytest
 from skimage import color, data
 
+from cartoonize_tf.quality import flat_share
 from cartoonize_tf.renderer import render_cartoon, without_specks
-
-
-def flat_share(image, threshold=2.0):
-    grey = image.astype(np.float32).mean(axis=-1)
-    gradient = np.abs(np.diff(grey, axis=0))[:, :-1] + np.abs(np.diff(grey, axis=1))[:-1]
-    return float((gradient < threshold).mean())
 
 
 def test_keeps_shape_and_flattens_a_real_photo():

@@ -21,7 +21,7 @@ from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb
 from cartoonize_tf.export_saved_model import export_saved_model
 from cartoonize_tf.inference import Cartoonizer
 from cartoonize_tf.server import start_server
-from conftest import PROJECT_ROOT, random_photo
+from conftest import PROJECT_ROOT, png_bytes, random_photo
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +60,6 @@ def rest(server, path, body=None):
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
         return error.code, json.load(error)
-
-
-def png_bytes(image):
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def test_grpc_predict_matches_the_model(stub, small_generator, rng):
