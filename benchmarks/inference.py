@@ -3,7 +3,7 @@
     python benchmarks/inference.py [--model saved_models/cartoonizer.keras]
         [--sizes 256x256 1280x720 1920x1080] [--backends tf onnx ...] [--repeats 5]
 
-Each backend (`cartoonize_tf.backends`, plus the exported SavedModel) runs in
+Each backend (`cartoonize_tf.inference.backends`, plus the exported SavedModel) runs in
 a fresh process per image size, so its peak memory is its own: LiteRT and ONNX
 Runtime processes load the converted file without importing TensorFlow. The
 input is a real photo (the astronaut) resized to each size. Per row: the
@@ -44,7 +44,7 @@ def peak_rss_mb():
 def load_runner(backend, model, converted, saved_model):
     """An object with `cartoonize(image)` for one backend (in the worker process)."""
     if converted:
-        from cartoonize_tf.runtimes import open_converted
+        from cartoonize_tf.inference.runtimes import open_converted
 
         return open_converted(backend, converted)
     import tensorflow as tf
@@ -57,8 +57,8 @@ def load_runner(backend, model, converted, saved_model):
                 return serve(images=tf.constant(image[None]))["cartoons"].numpy()[0]
 
         return SavedModelRunner()
-    from cartoonize_tf.backends import make_backend
-    from cartoonize_tf.inference import load_generator
+    from cartoonize_tf.inference.backends import make_backend
+    from cartoonize_tf.models.loading import load_generator
 
     return make_backend(backend, load_generator(model))
 
@@ -82,7 +82,7 @@ def worker(args):
     result = {"median_s": statistics.median(times), "warm_up_s": warm_up,
               "peak_rss_mb": peak_rss_mb()}
     if args.reference:
-        from cartoonize_tf.quality import psnr
+        from cartoonize_tf.utils.quality import psnr
 
         result["psnr"] = psnr(output, np.load(args.reference))
     print(json.dumps(result))
@@ -154,11 +154,11 @@ def prepare(args, folder):
     import keras
     import numpy as np
 
-    from cartoonize_tf import backends
-    from cartoonize_tf.export_saved_model import export_saved_model
-    from cartoonize_tf.image_io import read_image
-    from cartoonize_tf.inference import load_generator
+    from cartoonize_tf.export.saved_model import export_saved_model
+    from cartoonize_tf.inference import backends
     from cartoonize_tf.models.generator import UNetGenerator
+    from cartoonize_tf.models.loading import load_generator
+    from cartoonize_tf.utils.image_io import read_image
 
     if args.model and Path(args.model).exists():
         generator, model = load_generator(args.model), args.model

@@ -25,7 +25,7 @@ def generators(model_paths):
     """(name, cartoonize function) for each model and the untrained generator."""
     import keras
 
-    from cartoonize_tf.inference import Cartoonizer
+    from cartoonize_tf.inference.cartoonizer import Cartoonizer
     from cartoonize_tf.models.generator import UNetGenerator
 
     found = []
@@ -52,11 +52,11 @@ def main():
     import numpy as np
     from tqdm import tqdm
 
-    from cartoonize_tf import quality
-    from cartoonize_tf.batch import collect_inputs
-    from cartoonize_tf.image_io import read_image
-    from cartoonize_tf.renderer import render_cartoon
-    from cartoonize_tf.sizing import authors_resize_crop
+    from cartoonize_tf.inference.batch import collect_inputs
+    from cartoonize_tf.inference.sizing import authors_resize_crop
+    from cartoonize_tf.utils import quality
+    from cartoonize_tf.utils.image_io import read_image
+    from cartoonize_tf.whitebox.renderer import render_cartoon
 
     files = [f for folder in args.photos if Path(folder).exists() for f in collect_inputs(folder)]
     if not files:
@@ -79,9 +79,9 @@ def main():
         def mean(metric):
             return float(np.mean([metric(o, p) for o, p in zip(outputs, photos)]))
         figures = [f"{mean(lambda o, p: quality.flat_share(o)):.1%}",
-                   f"{mean(lambda o, p: quality.distinct_colours(o)):,.0f}"]
+                   f"{mean(lambda o, p: quality.distinct_colors(o)):,.0f}"]
         if name != "photo":
-            figures += [f"{mean(quality.edge_f_score):.3f}", f"{mean(quality.colour_shift):.2f}"]
+            figures += [f"{mean(quality.edge_f_score):.3f}", f"{mean(quality.lab_shift):.2f}"]
         if name not in ("photo", "teacher (renderer)"):
             figures.append(f"{np.mean([quality.psnr(o, t) for o, t in zip(outputs, teacher)]):.2f} dB")
         print(f"| {name} | " + " | ".join(figures + [""] * (5 - len(figures))) + " |")

@@ -42,20 +42,15 @@ def main():
     import numpy as np
     import tensorflow as tf
 
-    from cartoonize_tf.models.discriminator import PatchDiscriminator
-    from cartoonize_tf.models.generator import UNetGenerator
     from cartoonize_tf.models.vgg_features import VGGFeatures
-    from cartoonize_tf.models.white_box_gan import WhiteBoxCartoonGAN
-    from cartoonize_tf.superpixels import superpixel_batch
+    from cartoonize_tf.training.builders import build_gan
+    from cartoonize_tf.training.options import XLA_CHOICES
+    from cartoonize_tf.whitebox.superpixels import superpixel_batch
 
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
-    gan = WhiteBoxCartoonGAN(UNetGenerator(), PatchDiscriminator(), PatchDiscriminator(),
-                             VGGFeatures(weights=None), superpixel_mode=args.superpixel,
-                             xla={"auto": "auto", "on": True, "off": False}[args.xla], seed=0)
-    gan.compile(generator_optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99),
-                discriminator_optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99))
-    gan.build_optimizers()
+    gan = build_gan(VGGFeatures(weights=None), superpixel_mode=args.superpixel,
+                    xla=XLA_CHOICES[args.xla], seed=0)
     rng = np.random.default_rng(0)
     shape = (args.batch_size, args.patch_size, args.patch_size, 3)
     photos = tf.constant(rng.uniform(-1, 1, shape), tf.float32)

@@ -2,6 +2,11 @@
 
 Public names are imported on first use, so `cartoonize --help` answers
 without loading TensorFlow.
+
+The subpackages follow the data, and import one way only:
+`utils` and `whitebox` (numpy/OpenCV) -> `layers` -> `models` -> `export` ->
+`inference`; `models` and `data` -> `training`; `serving` runs SavedModels on
+its own; `cli` sits on top of everything and nothing imports it.
 """
 
 import importlib
@@ -9,12 +14,13 @@ import importlib
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "Cartoonizer": "cartoonize_tf.inference",
+    "Cartoonizer": "cartoonize_tf.inference.cartoonizer",
     "ColorShift": "cartoonize_tf.layers.color_shift",
     "GuidedFilter": "cartoonize_tf.layers.guided_filter",
     "ResidualBlock": "cartoonize_tf.layers.residual_block",
     "UNetGenerator": "cartoonize_tf.models.generator",
-    "load_authors_checkpoint": "cartoonize_tf.authors_checkpoint",
+    "load_authors_checkpoint": "cartoonize_tf.models.authors_checkpoint",
+    "load_generator": "cartoonize_tf.models.loading",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -8,7 +8,7 @@ saved_models/cartoonizer.keras.
 import sys
 from pathlib import Path
 
-from cartoonize_tf.cli import main
+from cartoonize_tf.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["run", *sys.argv[1:]], root=Path(__file__).resolve().parents[1]))

@@ -30,10 +30,10 @@ def main():
     import cv2
     import numpy as np
 
-    from cartoonize_tf.batch import collect_inputs
-    from cartoonize_tf.image_io import read_image, write_image
-    from cartoonize_tf.inference import Cartoonizer
-    from cartoonize_tf.sizing import authors_resize_crop
+    from cartoonize_tf.inference.batch import collect_inputs
+    from cartoonize_tf.inference.cartoonizer import Cartoonizer
+    from cartoonize_tf.inference.sizing import authors_resize_crop
+    from cartoonize_tf.utils.image_io import read_image, write_image
 
     if not Path(args.model).is_file():
         print(f"error: no model at {args.model}", file=sys.stderr)

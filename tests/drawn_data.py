@@ -2,8 +2,7 @@
 
 import cv2
 import numpy as np
-
-from conftest import random_photo
+from helpers import random_photo
 
 
 def draw_cartoon(rng, height, width):

@@ -5,10 +5,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cartoonize_tf.authors_checkpoint import (CheckpointMismatchError, expected_variables,
-                                              generator_variables_in_checkpoint,
-                                              load_authors_checkpoint, resolve_checkpoint_prefix)
-from cartoonize_tf.cli import main
+from cartoonize_tf.cli.main import main
+from cartoonize_tf.models.authors_checkpoint import (
+    CheckpointMismatchError,
+    expected_variables,
+    generator_variables_in_checkpoint,
+    load_authors_checkpoint,
+    resolve_checkpoint_prefix,
+)
 from cartoonize_tf.models.generator import UNetGenerator
 
 

@@ -2,12 +2,13 @@
 
 import numpy as np
 import pytest
+from helpers import random_photo
 
-from cartoonize_tf import backends
-from cartoonize_tf.backends import BACKENDS, make_backend
-from cartoonize_tf.inference import Cartoonizer
-from cartoonize_tf.quality import psnr
-from conftest import random_photo
+from cartoonize_tf.inference import backends
+from cartoonize_tf.inference.backends import make_backend
+from cartoonize_tf.inference.cartoonizer import Cartoonizer
+from cartoonize_tf.inference.options import BACKENDS
+from cartoonize_tf.utils.quality import psnr
 
 
 @pytest.fixture(autouse=True)

@@ -3,11 +3,11 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import PROJECT_ROOT, random_photo
 from PIL import Image
 
-from cartoonize_tf.batch import cartoonize_files, plan_outputs
-from cartoonize_tf.cli import main
-from conftest import PROJECT_ROOT, random_photo
+from cartoonize_tf.cli.main import main
+from cartoonize_tf.inference.batch import cartoonize_files, plan_outputs
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
-import keras
 import numpy as np
 import pytest
+from helpers import run_layer_test
 
 from cartoonize_tf.layers import ColorShift
 from cartoonize_tf.layers.color_shift import DEFAULT_WEIGHT_RANGES
@@ -51,15 +51,10 @@ def test_seeded_layers_repeat_their_draws(rng):
     assert not np.array_equal(first(a), first(a))
 
 
-def test_keras_round_trip(tmp_path, rng):
-    inputs = keras.Input((None, None, 3))
-    layer = ColorShift("bgr", fixed_weights={"r": 1.0, "g": 2.0, "b": 1.0}, name="shift")
-    model = keras.Model(inputs, layer(inputs))
-    model.save(tmp_path / "shift.keras")
-    loaded = keras.saving.load_model(tmp_path / "shift.keras")
-    assert loaded.get_layer("shift").get_config()["channel_order"] == "bgr"
-    image = rng.uniform(-1, 1, (1, 3, 3, 3)).astype(np.float32)
-    np.testing.assert_allclose(loaded(image), model(image), atol=1e-6)
+def test_keras_layer_conventions(tmp_path, rng):
+    run_layer_test(ColorShift, {"channel_order": "bgr", "fixed_weights": {"r": 1.0, "g": 2.0, "b": 1.0},
+                                "seed": 3},
+                   rng.uniform(-1, 1, (2, 3, 5, 3)).astype(np.float32), (2, 3, 5, 1), tmp_path)
 
 
 @pytest.mark.parametrize("kwargs", [{"channel_order": "rgba"}, {"fixed_weights": {"r": 1.0}}])

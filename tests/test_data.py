@@ -1,9 +1,15 @@
 import cv2
 import numpy as np
 import pytest
-
-from cartoonize_tf.data import FACE_EVERY, DataError, build_dataset, list_images, patch_dataset
 from drawn_data import make_training_folder
+
+from cartoonize_tf.data.dataset import (
+    FACE_EVERY,
+    DataError,
+    build_dataset,
+    list_images,
+    patch_dataset,
+)
 
 
 @pytest.fixture

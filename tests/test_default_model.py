@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import PROJECT_ROOT
 
-from cartoonize_tf import quality
-from cartoonize_tf.batch import collect_inputs
-from cartoonize_tf.image_io import read_image
-from cartoonize_tf.inference import Cartoonizer, load_generator
-from cartoonize_tf.renderer import render_cartoon
-from conftest import PROJECT_ROOT
+from cartoonize_tf.inference.batch import collect_inputs
+from cartoonize_tf.inference.cartoonizer import Cartoonizer
+from cartoonize_tf.models.loading import load_generator
+from cartoonize_tf.utils import quality
+from cartoonize_tf.utils.image_io import read_image
+from cartoonize_tf.whitebox.renderer import render_cartoon
 
 MODEL = PROJECT_ROOT / "saved_models" / "cartoonizer.keras"
 SAVED_MODEL = PROJECT_ROOT / "saved_models" / "cartoonizer" / "1"
@@ -36,7 +37,7 @@ def test_it_imitates_the_teacher_and_flattens_the_photos(shipped, photos):
         cartoon = shipped.cartoonize(photo)
         assert quality.flat_share(cartoon) > quality.flat_share(photo) + 0.1
         assert quality.psnr(cartoon, render_cartoon(photo)) > 20
-        assert quality.colour_shift(cartoon, photo) < 10
+        assert quality.lab_shift(cartoon, photo) < 10
 
 
 def test_its_saved_model_gives_the_same_pictures(shipped, photos):

@@ -8,16 +8,16 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import png_bytes, random_photo
 from PIL import Image
 
-from cartoonize_tf.cli import main
-from cartoonize_tf.export_onnx import convert_to_onnx
-from cartoonize_tf.export_saved_model import WARMUP_FILE, export_saved_model
-from cartoonize_tf.export_tflite import convert_to_tflite
-from cartoonize_tf.inference import Cartoonizer
-from cartoonize_tf.quality import psnr
-from cartoonize_tf.runtimes import ONNXCartoonizer, TFLiteCartoonizer
-from conftest import png_bytes, random_photo
+from cartoonize_tf.cli.main import main
+from cartoonize_tf.export.onnx import convert_to_onnx
+from cartoonize_tf.export.saved_model import WARMUP_FILE, export_saved_model
+from cartoonize_tf.export.tflite import convert_to_tflite
+from cartoonize_tf.inference.cartoonizer import Cartoonizer
+from cartoonize_tf.inference.runtimes import ONNXCartoonizer, TFLiteCartoonizer
+from cartoonize_tf.utils.quality import psnr
 
 
 @pytest.fixture(scope="module")

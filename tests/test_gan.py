@@ -3,11 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cartoonize_tf.models.discriminator import PatchDiscriminator
-from cartoonize_tf.models.generator import UNetGenerator
-from cartoonize_tf.models.generator_pretrainer import GeneratorPretrainer
 from cartoonize_tf.models.vgg_features import VGGFeatures, VGGWeightsError
-from cartoonize_tf.models.white_box_gan import GENERATOR_METRICS, DISCRIMINATOR_METRICS, WhiteBoxCartoonGAN
+from cartoonize_tf.training.builders import build_gan, build_generator, build_pretrainer
+from cartoonize_tf.training.white_box_gan import DISCRIMINATOR_METRICS, GENERATOR_METRICS
 
 
 @pytest.fixture(scope="module")
@@ -16,17 +14,8 @@ def vgg():
 
 
 def make_gan(vgg):
-    generator = UNetGenerator(channels=8, num_blocks=1)
-    generator.build((None, None, None, 3))
-    surface = PatchDiscriminator(channels=8, name="surface")
-    surface.build((None, None, None, 3))
-    texture = PatchDiscriminator(channels=8, name="texture")
-    texture.build((None, None, None, 1))
-    gan = WhiteBoxCartoonGAN(generator, surface, texture, vgg, xla=False, seed=0)
-    gan.compile(generator_optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99),
-                discriminator_optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99))
-    gan.build_optimizers()
-    return gan
+    generator = build_generator(channels=8, num_blocks=1)
+    return build_gan(vgg, generator, discriminator_channels=8, xla=False, seed=0)
 
 
 def batch(rng, size=32):
@@ -81,10 +70,7 @@ def test_fit_logs_every_loss_and_counts_steps(vgg, rng):
 
 
 def test_pretrainer_reduces_reconstruction_loss(rng):
-    generator = UNetGenerator(channels=8, num_blocks=1)
-    generator.build((None, None, None, 3))
-    pretrainer = GeneratorPretrainer(generator)
-    pretrainer.compile(optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.99))
+    pretrainer = build_pretrainer(build_generator(channels=8, num_blocks=1), learning_rate=1e-3)
     photos = rng.uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
     history = pretrainer.fit(tf.data.Dataset.from_tensors(photos).repeat(), steps_per_epoch=30,
                              epochs=2, verbose=0)
@@ -125,7 +111,7 @@ def test_offline_imagenet_download_says_where_to_put_the_file(monkeypatch, tmp_p
 
 
 def test_edge_loss_is_zero_for_a_shifted_level_and_counts_both_directions():
-    from cartoonize_tf.models.generator_pretrainer import edge_l1
+    from cartoonize_tf.training.generator_pretrainer import edge_l1
 
     flat = tf.zeros([1, 4, 4, 1])
     assert float(edge_l1(flat + 0.5, flat)) == 0.0

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cartoonize_tf.image_io import ImageReadError, read_image, to_rgb_uint8, write_image
+from cartoonize_tf.utils.image_io import ImageReadError, read_image, to_rgb_uint8, write_image
 
 
 def save(array, path, **options):

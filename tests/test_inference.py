@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import random_photo
 
-from cartoonize_tf.inference import Cartoonizer, cartoonize_batch, symmetric_indices
-from conftest import random_photo
+from cartoonize_tf.inference.cartoonizer import Cartoonizer
+from cartoonize_tf.models.pipeline import cartoonize_batch, symmetric_indices
 
 
 @pytest.mark.parametrize("shape", [(37, 53), (8, 8), (3, 2)])

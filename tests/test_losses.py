@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from cartoonize_tf import losses
+from cartoonize_tf.training import losses
 
 
 def test_lsgan_losses_by_hand():

@@ -7,9 +7,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from cartoonize_tf.authors_checkpoint import load_authors_checkpoint
-from cartoonize_tf.inference import OUTPUT_FILTER_EPS, OUTPUT_FILTER_RADIUS, Cartoonizer
+from cartoonize_tf.inference.cartoonizer import Cartoonizer
 from cartoonize_tf.layers import guided_filter
+from cartoonize_tf.models.authors_checkpoint import load_authors_checkpoint
+from cartoonize_tf.models.pipeline import OUTPUT_FILTER_EPS, OUTPUT_FILTER_RADIUS
 
 GOLDEN_NAMES = ["astronaut", "chelsea", "coffee"]
 

@@ -7,10 +7,10 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from cartoonize_tf import photo_sources
-from cartoonize_tf.cli import main
-from cartoonize_tf.photo_sources import Photo, debian_licences, licence_of
-from cartoonize_tf.prepare_data import cut_pairs, patch_grid
+from cartoonize_tf.cli.main import main
+from cartoonize_tf.data import photo_sources
+from cartoonize_tf.data.photo_sources import Photo, debian_licences, licence_of
+from cartoonize_tf.data.preparation import cut_pairs, patch_grid
 
 COPYRIGHT = """\
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/

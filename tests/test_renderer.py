@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from skimage import color, data
 
-from cartoonize_tf.quality import flat_share
-from cartoonize_tf.renderer import render_cartoon, without_specks
+from cartoonize_tf.utils.quality import flat_share
+from cartoonize_tf.whitebox.renderer import render_cartoon, without_specks
 
 
 def test_keeps_shape_and_flattens_a_real_photo():

@@ -13,15 +13,19 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import PROJECT_ROOT, png_bytes, random_photo
 from PIL import Image
-from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2,
-                                     model_service_pb2_grpc, predict_pb2,
-                                     prediction_service_pb2_grpc)
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
 
-from cartoonize_tf.export_saved_model import export_saved_model
-from cartoonize_tf.inference import Cartoonizer
-from cartoonize_tf.server import start_server
-from conftest import PROJECT_ROOT, png_bytes, random_photo
+from cartoonize_tf.export.saved_model import export_saved_model
+from cartoonize_tf.inference.cartoonizer import Cartoonizer
+from cartoonize_tf.serving.server import start_server
 
 
 @pytest.fixture(scope="module")

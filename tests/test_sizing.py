@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cartoonize_tf.sizing import ImageTooSmallError, authors_resize_crop
+from cartoonize_tf.inference.sizing import ImageTooSmallError, authors_resize_crop
 
 
 @pytest.mark.parametrize("shape,expected", [

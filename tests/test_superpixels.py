@@ -1,13 +1,17 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import random_photo
+from skimage import color, segmentation
 
 from cartoonize_tf.layers.superpixel import Superpixel
-from cartoonize_tf.region_grouping import RegionGrouping
-from cartoonize_tf.superpixels import (adaptive_superpixel, fill_mean_colour, simple_superpixel,
-                                       superpixel_batch)
-from conftest import random_photo
-from skimage import color, segmentation
+from cartoonize_tf.whitebox.region_grouping import RegionGrouping
+from cartoonize_tf.whitebox.superpixels import (
+    adaptive_superpixel,
+    fill_mean_colour,
+    simple_superpixel,
+    superpixel_batch,
+)
 
 
 def as_unit_range(image):

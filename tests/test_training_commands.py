@@ -9,13 +9,14 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from cartoonize_tf.cli import main
-from cartoonize_tf.inference import Cartoonizer, load_generator
-from cartoonize_tf.models.generator import UNetGenerator
-from cartoonize_tf.training import variables_by_path
-from conftest import PROJECT_ROOT, random_photo
 from drawn_data import make_training_folder
+from helpers import PROJECT_ROOT, random_photo
+
+from cartoonize_tf.cli.main import main
+from cartoonize_tf.inference.cartoonizer import Cartoonizer
+from cartoonize_tf.models.generator import UNetGenerator
+from cartoonize_tf.models.loading import load_generator
+from cartoonize_tf.training.loop import variables_by_path
 
 TINY = ["--patch-size", "32", "--batch-size", "2", "--log-every", "1", "--sample-every", "2",
         "--seed", "3", "--no-progress"]
@@ -124,7 +125,7 @@ import sys
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from cartoonize_tf.cli import main
+from cartoonize_tf.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -1,8 +1,8 @@
-"""Build the default model's training folder from public photos: `python train_code/prepare_data.py --help`."""
+"""Build the default model's training folder from public photos; see `prepare_data.py --help`."""
 
 import sys
 
-from cartoonize_tf.cli import main
+from cartoonize_tf.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["prepare-data", *sys.argv[1:]]))

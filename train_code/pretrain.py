@@ -2,7 +2,7 @@
 
 import sys
 
-from cartoonize_tf.cli import main
+from cartoonize_tf.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["pretrain", *sys.argv[1:]]))

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from cartoonize_tf.superpixels import SUPERPIXEL_MODES, superpixel_batch
+from cartoonize_tf.whitebox.superpixels import SUPERPIXEL_MODES, superpixel_batch
 
 
 @keras.saving.register_keras_serializable(package="cartoonize_tf")

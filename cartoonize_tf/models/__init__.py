@@ -1,4 +1,5 @@
-"""Keras models: the generator (and, for training, the discriminators and the GAN)."""
+"""Keras models: the U-Net generator, the PatchGAN discriminators, VGG19 features, the authors'
+checkpoint and the inference pipeline."""
 
 from cartoonize_tf.models.generator import UNetGenerator
 

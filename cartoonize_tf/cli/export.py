@@ -1,0 +1,143 @@
+"""The `export`, `export-tflite` and `export-onnx` commands."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from cartoonize_tf.cli.defaults import DEFAULT_MODEL, DEFAULT_SAVED_MODEL_BASE
+from cartoonize_tf.export.options import (
+    BYTES_ENCODINGS,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_ONNX_OPSET,
+    TFLITE_QUANTIZATIONS,
+)
+
+
+def add_export_parser(subparsers):
+    parser = subparsers.add_parser(
+        "export", help="write a SavedModel for TF Serving",
+        description="Write the generator as a SavedModel in TF Serving's layout "
+                    "(<output>/<version>/saved_model.pb, variables/, assets.extra/ warm-up "
+                    "requests) with two signatures: serving_default (uint8 images in, uint8 "
+                    "cartoons out, any size) and serving_bytes (encoded images in and out).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras generator or the "
+                        "authors' TF1 checkpoint")
+    parser.add_argument("--output", default=str(DEFAULT_SAVED_MODEL_BASE),
+                        help="the model's base path (TF Serving's --model_base_path)")
+    parser.add_argument("--version", type=int, default=None,
+                        help="version folder to write; default: one more than the highest")
+    parser.add_argument("--max-pixels", type=int, default=None,
+                        help="largest height * width a request may have (default: %d); "
+                             "larger ones are answered INVALID_ARGUMENT" % DEFAULT_MAX_PIXELS)
+    parser.add_argument("--output-format", choices=BYTES_ENCODINGS, default="png",
+                        help="encoding of serving_bytes results")
+    parser.add_argument("--model-name", default="cartoonizer",
+                        help="model name written into the warm-up requests")
+    parser.set_defaults(handler=export_command)
+
+
+def add_export_tflite_parser(subparsers):
+    parser = subparsers.add_parser(
+        "export-tflite", help="write a TFLite model for phones",
+        description="Convert the generator (with its output guided filter) to TFLite: uint8 "
+                    "RGB [1, H, W, 3] in, uint8 cartoon out.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras generator or the "
+                        "authors' TF1 checkpoint")
+    parser.add_argument("--output", default=None,
+                        help="the .tflite file; default: saved_models/cartoonizer_<quantization>"
+                             "[_<size>].tflite")
+    parser.add_argument("--quantization", choices=TFLITE_QUANTIZATIONS,
+                        default="float16",
+                        help="float16 halves the size; dynamic stores int8 weights; int8 also "
+                             "quantizes activations (calibrated on --calibration-images)")
+    parser.add_argument("--input-size", default=None,
+                        help="HxW (multiples of 8) for a fixed-size model, as GPU delegates want; "
+                             "default: any size")
+    parser.add_argument("--calibration-images", default="test_code/test_images",
+                        help="folder of real photos for int8 calibration")
+    parser.set_defaults(handler=export_tflite_command)
+
+
+def export_command(args):
+    from cartoonize_tf.export.saved_model import export_saved_model
+    from cartoonize_tf.models.loading import load_generator
+
+    try:
+        generator = load_generator(args.model)
+        path = export_saved_model(generator, args.output, args.version,
+                                  args.max_pixels or DEFAULT_MAX_PIXELS, args.output_format,
+                                  args.model_name)
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"Wrote {path} (signatures serving_default and serving_bytes)")
+    return 0
+
+
+def export_tflite_command(args):
+    from cartoonize_tf.export.tflite import convert_to_tflite
+    from cartoonize_tf.inference.batch import collect_inputs
+    from cartoonize_tf.utils.image_io import read_image
+
+    def convert(generator, size):
+        calibration = None
+        if args.quantization == "int8":
+            calibration = [read_image(p) for p in collect_inputs(args.calibration_images)]
+        return convert_to_tflite(generator, args.quantization, size, calibration)
+
+    return convert_and_write(args, convert, f"cartoonizer_{args.quantization}{{size}}.tflite",
+                             args.quantization)
+
+
+def add_export_onnx_parser(subparsers):
+    parser = subparsers.add_parser(
+        "export-onnx", help="write an ONNX model",
+        description="Convert the generator (with its mirror padding and output guided filter) "
+                    "to ONNX: uint8 RGB [N, H, W, 3] in, uint8 cartoons out, as the SavedModel's "
+                    "serving_default. Runs with ONNX Runtime: "
+                    "cartoonize_tf.runtimes.ONNXCartoonizer.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras generator or the "
+                        "authors' TF1 checkpoint")
+    parser.add_argument("--output", default=None,
+                        help="the .onnx file; default: saved_models/cartoonizer[_<size>].onnx")
+    parser.add_argument("--input-size", default=None,
+                        help="HxW (multiples of 8) for a fixed-size model with batch 1; "
+                             "default: any batch and size")
+    parser.add_argument("--opset", type=int, default=DEFAULT_ONNX_OPSET, help="ONNX opset version")
+    parser.set_defaults(handler=export_onnx_command)
+
+
+def export_onnx_command(args):
+    from cartoonize_tf.export.onnx import convert_to_onnx
+
+    def convert(generator, size):
+        return convert_to_onnx(generator, size, args.opset)
+
+    return convert_and_write(args, convert, "cartoonizer{size}.onnx", f"opset {args.opset}")
+
+
+def convert_and_write(args, convert, default_name, description):
+    """Loads `--model`, converts it with `convert(generator, size)` and writes the bytes atomically.
+
+    `default_name` (in saved_models/) has a `{size}` field for "_HxW" or "". Returns the exit code.
+    """
+    from cartoonize_tf.inference.sizing import parse_size
+    from cartoonize_tf.models.loading import load_generator
+    from cartoonize_tf.utils.files import atomic_output
+
+    try:
+        size = parse_size(args.input_size) if args.input_size else None
+        model = convert(load_generator(args.model), size)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    suffix = f"_{size[0]}x{size[1]}" if size else ""
+    output = Path(args.output or Path("saved_models") / default_name.format(size=suffix))
+    with atomic_output(output) as temporary:
+        temporary.write_bytes(model)
+    print(f"Wrote {output} ({len(model) / 1e6:.2f} MB, {description}, "
+          f"{'fixed ' + args.input_size if size else 'any size'})")
+    return 0

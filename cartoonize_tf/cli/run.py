@@ -1,0 +1,85 @@
+"""The `run` command: cartoonize image files (also `python test_code/cartoonize.py`)."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from cartoonize_tf.cli.defaults import DEFAULT_INPUT, DEFAULT_MODEL, DEFAULT_OUTPUT
+from cartoonize_tf.inference.options import BACKENDS, FILE_FORMATS, SIZE_POLICIES
+
+MISSING_MODEL_HELP = """\
+No model at {path}.
+The project ships its default model as saved_models/cartoonizer.keras (restore it with
+'git checkout saved_models'). Other ways:
+  - convert the authors' published checkpoint (White-box Cartoonization,
+    test_code/saved_models/model-33999.*; non-commercial licence, CC BY-NC-SA 4.0):
+        cartoonize convert-checkpoint path/to/their/saved_models {path}
+  - train your own: python train_code/prepare_data.py, then train_code/pretrain.py
+    --paired (how the default model was made) or train_code/train.py (the GAN)
+  - or cartoonize without a network: --method filter (slower)
+Then run again, or point --model at the file."""
+
+
+def add_run_parser(subparsers, root):
+    parser = subparsers.add_parser(
+        "run", help="cartoonize image files",
+        description="Cartoonize image files with a trained generator. Each output keeps its "
+                    "input's file name (so its format) unless --format says otherwise; a file "
+                    "that cannot be read fails alone, the rest are still written, and the exit "
+                    "code is 1 when anything failed.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--input", default=str(root / DEFAULT_INPUT),
+                        help="an image file, a folder of images, or a glob pattern "
+                             "(quote it: 'photos/**/*.jpg')")
+    parser.add_argument("--output-dir", default=str(root / DEFAULT_OUTPUT),
+                        help="folder for the cartoons; created if missing; inputs are never "
+                             "overwritten")
+    parser.add_argument("--model", default=os.environ.get("CARTOONIZE_TF_MODEL",
+                                                          str(root / DEFAULT_MODEL)),
+                        help="a .keras generator, or the authors' TF1 checkpoint (its folder or "
+                             "prefix); the environment variable CARTOONIZE_TF_MODEL sets the default")
+    parser.add_argument("--resize", choices=SIZE_POLICIES, default="authors",
+                        help="'authors': short side capped at 720 px and cropped to multiples "
+                             "of 8, as the authors' code does; 'full': the input's exact size")
+    parser.add_argument("--method", choices=("generator", "filter"), default="generator",
+                        help="'generator': the trained network (fast); 'filter': the project's "
+                             "white-box renderer, the default model's teacher (slow, no model "
+                             "needed, always the input's full size)")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="runtime for the generator: auto picks the fastest that keeps the "
+                             "pictures (benchmarks/inference.py measures them all); tf is the "
+                             "reference; tflite-int8 is faster and close (about 50 dB)")
+    parser.add_argument("--format", choices=tuple(FILE_FORMATS), default=None,
+                        help="write every output in this format instead of the input's own")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(args):
+    from cartoonize_tf.inference.batch import cartoonize_files, collect_inputs, plan_outputs
+
+    try:
+        inputs = collect_inputs(args.input)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.method == "filter":
+        from cartoonize_tf.whitebox.renderer import RendererCartoonizer
+
+        cartoonizer = RendererCartoonizer()
+    else:
+        model = Path(args.model)
+        if not model.exists() and not Path(f"{model}.index").exists():
+            print("error: " + MISSING_MODEL_HELP.format(path=model), file=sys.stderr)
+            return 2
+
+        from cartoonize_tf.inference.cartoonizer import Cartoonizer
+
+        cartoonizer = Cartoonizer.load(model, size_policy=args.resize, backend=args.backend)
+    plan = plan_outputs(inputs, args.output_dir, args.format)
+    report = cartoonize_files(cartoonizer, plan, progress=not args.no_progress)
+    print(report.summary())
+    if report.written:
+        print(f"Cartoons are in {args.output_dir}")
+    return 1 if report.failures else 0

@@ -1,0 +1,228 @@
+"""The `pretrain` and `train` commands: options, then the run."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from cartoonize_tf.cli.defaults import DEFAULT_PRETRAIN_DIR, DEFAULT_TRAIN_DIR
+from cartoonize_tf.training.options import ADAM, DISTRIBUTE_CHOICES, XLA_CHOICES
+
+SAMPLE_COUNT = 4
+
+
+def add_common_options(parser, default_steps, default_output):
+    data = parser.add_argument_group("data")
+    data.add_argument("--data-dir", required=True,
+                      help="folder with photo_scenery/ and cartoon_scenery/ (train.py), and "
+                           "optionally photo_face/ and cartoon_face/: then one batch in five "
+                           "comes from faces")
+    data.add_argument("--patch-size", type=int, default=256, help="side of the random square crops")
+    data.add_argument("--batch-size", type=int, default=16,
+                      help="global batch size (split across GPUs and workers)")
+    run = parser.add_argument_group("run")
+    run.add_argument("--steps", type=int, default=default_steps, help="train up to this step")
+    run.add_argument("--output-dir", default=str(default_output),
+                     help="run folder: checkpoints/, logs/ (TensorBoard), settings.json, and "
+                          "generator.keras when done")
+    run.add_argument("--resume", action="store_true",
+                     help="continue the run in --output-dir from its latest checkpoint")
+    run.add_argument("--learning-rate", type=float, default=ADAM["learning_rate"],
+                     help="Adam learning rate (beta1 0.5, beta2 0.99, epsilon 1e-8)")
+    run.add_argument("--seed", type=int, default=None, help="seed for weights, crops and draws")
+    run.add_argument("--save-every", type=int, default=1000, help="steps between checkpoints")
+    run.add_argument("--log-every", type=int, default=100,
+                     help="steps between TensorBoard scalars (losses averaged over them)")
+    run.add_argument("--sample-every", type=int, default=1000,
+                     help="steps between TensorBoard photo | output images (0: never)")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    device = parser.add_argument_group("devices")
+    device.add_argument("--mixed-precision", action="store_true",
+                        help="float16 compute with loss scaling (GPUs with tensor cores)")
+    device.add_argument("--distribute", choices=DISTRIBUTE_CHOICES, default="none",
+                        help="mirrored: all local GPUs; multiworker: several machines from "
+                             "TF_CONFIG")
+
+
+def add_pretrain_parser(subparsers):
+    parser = subparsers.add_parser(
+        "pretrain", help="pretrain the generator on photo reconstruction (or paired cartoons)",
+        description="Stage 1 of the recipe: train the generator alone to reproduce photos "
+                    "(L1), which gives the GAN a generator that already keeps content. Reads "
+                    "photo_scenery/ (and photo_face/) under --data-dir; writes generator.keras "
+                    "in --output-dir for train.py --pretrained. With --paired it learns "
+                    "photo -> cartoon pairs instead (cartoon_scenery/ files of the same names, "
+                    "as prepare_data.py writes): how the default model was trained.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_common_options(parser, default_steps=50_000, default_output=DEFAULT_PRETRAIN_DIR)
+    parser.add_argument("--paired", action="store_true",
+                        help="L1 to the cartoon of the same file name, not to the photo itself")
+    parser.add_argument("--edge-weight", type=float, default=0.0,
+                        help="add this times the L1 distance of the pixel differences (flat "
+                             "areas, sharp outlines); the default model used 1")
+    parser.set_defaults(handler=pretrain_command)
+
+
+def add_train_parser(subparsers):
+    parser = subparsers.add_parser(
+        "train", help="train the White-box Cartoonization GAN",
+        description="Stage 2 of the recipe: the generator against a surface and a texture "
+                    "discriminator, with content and structure (superpixel) losses on VGG19 "
+                    "features. Writes generator.keras in --output-dir, which "
+                    "'python test_code/cartoonize.py --model' takes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_common_options(parser, default_steps=100_000, default_output=DEFAULT_TRAIN_DIR)
+    method = parser.add_argument_group("method")
+    method.add_argument("--pretrained", default=None,
+                        help="the pretraining result to start from: its generator.keras or its "
+                             "run folder (without it G starts from random weights)")
+    method.add_argument("--superpixel", choices=("simple", "adaptive"), default="simple",
+                        help="simple: SLIC with mean colours; adaptive: Felzenszwalb and "
+                             "selective-search grouping (slower, flatter regions)")
+    method.add_argument("--vgg-weights", default="imagenet",
+                        help="'imagenet' (Keras downloads and caches the file), a path to "
+                             "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, or 'none' "
+                             "(random: smoke tests only)")
+    method.add_argument("--xla", choices=tuple(XLA_CHOICES), default="auto",
+                        help="compile the G and D updates with XLA; auto: on GPU only")
+    parser.set_defaults(handler=train_command)
+
+
+def prepare_run(args, sides, paired=False):
+    """Precision, strategy, run folder and data for either command."""
+    import keras
+    import tensorflow as tf
+
+    from cartoonize_tf.data.dataset import build_dataset
+    from cartoonize_tf.training.loop import (
+        LoopSettings,
+        RunFolder,
+        choose_strategy,
+        is_chief,
+        set_precision,
+    )
+
+    if args.seed is not None:
+        keras.utils.set_random_seed(args.seed)
+    set_precision(args.mixed_precision)
+    strategy = choose_strategy(args.distribute)
+    chief = is_chief(strategy)
+    resolver = getattr(strategy, "cluster_resolver", None)
+    folder = RunFolder(args.output_dir, chief, getattr(resolver, "task_id", 0) or 0)
+    folder.check(args.resume)
+    data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed, paired)
+    print(f"Training data:\n{data.describe()}")
+    print(f"Devices: {strategy.num_replicas_in_sync} replica(s) "
+          f"({', '.join(d.name for d in tf.config.list_logical_devices())})")
+    settings = LoopSettings(args.steps, args.log_every, args.sample_every, args.save_every,
+                            not args.no_progress)
+    return strategy, chief, folder, data, settings
+
+
+def first_photos(dataset, count=SAMPLE_COUNT):
+    """A few photos from the first batch, for the TensorBoard sample grids."""
+    batch = next(iter(dataset.take(1)))
+    photos = batch[0] if isinstance(batch, tuple) else batch
+    return photos[:count].numpy()
+
+
+def pretrain_command(args):
+    import tensorflow as tf
+
+    from cartoonize_tf.data.dataset import DataError
+    from cartoonize_tf.training.builders import build_pretrainer
+    from cartoonize_tf.training.loop import (
+        RunError,
+        run_loop,
+        save_float32_generator,
+        settings_record,
+        variables_by_path,
+    )
+
+    try:
+        sides = ("photo", "cartoon") if args.paired else ("photo",)
+        strategy, chief, folder, data, settings = prepare_run(args, sides, args.paired)
+    except (DataError, RunError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    with strategy.scope():
+        model = build_pretrainer(learning_rate=args.learning_rate, edge_weight=args.edge_weight)
+    generator = model.generator
+    checkpoint = tf.train.Checkpoint(generator=variables_by_path(generator),
+                                     optimizer=model.optimizer, step=model.train_steps)
+    if chief:
+        folder.write_settings(settings_record(args))
+    step = run_loop(model, checkpoint, folder, data.dataset, settings, first_photos(data.dataset),
+                    generator, args.resume)
+    if chief:
+        save_float32_generator(generator, folder.generator)
+        print(f"Pretraining done at step {step}: {folder.generator}")
+        if args.paired:
+            print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
+        else:
+            print(f"Next: python train_code/train.py --data-dir {args.data_dir} "
+                  f"--pretrained {folder.generator}")
+    return 0
+
+
+def load_pretrained(path):
+    """The generator of a pretraining run (its generator.keras, or the run folder)."""
+    from cartoonize_tf.models.loading import load_generator
+    from cartoonize_tf.training.loop import GENERATOR_FILE, RunError
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / GENERATOR_FILE
+    if not path.is_file():
+        raise RunError(f"--pretrained: no generator at {path}; run train_code/pretrain.py first "
+                       "or leave --pretrained out to start from random weights")
+    return load_generator(path)
+
+
+def train_command(args):
+    import tensorflow as tf
+
+    from cartoonize_tf.data.dataset import DataError
+    from cartoonize_tf.models.vgg_features import VGGFeatures, VGGWeightsError
+    from cartoonize_tf.training.builders import build_gan, build_generator
+    from cartoonize_tf.training.loop import (
+        RunError,
+        run_loop,
+        save_float32_generator,
+        settings_record,
+        variables_by_path,
+    )
+
+    try:
+        strategy, chief, folder, data, settings = prepare_run(args, ("photo", "cartoon"))
+        pretrained = None if args.pretrained is None else load_pretrained(args.pretrained)
+        vgg_weights = None if args.vgg_weights == "none" else args.vgg_weights
+        with strategy.scope():
+            vgg = VGGFeatures(weights=vgg_weights, channel_order="rgb")
+    except (DataError, RunError, VGGWeightsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if vgg_weights is None:
+        print("WARNING: --vgg-weights none: VGG19 has RANDOM weights, so the content and "
+              "structure losses are meaningless. Use this for smoke tests only; the generator "
+              "this run writes is not a real model.", file=sys.stderr)
+    with strategy.scope():
+        # A pretrained BGR generator (the authors') is turned RGB, keeping its pictures.
+        generator = build_generator(pretrained=None if args.resume else pretrained)
+        model = build_gan(vgg, generator, learning_rate=args.learning_rate,
+                          superpixel_mode=args.superpixel, xla=XLA_CHOICES[args.xla],
+                          seed=args.seed)
+    checkpoint = tf.train.Checkpoint(
+        generator=variables_by_path(generator),
+        surface_discriminator=variables_by_path(model.surface_discriminator),
+        texture_discriminator=variables_by_path(model.texture_discriminator),
+        generator_optimizer=model.generator_optimizer,
+        discriminator_optimizer=model.discriminator_optimizer, step=model.train_steps)
+    if chief:
+        folder.write_settings(settings_record(args))
+    step = run_loop(model, checkpoint, folder, data.dataset, settings, first_photos(data.dataset),
+                    lambda photos: model.generate(photos), args.resume)
+    if chief:
+        save_float32_generator(generator, folder.generator)
+        print(f"Training done at step {step}: {folder.generator}")
+        print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
+    return 0

@@ -1,0 +1,1 @@
+"""Exports of the inference pipeline: serving signatures, SavedModel, TFLite and ONNX."""

@@ -1,0 +1,8 @@
+"""Settings of the exported models, kept free of TensorFlow so `--help` answers at once."""
+
+# 3840 x 2160: a 4K frame. Above it one image needs several GB of activations.
+DEFAULT_MAX_PIXELS = 3840 * 2160
+# Encodings of the SavedModel's serving_bytes results.
+BYTES_ENCODINGS = ("png", "jpeg")
+TFLITE_QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
+DEFAULT_ONNX_OPSET = 17

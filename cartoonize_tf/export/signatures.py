@@ -1,0 +1,66 @@
+"""The serving functions: what an exported cartoonizer computes, as `tf.function`s.
+
+Everything a client needs happens in the graph: size checks, mirror padding to
+multiples of 8, the generator, the output guided filter and the uint8
+conversion; the bytes signature also decodes and encodes images. No
+`tf.py_function` anywhere, so TF Serving and other processes can run it.
+"""
+
+import tensorflow as tf
+
+from cartoonize_tf.export.options import BYTES_ENCODINGS
+from cartoonize_tf.models.pipeline import cartoonize_any_size
+
+IMAGES_SIGNATURE = "serving_default"
+BYTES_SIGNATURE = "serving_bytes"
+
+
+def check_size(images, max_pixels):
+    """Fails with InvalidArgument when height * width exceeds `max_pixels` or is zero."""
+    shape = tf.shape(images, out_type=tf.int64)
+    pixels = shape[-3] * shape[-2]
+    return [
+        tf.debugging.assert_less_equal(
+            pixels, tf.constant(max_pixels, tf.int64),
+            message=f"image too large: height * width must be at most {max_pixels} pixels"),
+        tf.debugging.assert_positive(pixels, message="image has no pixels"),
+    ]
+
+
+def images_function(generator, max_pixels):
+    """`{"cartoons": uint8 [N, H, W, 3]}` from `images`: uint8 RGB `[N, H, W, 3]`."""
+
+    def serve(images):
+        with tf.control_dependencies(check_size(images, max_pixels)):
+            return {"cartoons": cartoonize_any_size(generator, tf.identity(images))}
+
+    return serve
+
+
+def bytes_function(generator, max_pixels, output_format="png"):
+    """`{"cartoon_bytes": string [N]}` from `image_bytes`: encoded images, each its own size.
+
+    JPEG, PNG, BMP and GIF (first frame) are decoded to RGB; results are encoded
+    as PNG (lossless) or JPEG (quality 95). The `_bytes` suffixes make TF
+    Serving's REST API carry both as `{"b64": ...}`.
+    """
+    if output_format not in BYTES_ENCODINGS:
+        raise ValueError(f"output_format must be one of {BYTES_ENCODINGS}, got {output_format!r}")
+
+    def one(encoded):
+        image = tf.io.decode_image(encoded, channels=3, dtype=tf.uint8, expand_animations=False)
+        image.set_shape([None, None, 3])
+        with tf.control_dependencies(check_size(image, max_pixels)):
+            cartoon = cartoonize_any_size(generator, tf.identity(image)[None])[0]
+        if output_format == "png":
+            return tf.io.encode_png(cartoon)
+        return tf.io.encode_jpeg(cartoon, quality=95)
+
+    def serve(image_bytes):
+        return {"cartoon_bytes": tf.map_fn(one, image_bytes, fn_output_signature=tf.string)}
+
+    return serve
+
+
+IMAGES_SPEC = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
+BYTES_SPEC = tf.TensorSpec([None], tf.string, name="image_bytes")

@@ -1,0 +1,1 @@
+"""Cartoonizing photos: the Cartoonizer, size policies, runtimes (backends) and batches of files."""

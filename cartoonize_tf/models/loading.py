@@ -1,0 +1,41 @@
+"""Loading a generator from whatever a user points at: a `.keras` file or the authors' checkpoint."""
+
+from pathlib import Path
+
+import keras
+
+from cartoonize_tf.models.authors_checkpoint import load_authors_checkpoint
+from cartoonize_tf.models.generator import UNetGenerator
+
+
+def load_generator(path):
+    """Loads a `UNetGenerator` from a `.keras` file or the authors' TF1 checkpoint."""
+    path = Path(path)
+    if path.suffix == ".keras":
+        if not path.is_file():
+            raise FileNotFoundError(f"No model file at {path}")
+        model = keras.saving.load_model(path)
+        if not isinstance(model, UNetGenerator):
+            raise TypeError(f"{path} holds a {type(model).__name__}, not a UNetGenerator")
+        return model
+    return load_authors_checkpoint(path)
+
+
+def with_rgb_weights(generator):
+    """An RGB `UNetGenerator` that draws the same pictures as `generator` (RGB or BGR).
+
+    A BGR generator (the authors' weights) becomes RGB by reversing the input
+    channels of its first convolution and the output channels (and biases) of
+    its last; every other weight is copied as it is.
+    """
+    config = generator.get_config()
+    config["channel_order"] = "rgb"
+    rgb = UNetGenerator.from_config(config)
+    rgb.build((None, None, None, 3))
+    rgb.set_weights(generator.get_weights())
+    if generator.channel_order == "bgr":
+        first, last = rgb.plain_convs[0], rgb.plain_convs[-1]
+        first.kernel.assign(first.kernel[:, :, ::-1, :])
+        last.kernel.assign(last.kernel[..., ::-1])
+        last.bias.assign(last.bias[::-1])
+    return rgb

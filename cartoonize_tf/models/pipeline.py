@@ -1,0 +1,61 @@
+"""The inference graph: uint8 photo -> [-1, 1] -> generator -> output guided filter -> uint8.
+
+Every runtime and every export computes exactly this (`cartoonize_batch`, or
+`cartoonize_any_size` for images whose sides are not multiples of 8).
+"""
+
+import tensorflow as tf
+
+from cartoonize_tf.layers.guided_filter import guided_filter
+
+# The output guided filter of the authors' inference code.
+OUTPUT_FILTER_RADIUS = 1
+OUTPUT_FILTER_EPS = 5e-3
+OUTPUT_FILTER_SCOPE = "output_filter"
+# Sides are cropped (the authors' sizing) or padded (any size) to multiples of this; the
+# generator's skips need 4, the authors' code uses 8.
+SIZE_MULTIPLE = 8
+
+
+def cartoonize_batch(generator, images):
+    """uint8 RGB `[N, H, W, 3]` (H, W multiples of 4) -> uint8 RGB cartoons of the same shape.
+
+    Scales to [-1, 1], reorders channels to what the generator's weights
+    expect, runs it, applies the output guided filter with the photo as guide,
+    and converts back by truncation, as the authors' code does.
+    """
+    x = tf.cast(images, tf.float32) / 127.5 - 1.0
+    if generator.channel_order == "bgr":
+        x = tf.reverse(x, axis=[-1])
+    y = tf.cast(generator(x), tf.float32)
+    # The scope names these ops, so the int8 TFLite export can keep them in float.
+    with tf.name_scope(OUTPUT_FILTER_SCOPE):
+        y = guided_filter(x, y, OUTPUT_FILTER_RADIUS, OUTPUT_FILTER_EPS)
+        if generator.channel_order == "bgr":
+            y = tf.reverse(y, axis=[-1])
+        return tf.cast(tf.clip_by_value((y + 1.0) * 127.5, 0.0, 255.0), tf.uint8)
+
+
+def symmetric_indices(size, padded_size):
+    """Source index of each padded position when mirroring (edge pixel repeated) past `size`.
+
+    Works for any amount of padding, even more than the image is long, where
+    `tf.pad(mode="SYMMETRIC")` refuses.
+    """
+    positions = tf.range(padded_size) % (2 * size)
+    return tf.where(positions < size, positions, 2 * size - 1 - positions)
+
+
+def cartoonize_any_size(generator, images, multiple=SIZE_MULTIPLE):
+    """`cartoonize_batch` for uint8 RGB images of any height and width.
+
+    Pads the bottom and right edges by mirroring to multiples of `multiple`,
+    runs, and crops back, so the output has the input's exact shape.
+    """
+    shape = tf.shape(images)
+    height, width = shape[1], shape[2]
+    padded_height = (height + multiple - 1) // multiple * multiple
+    padded_width = (width + multiple - 1) // multiple * multiple
+    padded = tf.gather(images, symmetric_indices(height, padded_height), axis=1)
+    padded = tf.gather(padded, symmetric_indices(width, padded_width), axis=2)
+    return cartoonize_batch(generator, padded)[:, :height, :width]

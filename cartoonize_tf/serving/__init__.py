@@ -1,0 +1,1 @@
+"""A TF-Serving-compatible server for exported SavedModels: registry, prediction, gRPC and REST."""

@@ -1,0 +1,82 @@
+"""Running a request against a signature: input checks, a bounded worker pool, deadlines."""
+
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+import numpy as np
+import tensorflow as tf
+
+from cartoonize_tf.serving.errors import ServingError
+
+
+def check_inputs(inputs, signature_def):
+    """INVALID_ARGUMENT unless `inputs` has exactly the signature's names, dtypes and ranks."""
+    expected = signature_def.inputs
+    if set(inputs) != set(expected):
+        raise ServingError("INVALID_ARGUMENT", f"expected inputs {sorted(expected)}, got "
+                                               f"{sorted(inputs)}")
+    for name, value in inputs.items():
+        info = expected[name]
+        dtype = tf.dtypes.as_dtype(info.dtype)
+        if dtype == tf.string:
+            if value.dtype.kind not in ("S", "O", "U"):
+                raise ServingError("INVALID_ARGUMENT", f"input {name} must be bytes, got {value.dtype}")
+        elif value.dtype != dtype.as_numpy_dtype:
+            raise ServingError("INVALID_ARGUMENT",
+                               f"input {name} must be {dtype.name}, got {value.dtype}")
+        rank = len(info.tensor_shape.dim)
+        if not info.tensor_shape.unknown_rank and value.ndim != rank:
+            raise ServingError("INVALID_ARGUMENT",
+                               f"input {name} must have rank {rank}, got shape {list(value.shape)}")
+        for axis, dim in enumerate(info.tensor_shape.dim):
+            if dim.size >= 0 and value.shape[axis] != dim.size:
+                raise ServingError("INVALID_ARGUMENT", f"input {name} must have {dim.size} at "
+                                                       f"axis {axis}, got shape {list(value.shape)}")
+
+
+NOISE_PREFIXES = ("Graph execution error", "Detected at node", "<stack traces", "[[")
+
+
+def explain(error):
+    """The informative line of a TensorFlow error (the op's own message, not the graph trace)."""
+    lines = [line.strip() for line in error.message.splitlines()]
+    useful = [line for line in lines if line and not line.startswith(NOISE_PREFIXES)]
+    return useful[0] if useful else error.message.strip()
+
+
+class Predictor:
+    """Runs signatures on at most `workers` requests at once; the rest wait their turn."""
+
+    def __init__(self, registry, workers=2):
+        self.registry = registry
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="predict")
+
+    def predict(self, model_name, version, signature_name, inputs, timeout=None):
+        """`(version, signature_name, {output: ndarray})` or ServingError with TF Serving's code."""
+        loaded = self.registry.get(model_name, version)
+        name, function, signature_def = loaded.signature(signature_name)
+        check_inputs(inputs, signature_def)
+        if timeout is not None and timeout <= 0:
+            raise ServingError("DEADLINE_EXCEEDED", "deadline exceeded before the request ran")
+        future = self.pool.submit(self._run, function, inputs)
+        try:
+            outputs = future.result(timeout=timeout)
+        except FutureTimeout:
+            future.cancel()
+            raise ServingError("DEADLINE_EXCEEDED", "deadline exceeded") from None
+        return loaded.version, name, outputs
+
+    @staticmethod
+    def _run(function, inputs):
+        try:
+            results = function(**{k: tf.constant(v) for k, v in inputs.items()})
+        except tf.errors.ResourceExhaustedError as error:
+            raise ServingError("RESOURCE_EXHAUSTED", explain(error)) from None
+        except tf.errors.InvalidArgumentError as error:
+            raise ServingError("INVALID_ARGUMENT", explain(error)) from None
+        except tf.errors.OpError as error:
+            raise ServingError("INTERNAL", explain(error)) from None
+        return {k: np.asarray(v) for k, v in results.items()}
+
+    def shutdown(self):
+        self.pool.shutdown(wait=False, cancel_futures=True)

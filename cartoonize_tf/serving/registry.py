@@ -1,0 +1,98 @@
+"""The served model: the newest numeric version under a base path, reloaded when a new one appears."""
+
+import logging
+import threading
+from pathlib import Path
+
+import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
+
+from cartoonize_tf.serving.errors import ServingError
+
+logger = logging.getLogger(__name__)
+
+
+class LoadedVersion:
+    """One loaded SavedModel version: its signatures and their SignatureDefs."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.version = int(self.path.name)
+        self.model = tf.saved_model.load(str(path))
+        proto = saved_model_pb2.SavedModel()
+        proto.ParseFromString((self.path / "saved_model.pb").read_bytes())
+        self.signature_defs = {name: definition for name, definition
+                               in proto.meta_graphs[0].signature_def.items()
+                               if not name.startswith("__")}
+
+    def signature_def_map(self):
+        """The signatures as TF Serving's `SignatureDefMap`, for model metadata answers."""
+        from tensorflow_serving.apis import get_model_metadata_pb2
+
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        for name, definition in self.signature_defs.items():
+            signature_map.signature_def[name].CopyFrom(definition)
+        return signature_map
+
+    def signature(self, name):
+        name = name or "serving_default"
+        if name not in self.signature_defs:
+            raise ServingError("NOT_FOUND", f"Serving signature name: \"{name}\" not found in "
+                                            f"signature def (have {sorted(self.signature_defs)})")
+        return name, self.model.signatures[name], self.signature_defs[name]
+
+
+class ModelRegistry:
+    """Serves the highest numeric version folder under `base_path`, watching for newer ones.
+
+    A version folder appears complete (exports rename it into place); the new
+    version is loaded beside the old one and swapped in when ready.
+    """
+
+    def __init__(self, base_path, name, poll_seconds=2.0):
+        self.base_path = Path(base_path)
+        self.name = name
+        self.poll_seconds = poll_seconds
+        self.lock = threading.Lock()
+        self.current = None
+        self.stopped = threading.Event()
+        self.refresh()
+        if self.current is None:
+            raise FileNotFoundError(f"No numeric version folder with a saved_model.pb under "
+                                    f"{self.base_path}; write one with 'cartoonize export'")
+        self.watcher = threading.Thread(target=self._watch, daemon=True, name="model-watcher")
+        self.watcher.start()
+
+    def newest_version_path(self):
+        versions = [p for p in self.base_path.iterdir()
+                    if p.name.isdigit() and (p / "saved_model.pb").is_file()] \
+            if self.base_path.is_dir() else []
+        return max(versions, key=lambda p: int(p.name), default=None)
+
+    def refresh(self):
+        newest = self.newest_version_path()
+        if newest is not None and (self.current is None or int(newest.name) != self.current.version):
+            loaded = LoadedVersion(newest)
+            with self.lock:
+                self.current = loaded
+
+    def _watch(self):
+        while not self.stopped.wait(self.poll_seconds):
+            try:
+                self.refresh()
+            except Exception as error:  # noqa: BLE001 - a bad new version must not stop serving
+                logger.warning("could not load a new version: %s", error)
+
+    def get(self, name, version=None):
+        """The loaded version for a request, or ServingError NOT_FOUND."""
+        if name != self.name:
+            raise ServingError("NOT_FOUND", f"Servable not found for request: Latest({name})")
+        with self.lock:
+            current = self.current
+        if version is not None and int(version) != current.version:
+            raise ServingError("NOT_FOUND", f"Servable not found for request: "
+                                            f"Specific({name}, {version})")
+        return current
+
+    def stop(self):
+        self.stopped.set()

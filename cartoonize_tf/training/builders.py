@@ -1,0 +1,70 @@
+"""One place that assembles what trains: the White-box GAN and the generator pretrainer.
+
+The training commands, the tests and the benchmarks all build their models
+here, so a change to the recipe (optimiser settings, discriminator shape,
+channel order) is made once.
+"""
+
+import keras
+
+from cartoonize_tf.models.discriminator import PatchDiscriminator
+from cartoonize_tf.models.generator import UNetGenerator
+from cartoonize_tf.models.loading import with_rgb_weights
+from cartoonize_tf.training.generator_pretrainer import GeneratorPretrainer
+from cartoonize_tf.training.options import ADAM
+from cartoonize_tf.training.white_box_gan import WhiteBoxCartoonGAN
+
+
+def adam(learning_rate=None):
+    """The authors' Adam: lr 2e-4, beta1 0.5, beta2 0.99 and TF1's epsilon."""
+    return keras.optimizers.Adam(**{**ADAM, **({"learning_rate": learning_rate}
+                                               if learning_rate is not None else {})})
+
+
+def build_generator(channels=32, num_blocks=4, pretrained=None):
+    """A built RGB `UNetGenerator`, random or with `pretrained`'s pictures (any channel order)."""
+    if pretrained is not None:
+        return with_rgb_weights(pretrained)
+    generator = UNetGenerator(channels=channels, num_blocks=num_blocks, channel_order="rgb")
+    generator.build((None, None, None, 3))
+    return generator
+
+
+def build_discriminators(channels=32):
+    """The surface (RGB) and texture (one grey channel) `PatchDiscriminator`s, built."""
+    surface = PatchDiscriminator(channels=channels, name="surface_discriminator")
+    surface.build((None, None, None, 3))
+    texture = PatchDiscriminator(channels=channels, name="texture_discriminator")
+    texture.build((None, None, None, 1))
+    return surface, texture
+
+
+def build_gan(vgg_features, generator=None, discriminator_channels=32, learning_rate=None,
+              superpixel_mode="simple", loss_weights=None, xla="auto", seed=None):
+    """A compiled `WhiteBoxCartoonGAN` with its optimiser slots created (ready to restore).
+
+    Args:
+        vgg_features: a `VGGFeatures` for the content and structure losses.
+        generator: the generator to train; a random full-size one by default.
+        discriminator_channels: filters of the discriminators' first stage.
+        learning_rate: Adam's learning rate for both players (default 2e-4).
+        superpixel_mode, loss_weights, xla, seed: as `WhiteBoxCartoonGAN` takes them.
+    """
+    generator = generator if generator is not None else build_generator()
+    surface, texture = build_discriminators(discriminator_channels)
+    gan = WhiteBoxCartoonGAN(generator, surface, texture, vgg_features,
+                             superpixel_mode=superpixel_mode, loss_weights=loss_weights, xla=xla,
+                             seed=seed)
+    gan.compile(generator_optimizer=adam(learning_rate),
+                discriminator_optimizer=adam(learning_rate))
+    gan.build_optimizers()
+    return gan
+
+
+def build_pretrainer(generator=None, learning_rate=None, edge_weight=0.0):
+    """A compiled `GeneratorPretrainer` with its optimiser slots created."""
+    generator = generator if generator is not None else build_generator()
+    pretrainer = GeneratorPretrainer(generator, edge_weight=edge_weight)
+    pretrainer.compile(optimizer=adam(learning_rate))
+    pretrainer.build_optimizers()
+    return pretrainer

@@ -1,0 +1,77 @@
+"""Generator pretraining: L1 to the input photo, or to a paired target (a teacher's cartoon)."""
+
+import keras
+import tensorflow as tf
+
+from cartoonize_tf.training.white_box_gan import replica_share
+
+
+def edge_l1(output, target):
+    """Mean L1 distance between the pixel differences (along x and along y) of two images."""
+    def differences(image):
+        return image[:, 1:, :-1] - image[:, :-1, :-1], image[:, :-1, 1:] - image[:, :-1, :-1]
+    return tf.add_n([tf.reduce_mean(tf.abs(a - b))
+                     for a, b in zip(differences(output), differences(target))])
+
+
+class GeneratorPretrainer(keras.Model):
+    """Trains a generator alone on an L1 loss: `mean |G(photo) - target|`.
+
+    With batches of photos in [-1, 1] the target is the photo itself: the
+    authors' initialisation stage before the GAN. With `(photos, targets)`
+    batches it learns a paired mapping, such as a teacher renderer's cartoons.
+    `compile` takes one optimiser.
+
+    Args:
+        generator: a `UNetGenerator`.
+        edge_weight: weight of an added L1 loss between the horizontal and
+            vertical differences of output and target; it rewards flat areas
+            and sharp outlines where the target has them (0: off).
+        **kwargs: standard `keras.Model` arguments.
+
+    Example:
+        >>> pretrainer = GeneratorPretrainer(UNetGenerator())
+        >>> pretrainer.compile(optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99))
+        >>> pretrainer.fit(photo_batches, steps_per_epoch=1000)
+    """
+
+    def __init__(self, generator, edge_weight=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.edge_weight = float(edge_weight)
+        self.train_steps = keras.Variable(0, dtype="int64", trainable=False, name="train_steps",
+                                          aggregation="only_first_replica")
+        self.l1_tracker = keras.metrics.Mean(name="l1")
+        if not generator.built:
+            generator.build((None, None, None, 3))
+        self.built = True  # the generator is its only part
+
+    def compile(self, optimizer, **kwargs):
+        if self.generator.dtype_policy.name == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def build_optimizers(self):
+        """Creates the optimiser slots now (needed before restoring a checkpoint)."""
+        self.optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return [self.l1_tracker]
+
+    def train_step(self, data):
+        photos, targets = data if isinstance(data, tuple) else (data, data)
+        with tf.GradientTape() as tape:
+            output = tf.cast(self.generator(photos, training=True), tf.float32)
+            loss = tf.reduce_mean(tf.abs(output - targets))
+            if self.edge_weight:
+                loss += self.edge_weight * edge_l1(output, targets)
+            scaled = self.optimizer.scale_loss(replica_share(loss))
+        variables = self.generator.trainable_variables
+        self.optimizer.apply(tape.gradient(scaled, variables), variables)
+        self.l1_tracker.update_state(loss)
+        self.train_steps.assign_add(1)
+        return {"l1": self.l1_tracker.result()}
+
+    def call(self, photos, training=False):
+        return self.generator(photos, training=training)

@@ -1,0 +1,145 @@
+"""What the pretraining and training commands share: devices, precision, run folders, the loop."""
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from cartoonize_tf.models.generator import UNetGenerator
+from cartoonize_tf.training.callbacks import CheckpointEvery, TrainingMonitor
+from cartoonize_tf.training.options import DISTRIBUTE_CHOICES
+from cartoonize_tf.utils.files import atomic_output
+
+logger = logging.getLogger(__name__)
+
+GENERATOR_FILE = "generator.keras"
+
+
+class RunError(RuntimeError):
+    """A training run cannot start as asked; the message says what to do."""
+
+
+@dataclass
+class LoopSettings:
+    """How long to train and how often to report and save."""
+
+    steps: int
+    log_every: int = 100
+    sample_every: int = 1000
+    save_every: int = 1000
+    progress: bool = True
+
+
+def choose_strategy(name):
+    """The `tf.distribute` strategy for `--distribute`."""
+    if name == "none":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        # All local GPUs; on a machine without one, every logical CPU device.
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([device.name for device in devices])
+    if name == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise RunError("--distribute multiworker needs TF_CONFIG set on every worker "
+                           "(see the README's two-worker recipe)")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise RunError(f"--distribute must be one of {DISTRIBUTE_CHOICES}, got {name!r}")
+
+
+def is_chief(strategy):
+    """Whether this process writes the run's files (always, except non-chief multi-workers)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    return resolver.task_type in ("chief", None) or (
+        resolver.task_type == "worker" and resolver.task_id == 0
+        and "chief" not in resolver.cluster_spec().as_dict())
+
+
+def set_precision(mixed):
+    """Keras mixed precision (float16 compute, float32 weights; losses are scaled) or float32."""
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
+
+
+class RunFolder:
+    """The files of one run: `checkpoints/`, `logs/`, `settings.json` and `generator.keras`."""
+
+    def __init__(self, path, chief=True, worker_id=0):
+        self.path = Path(path)
+        # Non-chief workers must save too (a collective operation) but into a scratch folder.
+        base = self.path if chief else self.path / f".worker_{worker_id}"
+        self.checkpoints = base / "checkpoints"
+        self.logs = self.path / "logs"
+        self.generator = self.path / GENERATOR_FILE
+        self.settings = self.path / "settings.json"
+
+    def check(self, resume):
+        """Refuses to mix two runs in one folder, and to resume a run that is not there."""
+        has_run = tf.train.latest_checkpoint(str(self.checkpoints)) is not None
+        if resume and not has_run:
+            raise RunError(f"--resume: no checkpoint in {self.checkpoints} to resume from")
+        if not resume and has_run:
+            raise RunError(f"{self.path} already holds a run; pass --resume to continue it, "
+                           "or choose another --output-dir")
+
+    def write_settings(self, settings):
+        self.path.mkdir(parents=True, exist_ok=True)
+        with atomic_output(self.settings) as temporary:
+            temporary.write_text(json.dumps(settings, indent=2, default=str))
+
+
+def variables_by_path(model):
+    """A model's variables keyed by their path below the model, for `tf.train.Checkpoint`.
+
+    Keras 3 keeps sub-layers held in lists out of TensorFlow's object graph, so
+    a checkpoint of the model object itself would miss them (spectral norm's
+    `u` vectors, for one); an explicit dict names every variable.
+    """
+    return {variable.path.split("/", 1)[1]: variable for variable in model.weights}
+
+
+def save_float32_generator(generator, path):
+    """Writes the generator as a float32 `.keras` model, whatever precision it trained in."""
+    config = generator.get_config()
+    config["dtype"] = "float32"
+    plain = UNetGenerator.from_config(config)
+    plain.build((None, None, None, 3))
+    plain.set_weights(generator.get_weights())
+    with atomic_output(path) as temporary:
+        plain.save(temporary)
+
+
+def run_loop(model, checkpoint, folder, dataset, settings, sample_photos, render, resume):
+    """Restores (with `resume`), trains up to `settings.steps`, checkpoints, saves the generator.
+
+    Returns the final step. A run interrupted with Ctrl-C saves a checkpoint first.
+    """
+    manager = tf.train.CheckpointManager(checkpoint, str(folder.checkpoints), max_to_keep=3)
+    if resume:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    first_step = int(model.train_steps.numpy())
+    if first_step >= settings.steps:
+        logger.info("Already at step %d of %d: nothing to train.", first_step, settings.steps)
+        return first_step
+    saver = CheckpointEvery(manager, model.train_steps, settings.save_every)
+    monitor = TrainingMonitor(folder.logs, first_step, settings.steps, settings.log_every,
+                              settings.sample_every, sample_photos, render, settings.progress)
+    try:
+        model.fit(dataset, epochs=1, steps_per_epoch=settings.steps - first_step, verbose=0,
+                  shuffle=False, callbacks=[monitor, saver])
+    except KeyboardInterrupt:
+        saver.save()
+        logger.warning("Interrupted: checkpoint saved at step %d; continue with --resume.",
+                       int(model.train_steps.numpy()))
+        raise
+    return int(model.train_steps.numpy())
+
+
+def settings_record(args):
+    """The command's options as a JSON-friendly dict, for `settings.json`."""
+    return {k: v for k, v in vars(args).items() if k != "handler"}
+

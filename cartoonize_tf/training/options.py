@@ -1,0 +1,6 @@
+"""Names and settings of the training recipe, kept free of TensorFlow so `--help` answers at once."""
+
+# The authors' optimiser for G and D (train.py): TF1's Adam epsilon is 1e-8, Keras's 1e-7.
+ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
+DISTRIBUTE_CHOICES = ("none", "mirrored", "multiworker")
+XLA_CHOICES = {"auto": "auto", "on": True, "off": False}

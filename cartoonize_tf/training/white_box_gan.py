@@ -1,0 +1,173 @@
+"""The two-discriminator White-box Cartoonization GAN with its own `train_step`."""
+
+import keras
+import tensorflow as tf
+
+from cartoonize_tf.layers.color_shift import ColorShift
+from cartoonize_tf.layers.guided_filter import guided_filter
+from cartoonize_tf.layers.superpixel import Superpixel
+from cartoonize_tf.training import losses
+
+# "G's output" in training: the generator's raw output filtered with the photo as guide.
+TRAINING_FILTER = {"radius": 1, "eps": 1e-2}
+# The surface representation: each image filtered with itself.
+SURFACE_FILTER = {"radius": 5, "eps": 0.2}
+DEFAULT_LOSS_WEIGHTS = {"total_variation": 1e4, "surface": 0.1, "texture": 1.0,
+                        "content": 200.0, "structure": 200.0}
+GENERATOR_METRICS = ("generator_loss", "total_variation", "surface_g", "texture_g", "content",
+                     "structure")
+DISCRIMINATOR_METRICS = ("discriminator_loss", "surface_d", "texture_d")
+
+
+def replica_share(loss):
+    """The loss to differentiate: gradients are summed over replicas, so each takes its share."""
+    return loss / tf.distribute.get_strategy().num_replicas_in_sync
+
+
+class WhiteBoxCartoonGAN(keras.Model):
+    """Generator, surface and texture discriminators, and the losses that train them.
+
+    Each `train_step` takes `(photos, cartoons)` in [-1, 1] and:
+    1. runs G on the photos and computes superpixels of its output (CPU);
+    2. updates G on `1e4 tv + 0.1 surface + texture + 200 (content + structure)`;
+    3. updates both discriminators (one optimiser) on `surface + texture`,
+       against a fresh output of the updated G, as the authors' code did.
+
+    Args:
+        generator: a `UNetGenerator`.
+        surface_discriminator, texture_discriminator: `PatchDiscriminator`s
+            (the texture one takes one grey channel).
+        vgg_features: a frozen `VGGFeatures` for the content and structure losses.
+        superpixel_mode: "simple" or "adaptive".
+        loss_weights: overrides of `DEFAULT_LOSS_WEIGHTS`.
+        xla: compile the G and D updates with XLA (the superpixel step stays
+            outside); "auto" means on GPU only.
+        seed: seed for the colour-shift draws.
+        **kwargs: standard `keras.Model` arguments.
+
+    Example:
+        >>> gan = WhiteBoxCartoonGAN(generator, PatchDiscriminator(), PatchDiscriminator(), vgg)
+        >>> gan.compile(generator_optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99),
+        ...             discriminator_optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99))
+        >>> gan.fit(dataset, steps_per_epoch=1000)
+    """
+
+    def __init__(self, generator, surface_discriminator, texture_discriminator, vgg_features,
+                 superpixel_mode="simple", loss_weights=None, xla="auto", seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.surface_discriminator = surface_discriminator
+        self.texture_discriminator = texture_discriminator
+        self.vgg_features = vgg_features
+        self.superpixel_mode = superpixel_mode
+        self.loss_weights = {**DEFAULT_LOSS_WEIGHTS, **(loss_weights or {})}
+        self.seed = seed
+        self.xla = bool(tf.config.list_physical_devices("GPU")) if xla == "auto" else bool(xla)
+        order = generator.channel_order
+        self.superpixel = Superpixel(superpixel_mode, channel_order=order)
+        self.color_shift = ColorShift(channel_order=order, seed=seed)
+        self.train_steps = keras.Variable(0, dtype="int64", trainable=False, name="train_steps",
+                                          aggregation="only_first_replica")
+        self.trackers = {name: keras.metrics.Mean(name=name)
+                         for name in GENERATOR_METRICS + DISCRIMINATOR_METRICS}
+        compile_step = tf.function(jit_compile=True) if self.xla else (lambda f: f)
+        self.generator_update = compile_step(self._generator_update)
+        self.discriminator_update = compile_step(self._discriminator_update)
+        for model, channels in ((generator, 3), (surface_discriminator, 3),
+                                (texture_discriminator, 1)):
+            if not model.built:
+                model.build((None, None, None, channels))
+        self.built = True  # every part is built; the GAN itself holds no weights of its own
+
+    def compile(self, generator_optimizer, discriminator_optimizer, **kwargs):
+        # The superpixel step is a tf.py_function: the step as a whole cannot be XLA-compiled.
+        super().compile(jit_compile=False, **kwargs)
+        if self.generator.dtype_policy.name == "mixed_float16":
+            generator_optimizer = keras.optimizers.LossScaleOptimizer(generator_optimizer)
+            discriminator_optimizer = keras.optimizers.LossScaleOptimizer(discriminator_optimizer)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+
+    def build_optimizers(self):
+        """Creates the optimiser slots now (needed before restoring a checkpoint)."""
+        self.generator_optimizer.build(self.generator.trainable_variables)
+        self.discriminator_optimizer.build(self.discriminator_variables)
+
+    @property
+    def discriminator_variables(self):
+        return (self.surface_discriminator.trainable_variables
+                + self.texture_discriminator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def generate(self, photos, training=False):
+        """G's output as the losses see it: guided-filtered with the photo as guide."""
+        raw = tf.cast(self.generator(photos, training=training), tf.float32)
+        return guided_filter(photos, raw, **TRAINING_FILTER)
+
+    def surface(self, images):
+        return guided_filter(images, images, **SURFACE_FILTER)
+
+    def features(self, images):
+        return tf.cast(self.vgg_features(images), tf.float32)
+
+    def _generator_update(self, photos, superpixels):
+        # The targets' features need no gradient: computed outside the tape, the
+        # backward pass through VGG covers G's output alone.
+        photo_features, superpixel_features = tf.split(
+            self.features(tf.concat([photos, superpixels], 0)), 2)
+        with tf.GradientTape() as tape:
+            fake = self.generate(photos, training=True)
+            fake_grey = self.color_shift(fake)
+            surface_g = losses.lsgan_generator_loss(
+                tf.cast(self.surface_discriminator(self.surface(fake)), tf.float32))
+            texture_g = losses.lsgan_generator_loss(
+                tf.cast(self.texture_discriminator(fake_grey), tf.float32))
+            fake_features = self.features(fake)
+            content = losses.feature_l1_loss(photo_features, fake_features)
+            structure = losses.feature_l1_loss(superpixel_features, fake_features)
+            total_variation = losses.total_variation_loss(fake)
+            w = self.loss_weights
+            generator_loss = (w["total_variation"] * total_variation + w["surface"] * surface_g
+                              + w["texture"] * texture_g + w["content"] * content
+                              + w["structure"] * structure)
+            scaled = self.generator_optimizer.scale_loss(replica_share(generator_loss))
+        variables = self.generator.trainable_variables
+        self.generator_optimizer.apply(tape.gradient(scaled, variables), variables)
+        return {"generator_loss": generator_loss, "total_variation": total_variation,
+                "surface_g": surface_g, "texture_g": texture_g, "content": content,
+                "structure": structure}
+
+    def _discriminator_update(self, photos, cartoons):
+        fake = tf.stop_gradient(self.generate(photos))
+        fake_grey, cartoon_grey = self.color_shift([fake, cartoons])
+        with tf.GradientTape() as tape:
+            # Real and fake in one call: one spectral-norm power iteration per update.
+            surface_logits = tf.cast(self.surface_discriminator(
+                tf.concat([self.surface(cartoons), self.surface(fake)], 0), training=True),
+                tf.float32)
+            texture_logits = tf.cast(self.texture_discriminator(
+                tf.concat([cartoon_grey, fake_grey], 0), training=True), tf.float32)
+            surface_d = losses.lsgan_discriminator_loss(*tf.split(surface_logits, 2))
+            texture_d = losses.lsgan_discriminator_loss(*tf.split(texture_logits, 2))
+            discriminator_loss = surface_d + texture_d
+            scaled = self.discriminator_optimizer.scale_loss(replica_share(discriminator_loss))
+        variables = self.discriminator_variables
+        self.discriminator_optimizer.apply(tape.gradient(scaled, variables), variables)
+        return {"discriminator_loss": discriminator_loss, "surface_d": surface_d,
+                "texture_d": texture_d}
+
+    def train_step(self, data):
+        photos, cartoons = data
+        superpixels = self.superpixel(self.generate(photos))
+        results = self.generator_update(photos, superpixels)
+        results.update(self.discriminator_update(photos, cartoons))
+        for name, value in results.items():
+            self.trackers[name].update_state(value)
+        self.train_steps.assign_add(1)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def call(self, photos, training=False):
+        return self.generate(photos, training=training)

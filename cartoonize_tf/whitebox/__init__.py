@@ -1,0 +1,2 @@
+"""The white-box representations computed with numpy and OpenCV (no TensorFlow): superpixels,
+region grouping, the cartoon renderer."""

@@ -1,0 +1,114 @@
+"""The package's import graph: subpackages import one way, nothing imports the command line."""
+
+import ast
+from pathlib import Path
+
+from helpers import PROJECT_ROOT
+
+PACKAGE = PROJECT_ROOT / "cartoonize_tf"
+# What each subpackage may import besides itself (the README's layout section draws it).
+ALLOWED = {
+    "utils": set(),
+    "whitebox": set(),
+    "layers": {"whitebox"},
+    "models": {"layers"},
+    "export": {"models"},
+    "inference": {"export", "models", "utils"},
+    "data": {"utils", "whitebox"},
+    "training": {"models", "layers", "utils"},
+    "serving": set(),
+    "cli": {"utils", "whitebox", "layers", "models", "export", "inference", "data", "training",
+            "serving"},
+}
+
+
+def module_name(path):
+    parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path):
+    """Every `cartoonize_tf` module a file imports, at any depth (function-level included)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cartoonize_tf"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("cartoonize_tf"))
+    return found
+
+
+def import_graph():
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    return {name: {m for m in imported_modules(path) if m in modules and m != name}
+            for name, path in modules.items()}
+
+
+def subpackage(module):
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and (PACKAGE / parts[1]).is_dir()) else None
+
+
+def test_every_module_sits_in_a_subpackage():
+    loose = [p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"]
+    assert loose == [], f"modules outside a subpackage: {loose}"
+
+
+def test_subpackages_import_only_downstream():
+    wrong = []
+    for module, imports in import_graph().items():
+        source = subpackage(module)
+        for target in imports:
+            destination = subpackage(target)
+            if source and destination and destination != source \
+                    and destination not in ALLOWED[source]:
+                wrong.append(f"{module} -> {target}")
+    assert wrong == []
+
+
+def test_no_import_cycle():
+    graph = import_graph()
+    visiting, done, cycles = set(), set(), []
+
+    def visit(module, trail):
+        visiting.add(module)
+        for target in sorted(graph[module]):
+            if target in visiting:
+                cycles.append(trail[trail.index(target):] + [target])
+            elif target not in done:
+                visit(target, trail + [target])
+        visiting.discard(module)
+        done.add(module)
+
+    for module in sorted(graph):
+        if module not in done:
+            visit(module, [module])
+    assert cycles == []
+
+
+def test_the_allowed_graph_has_no_cycle_either():
+    # A guard on ALLOWED itself: a two-way permission would let a cycle in.
+    for source, targets in ALLOWED.items():
+        for target in targets:
+            assert source not in ALLOWED[target], f"{source} <-> {target}"
+
+
+def test_help_loads_no_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys; from cartoonize_tf.cli.main import build_parser; build_parser(); "
+            "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(PROJECT_ROOT), check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_ruff_is_clean():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+                            capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
