@@ -16,6 +16,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES  # noqa: E402 - after the log level
+
 
 def median_seconds(function, repeats):
     function()  # warm-up: tracing and compilation
@@ -32,7 +34,7 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--patch-size", type=int, default=256)
-    parser.add_argument("--superpixel", choices=("simple", "adaptive"), default="simple")
+    parser.add_argument("--superpixel", choices=SUPERPIXEL_MODES, default="simple")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--xla", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--mixed-precision", action="store_true")

@@ -7,7 +7,7 @@ from skimage import data
 from cartoonize_tf.utils import quality
 
 
-def test_flat_share_and_colours_of_a_flat_and_a_noisy_picture(rng):
+def test_flat_share_and_colors_of_a_flat_and_a_noisy_picture(rng):
     flat = np.full((32, 32, 3), 120, np.uint8)
     noisy = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
     assert quality.flat_share(flat) == 1.0 and quality.flat_share(noisy) < 0.05

@@ -24,7 +24,7 @@ def test_draws_a_dark_line_on_the_dark_side_of_an_edge():
     assert abs(cartoon[:, :20].mean() - 180) < 8
 
 
-def test_no_colour_cast():
+def test_no_color_cast():
     # Saturation is raised on purpose, so the mean colour may grow more vivid but not change hue.
     for photo in (data.coffee(), data.chelsea(), data.astronaut()):
         before = color.rgb2lab(photo).mean((0, 1))[1:]

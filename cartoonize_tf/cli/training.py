@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cartoonize_tf.cli.defaults import DEFAULT_PRETRAIN_DIR, DEFAULT_TRAIN_DIR
 from cartoonize_tf.training.options import ADAM, DISTRIBUTE_CHOICES, XLA_CHOICES
+from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES
 
 SAMPLE_COUNT = 4
 
@@ -75,9 +76,11 @@ def add_train_parser(subparsers):
     method.add_argument("--pretrained", default=None,
                         help="the pretraining result to start from: its generator.keras or its "
                              "run folder (without it G starts from random weights)")
-    method.add_argument("--superpixel", choices=("simple", "adaptive"), default="simple",
+    method.add_argument("--superpixel", choices=SUPERPIXEL_MODES, default="simple",
                         help="simple: SLIC with mean colours; adaptive: Felzenszwalb and "
-                             "selective-search grouping (slower, flatter regions)")
+                             "selective-search grouping (slower, flatter regions); both "
+                             "exactly as the authors compute them, on BGR values in [-1, 1]. "
+                             "The -rgb variants segment true RGB colours instead")
     method.add_argument("--vgg-weights", default="imagenet",
                         help="'imagenet' (Keras downloads and caches the file), a path to "
                              "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, or 'none' "

@@ -3,7 +3,8 @@
 import keras
 import tensorflow as tf
 
-from cartoonize_tf.whitebox.superpixels import SUPERPIXEL_MODES, superpixel_batch
+from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES
+from cartoonize_tf.whitebox.superpixels import superpixel_batch
 
 
 @keras.saving.register_keras_serializable(package="cartoonize_tf")
@@ -15,8 +16,10 @@ class Superpixel(keras.layers.Layer):
     part of an exported model: it is a training-time target only.
 
     Args:
-        mode: "simple" (SLIC, mean colours) or "adaptive" (Felzenszwalb and
-            selective-search grouping, adaptive colouring).
+        mode: one of `SUPERPIXEL_MODES`: "simple" (SLIC, mean colours) or
+            "adaptive" (Felzenszwalb and selective-search grouping, adaptive
+            colouring), both as the authors compute them; "simple-rgb" and
+            "adaptive-rgb" segment true RGB colours instead.
         channel_order: "rgb" or "bgr", the order of the input channels.
         **kwargs: standard `keras.layers.Layer` arguments.
     """

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from skimage import segmentation
 
-from cartoonize_tf.whitebox.superpixels import fill_mean_colour
+from cartoonize_tf.whitebox.superpixels import fill_mean_color
 
 SMOOTHING_PASSES = 4
 REGION_SCALE = 70
@@ -47,7 +47,7 @@ def flatten_regions(smooth):
     height, width = unit.shape[:2]
     labels = segmentation.felzenszwalb(unit, scale=REGION_SCALE, sigma=0.6,
                                        min_size=max(40, height * width // PIXELS_PER_MIN_REGION))
-    mixed = FLAT_SHARE * fill_mean_colour(unit, labels) + (1.0 - FLAT_SHARE) * unit
+    mixed = FLAT_SHARE * fill_mean_color(unit, labels) + (1.0 - FLAT_SHARE) * unit
     hsv = cv2.cvtColor(mixed, cv2.COLOR_RGB2HSV)
     hsv[..., 1] = np.clip(hsv[..., 1] * SATURATION, 0.0, 1.0)
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
