@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import run_layer_test
+from helpers import random_photo, run_layer_test
 
 from cartoonize_tf.layers.residual_block import ResidualBlock
 from cartoonize_tf.layers.resize import upsample_bilinear_2x
@@ -61,3 +61,22 @@ def test_residual_block_conventions(tmp_path, rng):
 def test_rejects_an_unknown_channel_order():
     with pytest.raises(ValueError, match="channel_order"):
         UNetGenerator(channel_order="rbg")
+
+
+def test_with_rgb_weights_keeps_a_bgr_generators_pictures(small_generator, rng):
+    from cartoonize_tf.models.pipeline import cartoonize_batch
+    from cartoonize_tf.training.builders import build_generator
+
+    assert small_generator.channel_order == "bgr"
+    rgb = build_generator(pretrained=small_generator)  # what train.py --pretrained does
+    assert rgb.channel_order == "rgb"
+    photos = np.stack([random_photo(rng, 24, 32), random_photo(rng, 24, 32)])
+    np.testing.assert_allclose(np.asarray(cartoonize_batch(rgb, photos), np.int16),
+                               np.asarray(cartoonize_batch(small_generator, photos), np.int16),
+                               atol=1)
+    # The same raw network output, with red and blue swapped on both sides.
+    x = rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)
+    np.testing.assert_allclose(rgb(x), np.asarray(small_generator(x[..., ::-1]))[..., ::-1],
+                               atol=1e-5)
+    # Weights copied, not shared: the original stays as it was.
+    assert small_generator.plain_convs[0].kernel is not rgb.plain_convs[0].kernel

@@ -1,5 +1,6 @@
 """The quality figures on pictures whose answers are known."""
 
+import cv2
 import numpy as np
 import pytest
 from skimage import data
@@ -11,7 +12,20 @@ def test_flat_share_and_colors_of_a_flat_and_a_noisy_picture(rng):
     flat = np.full((32, 32, 3), 120, np.uint8)
     noisy = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
     assert quality.flat_share(flat) == 1.0 and quality.flat_share(noisy) < 0.05
-    assert quality.distinct_colors(flat) == 1 and quality.distinct_colors(noisy) > 900
+    assert quality.distinct_colors(flat) == 1 and quality.distinct_colors(noisy) > 850
+    # 16 levels per channel: values 0..15 are one level, 16 starts the next.
+    assert quality.distinct_colors(np.array([[[0, 0, 0], [15, 15, 15], [16, 0, 0]]], np.uint8)) == 2
+
+
+def test_crispness_tells_a_step_from_a_blur():
+    step = np.zeros((64, 64, 3), np.uint8)
+    step[:, 32:] = 200
+    blurred = cv2.GaussianBlur(step, (0, 0), 2.5)
+    assert quality.crispness(step) == pytest.approx(1.0)
+    assert quality.crispness(blurred) < 0.5
+    assert np.isnan(quality.crispness(np.full((16, 16, 3), 90, np.uint8)))
+    # Photos sit in between: about 0.5 (the authors' results about 0.67).
+    assert 0.4 < quality.crispness(data.astronaut()) < 0.6
 
 
 def test_edge_f_score_tolerates_two_pixels_and_punishes_lost_edges():

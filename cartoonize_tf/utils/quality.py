@@ -1,13 +1,20 @@
 """Figures that say how cartoon-like a picture is, comparable across models.
 
 All take uint8 RGB arrays of one size: the photo and what a method made of it.
+The definitions are the ones the authors' look was measured with (medians on
+their published photo | result pairs: flat share 2.64x the photo's, colours
+0.87x, edge F 0.88, crispness 0.67 against the photo's 0.52, Lab shift 8.4):
 
-- `flat_share`: share of pixels whose grey gradient (|dx| + |dy|) is under 2
-  levels: flat colour areas raise it.
-- `distinct_colors`: colours left after quantising each channel to 5 bits.
-- `edge_f_score`: Canny edges of the output against those of the photo, each
-  side counted as matched within 2 pixels of the other: outlines on the real
-  edges score high, lost or invented edges low.
+- `flat_share`: share of pixels whose grey Sobel magnitude / 8 is under 1:
+  flat colour areas raise it.
+- `distinct_colors`: colours left after quantising each channel to 16 levels.
+- `edge_f_score`: Canny (50, 150, after a 5x5 Gaussian of sigma 1.5) edges
+  of the output against those of the photo, each side matched within 2
+  pixels of the other: outlines on the real edges score high, lost or
+  invented edges low.
+- `crispness`: median, over the output's Canny (60, 150) edge pixels whose
+  7x7 grey range exceeds 24, of (Sobel magnitude / 4) / that range: a sharp
+  step scores high, a blur low.
 - `lab_shift`: CIE76 distance between the mean Lab colours: a cast moves it.
 - `psnr`: distance to another picture (the teacher's) in dB.
 """
@@ -16,34 +23,45 @@ import cv2
 import numpy as np
 from skimage import color
 
-FLAT_GRADIENT = 2.0
-COLOR_BITS = 5
+FLAT_SOBEL_SCALE = 8.0
+COLOR_LEVELS = 16
 EDGE_TOLERANCE = 2
-CANNY_THRESHOLDS = (100, 200)
+EDGE_CANNY = (50, 150)
+EDGE_BLUR = ((5, 5), 1.5)
+CRISP_CANNY = (60, 150)
+CRISP_WINDOW = 7
+CRISP_MIN_RANGE = 24
+CRISP_SOBEL_SCALE = 4.0
 
 
 def grey(image):
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
+def sobel_magnitude(grey_image):
+    level = grey_image.astype(np.float32)
+    dx = cv2.Sobel(level, cv2.CV_32F, 1, 0, ksize=3)
+    dy = cv2.Sobel(level, cv2.CV_32F, 0, 1, ksize=3)
+    return np.hypot(dx, dy)
+
+
 def flat_share(image):
-    level = grey(image).astype(np.float32)
-    gradient = np.abs(np.diff(level, axis=0))[:, :-1] + np.abs(np.diff(level, axis=1))[:-1]
-    return float((gradient < FLAT_GRADIENT).mean())
+    return float((sobel_magnitude(grey(image)) / FLAT_SOBEL_SCALE < 1).mean())
 
 
 def distinct_colors(image):
-    codes = (image >> (8 - COLOR_BITS)).astype(np.int32)
-    return int(np.unique((codes[..., 0] << 2 * COLOR_BITS) | (codes[..., 1] << COLOR_BITS)
-                         | codes[..., 2]).size)
+    codes = (image.astype(np.int32) * COLOR_LEVELS) >> 8
+    return int(np.unique((codes[..., 0] * COLOR_LEVELS + codes[..., 1]) * COLOR_LEVELS
+                         + codes[..., 2]).size)
 
 
 def edges(image):
-    return cv2.Canny(grey(image), *CANNY_THRESHOLDS) > 0
+    blurred = cv2.GaussianBlur(grey(image), *EDGE_BLUR)
+    return cv2.Canny(blurred, *EDGE_CANNY) > 0
 
 
 def edge_f_score(output, photo):
-    """F-score of the output's Canny edges against the photo's, with a 2-pixel tolerance."""
+    """F-score of the output's edges against the photo's, with a 2-pixel tolerance."""
     found, truth = edges(output), edges(photo)
     if not found.any() or not truth.any():
         return 0.0
@@ -53,6 +71,22 @@ def edge_f_score(output, photo):
     precision = (found & near_truth).sum() / found.sum()
     recall = (truth & near_found).sum() / truth.sum()
     return float(0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall))
+
+
+def crispness(image):
+    """How step-like the strong edges are: 1 for an ideal one-pixel step, less for a blur.
+
+    NaN when the picture has no edge with enough contrast to judge.
+    """
+    level = grey(image)
+    window = np.ones((CRISP_WINDOW, CRISP_WINDOW), np.uint8)
+    local_range = (cv2.dilate(level, window).astype(np.float32)
+                   - cv2.erode(level, window).astype(np.float32))
+    chosen = (cv2.Canny(level, *CRISP_CANNY) > 0) & (local_range > CRISP_MIN_RANGE)
+    if not chosen.any():
+        return float("nan")
+    steepness = sobel_magnitude(level)[chosen] / CRISP_SOBEL_SCALE
+    return float(np.median(steepness / local_range[chosen]))
 
 
 def lab_shift(output, photo):
