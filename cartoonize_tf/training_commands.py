@@ -6,7 +6,9 @@ from pathlib import Path
 
 DEFAULT_PRETRAIN_DIR = Path("runs") / "pretrain"
 DEFAULT_TRAIN_DIR = Path("runs") / "train"
-ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.99}
+# The authors' Adam (TF1 `AdamOptimizer`) for pretraining and for both GAN players; its
+# epsilon 1e-8 is TF1's default, not Keras's 1e-7.
+ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
 SAMPLE_COUNT = 4
 
 
@@ -19,6 +21,8 @@ def add_common_options(parser, default_steps, default_output):
     data.add_argument("--patch-size", type=int, default=256, help="side of the random square crops")
     data.add_argument("--batch-size", type=int, default=16,
                       help="global batch size (split across GPUs and workers)")
+    data.add_argument("--flip", action="store_true",
+                      help="flip patches left-right at random (the authors' training does not)")
     run = parser.add_argument_group("run")
     run.add_argument("--steps", type=int, default=default_steps, help="train up to this step")
     run.add_argument("--output-dir", default=str(default_output),
@@ -27,7 +31,7 @@ def add_common_options(parser, default_steps, default_output):
     run.add_argument("--resume", action="store_true",
                      help="continue the run in --output-dir from its latest checkpoint")
     run.add_argument("--learning-rate", type=float, default=ADAM["learning_rate"],
-                     help="Adam learning rate (beta1 0.5, beta2 0.99)")
+                     help="Adam learning rate (beta1 0.5, beta2 0.99, epsilon 1e-8)")
     run.add_argument("--seed", type=int, default=None, help="seed for weights, crops and draws")
     run.add_argument("--save-every", type=int, default=1000, help="steps between checkpoints")
     run.add_argument("--log-every", type=int, default=100,
@@ -80,8 +84,8 @@ def add_train_parser(subparsers):
                              "selective-search grouping (slower, flatter regions)")
     method.add_argument("--vgg-weights", default="imagenet",
                         help="'imagenet' (Keras downloads and caches the file), a path to "
-                             "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, or 'none' "
-                             "(random: smoke tests only)")
+                             "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 or to the "
+                             "authors' vgg19_no_fc.npy, or 'none' (random: smoke tests only)")
     method.add_argument("--xla", choices=("auto", "on", "off"), default="auto",
                         help="compile the G and D updates with XLA; auto: on GPU only")
     parser.set_defaults(handler=train_command)
@@ -104,7 +108,8 @@ def prepare_run(args, sides, paired=False):
     resolver = getattr(strategy, "cluster_resolver", None)
     folder = RunFolder(args.output_dir, chief, getattr(resolver, "task_id", 0) or 0)
     folder.check(args.resume)
-    data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed, paired)
+    data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed, paired,
+                         flip=args.flip)
     print(f"Training data:\n{data.describe()}")
     print(f"Devices: {strategy.num_replicas_in_sync} replica(s) "
           f"({', '.join(d.name for d in tf.config.list_logical_devices())})")

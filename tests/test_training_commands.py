@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cartoonize_tf.cli import main
+from cartoonize_tf.cli import build_parser, main
 from cartoonize_tf.inference import Cartoonizer, load_generator
 from cartoonize_tf.models.generator import UNetGenerator
 from cartoonize_tf.training import variables_by_path
+from cartoonize_tf.training_commands import ADAM
 from conftest import PROJECT_ROOT, random_photo
 from drawn_data import make_training_folder
 
@@ -72,6 +73,15 @@ def test_gan_training_end_to_end(pretrained, data_dir, tmp_path, capsys):
     assert load_generator(out / "generator.keras").count_params() == 1_467_075
 
 
+def test_flip_is_off_unless_asked_and_adam_is_the_authors():
+    parser = build_parser()
+    for command in ("pretrain", "train"):
+        assert parser.parse_args([command, "--data-dir", "d"]).flip is False
+        assert parser.parse_args([command, "--data-dir", "d", "--flip"]).flip is True
+    # TF1's AdamOptimizer as the authors' train.py configures it (epsilon: TF1's default).
+    assert ADAM == {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
+
+
 def test_refuses_to_mix_runs_and_to_resume_nothing(pretrained, data_dir, tmp_path, capsys):
     assert main(["pretrain", "--data-dir", str(data_dir), "--output-dir", str(pretrained),
                  *TINY]) == 2
@@ -124,7 +134,7 @@ import sys
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from cartoonize_tf.cli import main
+from cartoonize_tf.cli import build_parser, main
 sys.exit(main(sys.argv[1:]))
 """
 
