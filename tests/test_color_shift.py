@@ -23,6 +23,15 @@ def test_channel_order_names_the_channels_not_the_positions(rng):
     np.testing.assert_allclose(from_rgb, from_bgr, atol=1e-6)
 
 
+def test_weights_given_to_a_call_replace_the_draw(rng):
+    image = rng.uniform(-1, 1, (1, 4, 4, 3)).astype(np.float32)
+    weights = {"b": 0.1, "g": 0.6, "r": 0.3}
+    given = ColorShift("bgr", seed=5)(image, weights=weights)
+    np.testing.assert_allclose(given, ColorShift("bgr", fixed_weights=weights)(image), atol=1e-6)
+    with pytest.raises(ValueError):
+        ColorShift("bgr")(image, weights={"r": 1.0})
+
+
 def test_random_weights_are_in_range_and_normalised():
     layer = ColorShift("bgr", seed=3)
     draws = np.stack([np.asarray(layer.draw_weights()) for _ in range(200)])

@@ -23,11 +23,24 @@ def test_lists_readable_images_and_counts_the_rest(data_dir):
     assert [p.endswith("broken.jpg") for p in images.skipped] == [True]
 
 
-def test_patches_are_cropped_flipped_and_scaled(data_dir):
+def test_patches_are_cropped_and_scaled(data_dir):
     files = list_images(data_dir / "cartoon_scenery").files
     batch = next(iter(patch_dataset(files, 32, 2, seed=1))).numpy()
     assert batch.shape == (2, 32, 32, 3)
     assert batch.min() >= -1.0 and batch.max() <= 1.0
+
+
+def test_patches_are_flipped_only_when_asked(tmp_path):
+    # A patch as large as the image: the crop is the whole image, so only a flip can change it.
+    image = np.tile(np.arange(16, dtype=np.uint8)[None, :, None] * 16, (16, 1, 3))
+    cv2.imwrite(str(tmp_path / "ramp.png"), image)
+    expected = image.astype(np.float32) / 127.5 - 1.0
+    files = [str(tmp_path / "ramp.png")]
+    for patch in patch_dataset(files, 16, 1, seed=0).take(20):
+        np.testing.assert_allclose(patch.numpy()[0], expected, atol=1e-6)
+    flipped = [bool(np.allclose(patch.numpy()[0], expected[:, ::-1], atol=1e-6))
+               for patch in patch_dataset(files, 16, 1, seed=0, flip=True).take(20)]
+    assert any(flipped) and not all(flipped)
 
 
 def test_images_smaller_than_the_patch_are_scaled_up(data_dir):
@@ -63,7 +76,7 @@ def test_paired_batches_share_their_crop_and_flip(tmp_path, rng):
         photo = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
         cv2.imwrite(str(tmp_path / "photo_scenery" / f"{index}.png"), photo)
         cv2.imwrite(str(tmp_path / "cartoon_scenery" / f"{index}.png"), 255 - photo)
-    data = build_dataset(tmp_path, ("photo", "cartoon"), 32, 2, seed=0, paired=True)
+    data = build_dataset(tmp_path, ("photo", "cartoon"), 32, 2, seed=0, paired=True, flip=True)
     for photos, cartoons in data.dataset.take(4):
         np.testing.assert_allclose(photos.numpy(), -cartoons.numpy(), atol=1e-6)
 

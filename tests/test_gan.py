@@ -32,7 +32,7 @@ def changed(before, model):
     return [not np.array_equal(old, new) for old, new in zip(before, model.weights)]
 
 
-def test_generator_update_changes_only_the_generator(vgg, rng):
+def test_generator_update_changes_the_generator_and_only_the_discriminators_u(vgg, rng):
     gan = make_gan(vgg)
     photos, _ = batch(rng)
     superpixels = gan.superpixel(gan.generate(photos))
@@ -40,10 +40,30 @@ def test_generator_update_changes_only_the_generator(vgg, rng):
                                        gan.texture_discriminator, gan.vgg_features)}
     results = gan.generator_update(photos, superpixels)
     assert all(changed(before[gan.generator], gan.generator))
-    for other in (gan.surface_discriminator, gan.texture_discriminator, gan.vgg_features):
-        assert not any(changed(before[other], other))
+    assert not any(changed(before[gan.vgg_features], gan.vgg_features))
+    # As in the authors' step, the discriminators' power iteration runs on (u advances)...
+    for model in (gan.surface_discriminator, gan.texture_discriminator):
+        moved = {w.path for w, c in zip(model.weights, changed(before[model], model)) if c}
+        assert moved == {w.path for w in model.weights if w.path.endswith("/u")}
+    # ... but their kernels and biases stay.
     assert set(results) == set(GENERATOR_METRICS)
     assert all(np.isfinite(float(v)) for v in results.values())
+
+
+def test_updates_take_given_colour_shift_weights_and_report_gradients(vgg, rng):
+    gan = make_gan(vgg)
+    photos, cartoons = batch(rng)
+    superpixels = gan.superpixel(gan.generate(photos))
+    shift = {"r": 0.3, "g": 0.5, "b": 0.2}
+    results, gradients = gan.generator_update(photos, superpixels, shift_weights=shift,
+                                              return_gradients=True)
+    assert set(gradients) == {v.path for v in gan.generator.trainable_variables}
+    assert set(results) == set(GENERATOR_METRICS)
+    results, gradients = gan.discriminator_update(photos, cartoons, shift_weights=shift,
+                                                  return_gradients=True)
+    assert set(gradients) == {v.path for v in gan.discriminator_variables}
+    assert not any(path.endswith("/u") for path in gradients)
+    assert set(results) == set(DISCRIMINATOR_METRICS)
 
 
 def test_discriminator_update_changes_only_the_discriminators(vgg, rng):
@@ -58,6 +78,20 @@ def test_discriminator_update_changes_only_the_discriminators(vgg, rng):
                        if "kernel" in new.path]
     assert kernels_changed and all(kernels_changed)
     assert set(results) == set(DISCRIMINATOR_METRICS)
+
+
+def test_mixed_precision_step_runs_and_keeps_float32_weights(rng):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        gan = make_gan(VGGFeatures(weights=None))
+        results = gan.train_step(batch(rng))
+        _, gradients = gan.discriminator_update(*batch(rng), return_gradients=True)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert all(np.isfinite(float(v)) for v in results.values())
+    # Reported without the loss scale (2**15 at the start): LSGAN gradients are of order 1.
+    assert max(float(tf.reduce_max(tf.abs(g))) for g in gradients.values()) < 100
+    assert all(w.dtype == "float32" for w in gan.surface_discriminator.weights)
 
 
 def test_fit_logs_every_loss_and_counts_steps(vgg, rng):
@@ -90,6 +124,26 @@ def test_vgg_channel_order_is_respected(vgg, rng):
     bgr_vgg.features.set_weights(vgg.features.get_weights())
     image = rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)
     np.testing.assert_allclose(vgg(image), bgr_vgg(image[..., ::-1].copy()), atol=1e-4)
+
+
+def test_vgg_reads_the_authors_npy_weights(vgg, rng, tmp_path):
+    # Their format: `conv{block}_{index}` -> [kernel, bias], up to conv4_4 at least.
+    table = {}
+    for layer in vgg.features.layers:
+        if layer.weights:
+            block, index = layer.name.removesuffix("_linear").removeprefix("block").split("_conv")
+            table[f"conv{block}_{index}"] = [w.numpy() * 1.5 for w in layer.weights]
+    np.save(tmp_path / "vgg19.npy", table)
+    loaded = VGGFeatures(weights=str(tmp_path / "vgg19.npy"))
+    for layer in loaded.features.layers:
+        if layer.weights:
+            block, index = layer.name.removesuffix("_linear").removeprefix("block").split("_conv")
+            for weight, expected in zip(layer.weights, table[f"conv{block}_{index}"]):
+                np.testing.assert_array_equal(weight.numpy(), expected)
+    del table["conv4_4"]
+    np.save(tmp_path / "short.npy", table)
+    with pytest.raises(VGGWeightsError, match="conv4_4"):
+        VGGFeatures(weights=str(tmp_path / "short.npy"))
 
 
 def test_missing_vgg_weights_file_is_named(tmp_path):

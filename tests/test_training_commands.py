@@ -12,11 +12,12 @@ import tensorflow as tf
 from drawn_data import make_training_folder
 from helpers import PROJECT_ROOT, random_photo
 
-from cartoonize_tf.cli.main import main
+from cartoonize_tf.cli.main import build_parser, main
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
 from cartoonize_tf.models.generator import UNetGenerator
 from cartoonize_tf.models.loading import load_generator
 from cartoonize_tf.training.loop import variables_by_path
+from cartoonize_tf.training.options import ADAM
 
 TINY = ["--patch-size", "32", "--batch-size", "2", "--log-every", "1", "--sample-every", "2",
         "--seed", "3", "--no-progress"]
@@ -71,6 +72,15 @@ def test_gan_training_end_to_end(pretrained, data_dir, tmp_path, capsys):
     for loss in ("generator_loss", "discriminator_loss", "content", "structure", "texture_d"):
         assert loss in captured.out
     assert load_generator(out / "generator.keras").count_params() == 1_467_075
+
+
+def test_flip_is_off_unless_asked_and_adam_is_the_authors():
+    parser = build_parser()
+    for command in ("pretrain", "train"):
+        assert parser.parse_args([command, "--data-dir", "d"]).flip is False
+        assert parser.parse_args([command, "--data-dir", "d", "--flip"]).flip is True
+    # TF1's AdamOptimizer as the authors' train.py configures it (epsilon: TF1's default).
+    assert ADAM == {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
 
 
 def test_refuses_to_mix_runs_and_to_resume_nothing(pretrained, data_dir, tmp_path, capsys):

@@ -20,6 +20,8 @@ def add_common_options(parser, default_steps, default_output):
     data.add_argument("--patch-size", type=int, default=256, help="side of the random square crops")
     data.add_argument("--batch-size", type=int, default=16,
                       help="global batch size (split across GPUs and workers)")
+    data.add_argument("--flip", action="store_true",
+                      help="flip patches left-right at random (the authors' training does not)")
     run = parser.add_argument_group("run")
     run.add_argument("--steps", type=int, default=default_steps, help="train up to this step")
     run.add_argument("--output-dir", default=str(default_output),
@@ -83,8 +85,8 @@ def add_train_parser(subparsers):
                              "The -rgb variants segment true RGB colours instead")
     method.add_argument("--vgg-weights", default="imagenet",
                         help="'imagenet' (Keras downloads and caches the file), a path to "
-                             "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5, or 'none' "
-                             "(random: smoke tests only)")
+                             "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 or to the "
+                             "authors' vgg19_no_fc.npy, or 'none' (random: smoke tests only)")
     method.add_argument("--xla", choices=tuple(XLA_CHOICES), default="auto",
                         help="compile the G and D updates with XLA; auto: on GPU only")
     parser.set_defaults(handler=train_command)
@@ -112,7 +114,8 @@ def prepare_run(args, sides, paired=False):
     resolver = getattr(strategy, "cluster_resolver", None)
     folder = RunFolder(args.output_dir, chief, getattr(resolver, "task_id", 0) or 0)
     folder.check(args.resume)
-    data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed, paired)
+    data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed, paired,
+                         flip=args.flip)
     print(f"Training data:\n{data.describe()}")
     print(f"Devices: {strategy.num_replicas_in_sync} replica(s) "
           f"({', '.join(d.name for d in tf.config.list_logical_devices())})")

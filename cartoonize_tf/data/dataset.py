@@ -68,12 +68,13 @@ def decode(path):
     return tf.cast(image, tf.float32)
 
 
-def load_patch(paths, patch_size):
-    """Decodes files of one size into the same random `patch_size` square crop, randomly flipped.
+def load_patch(paths, patch_size, flip=False):
+    """Decodes files of one size into the same random `patch_size` square crop.
 
     `paths` is a file or a tuple of files (a photo and its cartoon); the result
     matches, in [-1, 1] RGB. Images with a side shorter than the patch are
-    first scaled up to fit it.
+    first scaled up to fit it. With `flip`, the crop is flipped left-right at
+    random (an augmentation the authors' training does not have).
     """
     paths = paths if isinstance(paths, tuple) else (paths,)
     image = tf.concat([decode(path) for path in paths], axis=-1)
@@ -84,22 +85,24 @@ def load_patch(paths, patch_size):
     image = tf.cond(scale > 1.0, lambda: tf.image.resize(image, new_size, "bicubic"),
                     lambda: image)
     image = tf.image.random_crop(image, [patch_size, patch_size, 3 * len(paths)])
-    image = tf.image.random_flip_left_right(image)
+    if flip:
+        image = tf.image.random_flip_left_right(image)
     image = tf.clip_by_value(image, 0.0, 255.0) / 127.5 - 1.0
     parts = tuple(tf.split(image, len(paths), axis=-1))
     return parts if len(parts) > 1 else parts[0]
 
 
-def patch_dataset(files, patch_size, batch_size, seed=None):
+def patch_dataset(files, patch_size, batch_size, seed=None, flip=False):
     """An endless dataset of `[batch, patch, patch, 3]` batches drawn from `files`.
 
     `files` is a list of paths, or a tuple of equally long lists whose entries
-    go together (then each element is a tuple of matching crops).
+    go together (then each element is a tuple of matching crops). `flip` adds
+    random left-right flips.
     """
     dataset = tf.data.Dataset.from_tensor_slices(files)
     dataset = dataset.shuffle(len(files[0]) if isinstance(files, tuple) else len(files),
                               seed=seed, reshuffle_each_iteration=True).repeat()
-    dataset = dataset.map(lambda *paths: load_patch(paths, patch_size),
+    dataset = dataset.map(lambda *paths: load_patch(paths, patch_size, flip),
                           num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.ignore_errors()  # a file that verified but still fails to decode
     return dataset.batch(batch_size, drop_remainder=True)
@@ -149,10 +152,11 @@ def find_groups(data_dir, sides):
     return ["scenery", "face"] if has_faces else ["scenery"]
 
 
-def build_dataset(data_dir, sides, patch_size, batch_size, seed=None, paired=False):
+def build_dataset(data_dir, sides, patch_size, batch_size, seed=None, paired=False, flip=False):
     """Batches of one tensor per side (`("photo",)` or `("photo", "cartoon")`), prefetched.
 
-    With `paired`, the two sides are matched by file name and cropped alike.
+    With `paired`, the two sides are matched by file name and cropped (and
+    flipped) alike. With `flip`, patches are flipped left-right at random.
     """
     data_dir = Path(data_dir)
     groups = find_groups(data_dir, sides)
@@ -163,10 +167,10 @@ def build_dataset(data_dir, sides, patch_size, batch_size, seed=None, paired=Fal
         group_seed = None if seed is None else seed + (100 if group == "face" else 0)
         if paired:
             files = paired_files(*group_lists)
-            per_group.append(patch_dataset(files, patch_size, batch_size, group_seed))
+            per_group.append(patch_dataset(files, patch_size, batch_size, group_seed, flip))
             continue
         side_datasets = [patch_dataset(images.files, patch_size, batch_size,
-                                       None if seed is None else group_seed + 7 * offset)
+                                       None if seed is None else group_seed + 7 * offset, flip)
                          for offset, images in enumerate(group_lists)]
         per_group.append(side_datasets[0] if len(sides) == 1
                          else tf.data.Dataset.zip(tuple(side_datasets)))

@@ -3,5 +3,6 @@
 from cartoonize_tf.layers.color_shift import ColorShift
 from cartoonize_tf.layers.guided_filter import GuidedFilter, guided_filter
 from cartoonize_tf.layers.residual_block import ResidualBlock
+from cartoonize_tf.layers.spectral_norm_conv import SpectralNormConv2D
 
-__all__ = ["ColorShift", "GuidedFilter", "ResidualBlock", "guided_filter"]
+__all__ = ["ColorShift", "GuidedFilter", "ResidualBlock", "SpectralNormConv2D", "guided_filter"]

@@ -41,14 +41,20 @@ class ColorShift(keras.layers.Layer):
         self.seed = seed
         for table_name, table in (("weight_ranges", self.weight_ranges),
                                   ("fixed_weights", self.fixed_weights)):
-            if table is not None and set(table) != {"r", "g", "b"}:
-                raise ValueError(f"{table_name} needs exactly the keys 'r', 'g', 'b', got {sorted(table)}")
+            if table is not None:
+                check_channel_names(table_name, table)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def draw_weights(self):
-        """The normalised weights for this call, in input channel order, shape [3]."""
-        if self.fixed_weights is not None:
-            weights = tf.constant([self.fixed_weights[c] for c in self.channel_order], tf.float32)
+    def draw_weights(self, weights=None):
+        """The normalised weights for this call, in input channel order, shape [3].
+
+        `weights` (a dict "r", "g", "b" -> weight before normalisation) takes the
+        place of the draw; otherwise `fixed_weights`, otherwise a uniform draw.
+        """
+        weights = self.fixed_weights if weights is None else weights
+        if weights is not None:
+            check_channel_names("weights", weights)
+            weights = tf.stack([tf.cast(weights[c], tf.float32) for c in self.channel_order])
         else:
             low = tf.constant([self.weight_ranges[c][0] for c in self.channel_order], tf.float32)
             high = tf.constant([self.weight_ranges[c][1] for c in self.channel_order], tf.float32)
@@ -56,10 +62,17 @@ class ColorShift(keras.layers.Layer):
             weights = low + weights * (high - low)
         return weights / tf.reduce_sum(weights)
 
-    def call(self, images):
+    def call(self, images, weights=None):
+        """Shifts `images` (a batch or a list of batches) with one set of weights.
+
+        Args:
+            images: `[N, H, W, 3]` tensor, or a list of them.
+            weights: optional dict "r", "g", "b" -> weight (before normalisation)
+                for this call only, e.g. draws made elsewhere; no random draw then.
+        """
         single = not isinstance(images, (list, tuple))
         batches = [images] if single else list(images)
-        weights = self.draw_weights()
+        weights = self.draw_weights(weights)
         shifted = [tf.reduce_sum(x * tf.cast(weights, x.dtype), axis=-1, keepdims=True)
                    for x in batches]
         return shifted[0] if single else shifted
@@ -78,3 +91,9 @@ class ColorShift(keras.layers.Layer):
             "seed": self.seed,
         })
         return config
+
+
+def check_channel_names(table_name, table):
+    """Raises `ValueError` unless `table` has exactly the keys "r", "g", "b"."""
+    if set(table) != {"r", "g", "b"}:
+        raise ValueError(f"{table_name} needs exactly the keys 'r', 'g', 'b', got {sorted(table)}")

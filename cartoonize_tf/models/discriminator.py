@@ -2,20 +2,25 @@
 
 import keras
 
+from cartoonize_tf.layers.spectral_norm_conv import SpectralNormConv2D
+
 
 @keras.saving.register_keras_serializable(package="cartoonize_tf")
 class PatchDiscriminator(keras.Model):
     """PatchGAN: stages of (3x3 stride-2 conv, 3x3 conv) with leaky ReLU, then a 1x1 conv to logits.
 
-    Stage `i` has `channels * 2**i` filters. Every convolution is wrapped in
-    `keras.layers.SpectralNormalization` (one power iteration, persistent `u`),
-    which, in Keras 3, renormalises the kernel in place on each training call.
-    Call with `training=True` only in the discriminator's own update.
+    Stage `i` has `channels * 2**i` filters. With `spectral_norm`, every
+    convolution is a `SpectralNormConv2D`, the authors' `conv_spectral_norm`:
+    the raw kernel is the variable and each call convolves with
+    kernel / sigma (one power iteration from a persistent `u`). Calls with
+    `training=True` also store the iterated `u`, as each run of the authors'
+    graph does, in the generator's update as well as the discriminator's.
+    Layer names follow theirs: `conv{i}_1`, `conv{i}_2`, `conv_out`.
 
     Args:
         channels: filters of the first stage.
         num_stages: number of stride-2 stages (each halves the resolution).
-        spectral_norm: wrap the convolutions in spectral normalisation.
+        spectral_norm: spectral-norm convolutions (otherwise plain `Conv2D`).
         **kwargs: standard `keras.Model` arguments.
 
     Example:
@@ -29,13 +34,11 @@ class PatchDiscriminator(keras.Model):
         self.spectral_norm = spectral_norm
 
         def conv(filters, size, strides, name, activation="leaky_relu"):
-            layer = keras.layers.Conv2D(filters, size, strides=strides, padding="same",
-                                        activation=activation, dtype=self.dtype_policy, name=name)
             if spectral_norm:
-                layer = keras.layers.SpectralNormalization(layer, power_iterations=1,
-                                                           dtype=self.dtype_policy,
-                                                           name=f"{name}_sn")
-            return layer
+                return SpectralNormConv2D(filters, size, strides=strides, activation=activation,
+                                          dtype=self.dtype_policy, name=name)
+            return keras.layers.Conv2D(filters, size, strides=strides, padding="same",
+                                       activation=activation, dtype=self.dtype_policy, name=name)
 
         self.convs = []
         for stage in range(num_stages):

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 VGG19_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -37,6 +38,28 @@ def imagenet_weights_path():
             f"/path/to/{VGG19_WEIGHTS_FILE}.") from None
 
 
+def load_authors_npy(base, path):
+    """Loads a `.npy` weights dict of the authors' format into Keras's VGG19 `base`.
+
+    The file (their `vgg19_no_fc.npy`, read by their `Vgg19` class) is a pickled
+    dict `conv{block}_{index}` -> `[kernel HWIO, bias]` for BGR, Caffe-centred
+    input, the same convention as Keras's `block{block}_conv{index}` layers.
+    The convolutions up to `conv4_4` must be present; later ones are optional
+    (the features stop there).
+    """
+    table = np.load(path, encoding="latin1", allow_pickle=True).item()
+    for layer in base.layers:
+        if not isinstance(layer, keras.layers.Conv2D):
+            continue
+        block, index = layer.name.removeprefix("block").split("_conv")
+        key = f"conv{block}_{index}"
+        if key not in table:
+            if int(block) <= 4:
+                raise VGGWeightsError(f"{path} has no '{key}' (needed up to conv4_4)")
+            continue
+        layer.set_weights([np.asarray(value, np.float32) for value in table[key]])
+
+
 @keras.saving.register_keras_serializable(package="cartoonize_tf")
 class VGGFeatures(keras.Model):
     """VGG19 up to `block4_conv4`, pre-activation, frozen; takes images in [-1, 1].
@@ -46,8 +69,10 @@ class VGGFeatures(keras.Model):
 
     Args:
         weights: "imagenet" (Keras's download and cache), a path to the
-            no-top `.h5` weights file, or None for random weights (tests and
-            smoke runs only: the content and structure losses then mean little).
+            no-top `.h5` weights file, a path to a `.npy` dict in the format of
+            the authors' `vgg19_no_fc.npy` (see `load_authors_npy`), or None
+            for random weights (tests and smoke runs only: the content and
+            structure losses then mean little).
         channel_order: "rgb" or "bgr", the order of the input channels.
         **kwargs: standard `keras.Model` arguments.
     """
@@ -62,7 +87,10 @@ class VGGFeatures(keras.Model):
             path = imagenet_weights_path() if weights == "imagenet" else weights
             if not Path(path).is_file():
                 raise VGGWeightsError(f"No VGG19 weights file at {path}")
-            base.load_weights(path)
+            if str(path).endswith(".npy"):
+                load_authors_npy(base, path)
+            else:
+                base.load_weights(path)
         self.features = self._truncate_before_relu(base)
         self.features.trainable = False
 

@@ -30,28 +30,32 @@ def build_generator(channels=32, num_blocks=4, pretrained=None):
     return generator
 
 
-def build_discriminators(channels=32):
+def build_discriminators(channels=32, num_stages=3):
     """The surface (RGB) and texture (one grey channel) `PatchDiscriminator`s, built."""
-    surface = PatchDiscriminator(channels=channels, name="surface_discriminator")
+    surface = PatchDiscriminator(channels=channels, num_stages=num_stages,
+                                 name="surface_discriminator")
     surface.build((None, None, None, 3))
-    texture = PatchDiscriminator(channels=channels, name="texture_discriminator")
+    texture = PatchDiscriminator(channels=channels, num_stages=num_stages,
+                                 name="texture_discriminator")
     texture.build((None, None, None, 1))
     return surface, texture
 
 
-def build_gan(vgg_features, generator=None, discriminator_channels=32, learning_rate=None,
-              superpixel_mode="simple", loss_weights=None, xla="auto", seed=None):
+def build_gan(vgg_features, generator=None, discriminator_channels=32, discriminator_stages=3,
+              learning_rate=None, superpixel_mode="simple", loss_weights=None, xla="auto",
+              seed=None):
     """A compiled `WhiteBoxCartoonGAN` with its optimiser slots created (ready to restore).
 
     Args:
         vgg_features: a `VGGFeatures` for the content and structure losses.
         generator: the generator to train; a random full-size one by default.
-        discriminator_channels: filters of the discriminators' first stage.
+        discriminator_channels, discriminator_stages: the discriminators' first-stage
+            filters and number of stride-2 stages.
         learning_rate: Adam's learning rate for both players (default 2e-4).
         superpixel_mode, loss_weights, xla, seed: as `WhiteBoxCartoonGAN` takes them.
     """
     generator = generator if generator is not None else build_generator()
-    surface, texture = build_discriminators(discriminator_channels)
+    surface, texture = build_discriminators(discriminator_channels, discriminator_stages)
     gan = WhiteBoxCartoonGAN(generator, surface, texture, vgg_features,
                              superpixel_mode=superpixel_mode, loss_weights=loss_weights, xla=xla,
                              seed=seed)

@@ -24,12 +24,20 @@ def replica_share(loss):
     return loss / tf.distribute.get_strategy().num_replicas_in_sync
 
 
+def gradients_by_path(optimizer, gradients, variables):
+    """`{variable path: gradient}`, with a `LossScaleOptimizer`'s loss scale divided out."""
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        gradients = [g / tf.cast(optimizer.dynamic_scale, g.dtype) for g in gradients]
+    return {variable.path: gradient for variable, gradient in zip(variables, gradients)}
+
+
 class WhiteBoxCartoonGAN(keras.Model):
     """Generator, surface and texture discriminators, and the losses that train them.
 
     Each `train_step` takes `(photos, cartoons)` in [-1, 1] and:
     1. runs G on the photos and computes superpixels of its output (CPU);
-    2. updates G on `1e4 tv + 0.1 surface + texture + 200 (content + structure)`;
+    2. updates G on `1e4 tv + 0.1 surface + texture + 200 (content + structure)`
+       (the discriminators in training mode: their spectral-norm `u` advances);
     3. updates both discriminators (one optimiser) on `surface + texture`,
        against a fresh output of the updated G, as the authors' code did.
 
@@ -47,8 +55,9 @@ class WhiteBoxCartoonGAN(keras.Model):
 
     Example:
         >>> gan = WhiteBoxCartoonGAN(generator, PatchDiscriminator(), PatchDiscriminator(), vgg)
-        >>> gan.compile(generator_optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99),
-        ...             discriminator_optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99))
+        >>> adam = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
+        >>> gan.compile(generator_optimizer=keras.optimizers.Adam(**adam),
+        ...             discriminator_optimizer=keras.optimizers.Adam(**adam))
         >>> gan.fit(dataset, steps_per_epoch=1000)
     """
 
@@ -113,18 +122,34 @@ class WhiteBoxCartoonGAN(keras.Model):
     def features(self, images):
         return tf.cast(self.vgg_features(images), tf.float32)
 
-    def _generator_update(self, photos, superpixels):
+    def _generator_update(self, photos, superpixels, shift_weights=None,
+                          return_gradients=False):
+        """One Adam step of G; returns the losses (and, if asked, the gradients).
+
+        The discriminators run in training mode, as in the authors' step: they
+        convolve with W / sigma and their spectral-norm `u` advances one power
+        iteration; their kernels and biases are left alone.
+
+        Args:
+            photos: `[N, H, W, 3]` in [-1, 1].
+            superpixels: the structure target (superpixels of G's output), like `photos`.
+            shift_weights: optional dict "r", "g", "b" -> colour-shift weight for
+                this step (before normalisation); by default they are drawn.
+            return_gradients: also return `{variable path: gradient}` of the
+                generator loss (this replica's share, without loss scaling).
+        """
         # The targets' features need no gradient: computed outside the tape, the
         # backward pass through VGG covers G's output alone.
+        # (The Superpixel layer returns its compute dtype: float16 under mixed precision.)
         photo_features, superpixel_features = tf.split(
-            self.features(tf.concat([photos, superpixels], 0)), 2)
+            self.features(tf.concat([photos, tf.cast(superpixels, photos.dtype)], 0)), 2)
         with tf.GradientTape() as tape:
             fake = self.generate(photos, training=True)
-            fake_grey = self.color_shift(fake)
-            surface_g = losses.lsgan_generator_loss(
-                tf.cast(self.surface_discriminator(self.surface(fake)), tf.float32))
-            texture_g = losses.lsgan_generator_loss(
-                tf.cast(self.texture_discriminator(fake_grey), tf.float32))
+            fake_grey = self.color_shift(fake, weights=shift_weights)
+            surface_g = losses.lsgan_generator_loss(tf.cast(
+                self.surface_discriminator(self.surface(fake), training=True), tf.float32))
+            texture_g = losses.lsgan_generator_loss(tf.cast(
+                self.texture_discriminator(fake_grey, training=True), tf.float32))
             fake_features = self.features(fake)
             content = losses.feature_l1_loss(photo_features, fake_features)
             structure = losses.feature_l1_loss(superpixel_features, fake_features)
@@ -135,14 +160,33 @@ class WhiteBoxCartoonGAN(keras.Model):
                               + w["structure"] * structure)
             scaled = self.generator_optimizer.scale_loss(replica_share(generator_loss))
         variables = self.generator.trainable_variables
-        self.generator_optimizer.apply(tape.gradient(scaled, variables), variables)
-        return {"generator_loss": generator_loss, "total_variation": total_variation,
-                "surface_g": surface_g, "texture_g": texture_g, "content": content,
-                "structure": structure}
+        gradients = tape.gradient(scaled, variables)
+        # Read before `apply`, which may change a loss scale.
+        reported = (gradients_by_path(self.generator_optimizer, gradients, variables)
+                    if return_gradients else None)
+        self.generator_optimizer.apply(gradients, variables)
+        results = {"generator_loss": generator_loss, "total_variation": total_variation,
+                   "surface_g": surface_g, "texture_g": texture_g, "content": content,
+                   "structure": structure}
+        if return_gradients:
+            return results, reported
+        return results
 
-    def _discriminator_update(self, photos, cartoons):
+    def _discriminator_update(self, photos, cartoons, shift_weights=None,
+                              return_gradients=False):
+        """One Adam step of both discriminators; returns the losses (and, if asked, gradients).
+
+        Args:
+            photos, cartoons: `[N, H, W, 3]` in [-1, 1]; G's output is recomputed
+                from `photos` (after G's own update, as in the authors' loop).
+            shift_weights: optional dict "r", "g", "b" -> colour-shift weight for
+                this step (before normalisation); by default they are drawn.
+            return_gradients: also return `{variable path: gradient}` of the
+                discriminator loss (for the raw kernels; this replica's share,
+                without loss scaling).
+        """
         fake = tf.stop_gradient(self.generate(photos))
-        fake_grey, cartoon_grey = self.color_shift([fake, cartoons])
+        fake_grey, cartoon_grey = self.color_shift([fake, cartoons], weights=shift_weights)
         with tf.GradientTape() as tape:
             # Real and fake in one call: one spectral-norm power iteration per update.
             surface_logits = tf.cast(self.surface_discriminator(
@@ -155,9 +199,16 @@ class WhiteBoxCartoonGAN(keras.Model):
             discriminator_loss = surface_d + texture_d
             scaled = self.discriminator_optimizer.scale_loss(replica_share(discriminator_loss))
         variables = self.discriminator_variables
-        self.discriminator_optimizer.apply(tape.gradient(scaled, variables), variables)
-        return {"discriminator_loss": discriminator_loss, "surface_d": surface_d,
-                "texture_d": texture_d}
+        gradients = tape.gradient(scaled, variables)
+        # Read before `apply`, which may change a loss scale.
+        reported = (gradients_by_path(self.discriminator_optimizer, gradients, variables)
+                    if return_gradients else None)
+        self.discriminator_optimizer.apply(gradients, variables)
+        results = {"discriminator_loss": discriminator_loss, "surface_d": surface_d,
+                   "texture_d": texture_d}
+        if return_gradients:
+            return results, reported
+        return results
 
     def train_step(self, data):
         photos, cartoons = data

@@ -1,0 +1,202 @@
+"""One GAN training step against the authors' own (`../shared/reference/authors_train_golden`).
+
+Their `train.py` ran one generator update and then one discriminator update on
+pinned inputs, weights, colour-shift draws and a random VGG19, and saved the
+losses, the gradients and the variables after each Adam step. The same step
+runs here through `WhiteBoxCartoonGAN.generator_update` and
+`discriminator_update`. Sizes, counts and names all come from the files, so any
+golden set of the same layout runs through this test unchanged.
+"""
+
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cartoonize_tf.models.authors_checkpoint import (
+    authors_variable_layers,
+    load_authors_checkpoint,
+)
+from cartoonize_tf.models.vgg_features import VGGFeatures
+from cartoonize_tf.training.builders import build_gan
+
+GOLDEN = "authors_train_golden"
+# The authors' scopes: `disc_blur` judges the surface representation, `disc_gray` the texture.
+SURFACE_SCOPE, TEXTURE_SCOPE = "disc_blur", "disc_gray"
+# The order of the losses in `expected.npz`, as the project's metric names.
+GENERATOR_LOSSES = ("total_variation", "surface_g", "texture_g", "content", "structure",
+                    "generator_loss")
+DISCRIMINATOR_LOSSES = ("surface_d", "texture_d", "discriminator_loss")
+# Float32 round-off. Losses and gradients: relative to the largest magnitude of each loss or
+# gradient array. Weights after a step: relative to the largest weight of the whole model,
+# because Adam's first step, lr * g / (|g| + epsilon / sqrt(1 - beta2)), turns the round-off of
+# a near-zero gradient (|g| ~ 1e-9) into up to 1e-6 of weight, which is 1.4e-5 of the largest
+# weight of the generator's first convolution but 4e-6 of the generator's largest weight.
+LOSS_TOLERANCE = 1e-5
+GRADIENT_TOLERANCE = 1e-4
+WEIGHT_TOLERANCE = 1e-5
+
+
+def relative_error(actual, expected, scale=None):
+    """max |actual - expected| / scale, by default scale = max |expected| (1 if that is 0)."""
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    assert actual.shape == expected.shape
+    scale = np.max(np.abs(expected)) if scale is None else scale
+    return float(np.max(np.abs(actual - expected)) / (scale if scale > 0 else 1.0))
+
+
+def weight_errors(actual, expected):
+    """`{name: error}` of a model's weights, each relative to the model's largest weight."""
+    scale = max(np.max(np.abs(value)) for value in expected.values())
+    return {name: relative_error(actual[name], expected[name], scale) for name in expected}
+
+
+def worst(errors):
+    """The largest error and its name, for assertion messages."""
+    name = max(errors, key=errors.get)
+    return errors[name], name
+
+
+def generator_variables(generator):
+    """`{authors' TF1 name: Keras variable}` of the generator."""
+    names = {}
+    for scope, conv in authors_variable_layers(generator).items():
+        names[f"generator/{scope}/weights:0"] = conv.kernel
+        names[f"generator/{scope}/biases:0"] = conv.bias
+    return names
+
+
+def discriminator_variables(discriminator, scope):
+    """`{authors' TF1 name: Keras variable}`: `<scope>/<conv>/{kernel,bias,u}:0`."""
+    return {f"{scope}/{layer.name}/{variable.name}:0": variable
+            for layer in discriminator.convs for variable in layer.weights}
+
+
+def discriminator_shape(expected, scope):
+    """(first-stage filters, number of stages) of the golden's discriminator `scope`."""
+    stages = {int(m.group(1)) for key in expected
+              if (m := re.fullmatch(rf"init:{scope}/conv(\d+)_1/kernel:0", key))}
+    return expected[f"init:{scope}/conv0_1/kernel:0"].shape[-1], len(stages)
+
+
+def assign_initial_values(variables, expected):
+    stored = {key.removeprefix("init:") for key in expected if key.startswith("init:")}
+    assert set(variables) <= stored, sorted(set(variables) - stored)
+    for name, variable in variables.items():
+        variable.assign(expected[f"init:{name}"])
+
+
+@pytest.fixture(scope="module")
+def step(reference_dir):
+    directory = reference_dir / GOLDEN
+    if not (directory / "expected.npz").is_file():
+        pytest.skip(f"no {GOLDEN} under {reference_dir}")
+    return run_golden_step(directory)
+
+
+def run_golden_step(directory):
+    """Runs the generator update, then the discriminator update, as the golden did."""
+    inputs = dict(np.load(directory / "inputs.npz"))
+    expected = dict(np.load(directory / "expected.npz"))
+
+    first = expected["init:generator/Conv/weights:0"]
+    blocks = {m.group(1) for key in expected
+              if (m := re.fullmatch(r"init:generator/block_(\d+)/conv1/weights:0", key))}
+    generator = load_authors_checkpoint(directory / "generator_checkpoint",
+                                        channels=first.shape[-1], num_blocks=len(blocks))
+    g_variables = generator_variables(generator)
+    for name, variable in g_variables.items():  # the checkpoint and `init:` agree
+        np.testing.assert_array_equal(variable.numpy(), expected[f"init:{name}"])
+
+    channels, stages = discriminator_shape(expected, SURFACE_SCOPE)
+    assert discriminator_shape(expected, TEXTURE_SCOPE) == (channels, stages)
+    vgg = VGGFeatures(weights=str(directory / "vgg19_random.npy"),
+                      channel_order=generator.channel_order)
+    # The project's own GAN, as train.py builds it (the authors' Adam included); only the
+    # generator is the golden's BGR one, and every starting weight is theirs.
+    gan = build_gan(vgg, generator, discriminator_channels=channels,
+                    discriminator_stages=stages, xla=False)
+    d_variables = {**discriminator_variables(gan.surface_discriminator, SURFACE_SCOPE),
+                   **discriminator_variables(gan.texture_discriminator, TEXTURE_SCOPE)}
+    assign_initial_values(d_variables, expected)
+
+    # The golden's draws are in b, g, r order, before their normalisation.
+    shift_g = dict(zip("bgr", map(float, inputs["shift_g"])))
+    shift_d = dict(zip("bgr", map(float, inputs["shift_d"])))
+    photos, cartoons, superpixels = (tf.constant(inputs[key])
+                                     for key in ("photos", "cartoons", "superpixels"))
+
+    g_results, g_gradients = gan.generator_update(photos, superpixels, shift_weights=shift_g,
+                                                  return_gradients=True)
+    g_after = {name: variable.numpy() for name, variable in g_variables.items()}
+    d_results, d_gradients = gan.discriminator_update(photos, cartoons, shift_weights=shift_d,
+                                                      return_gradients=True)
+    return {
+        "expected": expected,
+        "g_losses": [float(g_results[name]) for name in GENERATOR_LOSSES],
+        "d_losses": [float(d_results[name]) for name in DISCRIMINATOR_LOSSES],
+        "ggrad": {name: g_gradients[v.path].numpy() for name, v in g_variables.items()},
+        "dgrad": {name: d_gradients[v.path].numpy() for name, v in d_variables.items()
+                  if v.trainable},
+        "gafter": g_after,
+        "g_final": {name: variable.numpy() for name, variable in g_variables.items()},
+        "dafter": {name: variable.numpy() for name, variable in d_variables.items()},
+    }
+
+
+def test_generator_losses_match(step):
+    expected = step["expected"]["g_losses"]
+    assert len(expected) == len(GENERATOR_LOSSES)
+    errors = {name: relative_error(actual, wanted)
+              for name, actual, wanted in zip(GENERATOR_LOSSES, step["g_losses"], expected)}
+    assert worst(errors)[0] < LOSS_TOLERANCE, worst(errors)
+
+
+def test_generator_gradients_match(step):
+    errors = {name: relative_error(gradient, step["expected"][f"ggrad:{name}"])
+              for name, gradient in step["ggrad"].items()}
+    assert {f"ggrad:{name}" for name in errors} == {
+        key for key in step["expected"] if key.startswith("ggrad:")}
+    assert worst(errors)[0] < GRADIENT_TOLERANCE, worst(errors)
+
+
+def test_generator_weights_after_its_step_match(step):
+    expected = {name: step["expected"][f"gafter:{name}"] for name in step["gafter"]}
+    errors = weight_errors(step["gafter"], expected)
+    assert worst(errors)[0] < WEIGHT_TOLERANCE, worst(errors)
+
+
+def test_discriminator_step_leaves_the_generator_alone(step):
+    for name, value in step["g_final"].items():
+        np.testing.assert_array_equal(value, step["gafter"][name])
+
+
+def test_discriminator_losses_match(step):
+    expected = step["expected"]["d_losses"]
+    assert len(expected) == len(DISCRIMINATOR_LOSSES)
+    errors = {name: relative_error(actual, wanted)
+              for name, actual, wanted in zip(DISCRIMINATOR_LOSSES, step["d_losses"], expected)}
+    assert worst(errors)[0] < LOSS_TOLERANCE, worst(errors)
+
+
+def test_discriminator_gradients_are_for_the_raw_kernels(step):
+    errors = {name: relative_error(gradient, step["expected"][f"dgrad_raw:{name}"])
+              for name, gradient in step["dgrad"].items()}
+    assert {f"dgrad_raw:{name}" for name in errors} == {
+        key for key in step["expected"] if key.startswith("dgrad_raw:")}
+    assert worst(errors)[0] < GRADIENT_TOLERANCE, worst(errors)
+
+
+def test_discriminator_variables_after_its_step_match(step):
+    assert {f"dafter:{name}" for name in step["dafter"]} == {
+        key for key in step["expected"] if key.startswith("dafter:")}
+    expected = {name: step["expected"][f"dafter:{name}"] for name in step["dafter"]}
+    # Each spectral-norm `u` (a unit vector, not trained) on its own scale.
+    errors = {name: relative_error(step["dafter"][name], value)
+              for name, value in expected.items() if name.endswith("/u:0")}
+    for scope in (SURFACE_SCOPE, TEXTURE_SCOPE):  # kernels and biases of each model
+        errors.update(weight_errors(step["dafter"], {
+            name: value for name, value in expected.items()
+            if name.startswith(f"{scope}/") and name not in errors}))
+    assert worst(errors)[0] < WEIGHT_TOLERANCE, worst(errors)
