@@ -23,8 +23,8 @@ def build_parser(root=Path(".")):
     parser = argparse.ArgumentParser(
         prog="cartoonize",
         description="Photo-to-cartoon with White-box Cartoonization (Wang and Yu, CVPR 2020), "
-                    "in Keras 3 / TensorFlow 2. Exit codes: 0 done, 1 some inputs failed, "
-                    "2 nothing could run.")
+                    "in Keras 3 / TensorFlow 2. 'cartoonize run' exits 0 when every image is "
+                    "written, 1 when some inputs failed, 2 when nothing could run.")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show TensorFlow's start-up messages (CUDA probing, CPU features)")
     subparsers = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")

@@ -82,31 +82,35 @@ def run_command(args):
     """Exit codes: 0 all written, 1 some inputs failed, 2 nothing could run."""
     from cartoonize_tf.inference.batch import (
         cartoonize_files,
+        check_output_dir,
         collect_inputs,
         plan_outputs,
-        prepare_output_dir,
     )
 
-    try:
-        inputs = collect_inputs(args.input)
-        prepare_output_dir(args.output_dir)
-    except OSError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     if args.max_pixels is not None and args.max_pixels <= 0:
         print("error: --max-pixels must be positive", file=sys.stderr)
         return 2
     max_pixels = args.max_pixels or default_max_pixels(args)
+    try:
+        inputs = collect_inputs(args.input)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    model = Path(args.model)
+    if args.method == "generator" and not model.exists() \
+            and not Path(f"{model}.index").exists():
+        print("error: " + MISSING_MODEL_HELP.format(path=model), file=sys.stderr)
+        return 2
+    try:
+        check_output_dir(args.output_dir)
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.method == "filter":
         from cartoonize_tf.whitebox.renderer import RendererCartoonizer
 
         cartoonizer = RendererCartoonizer()
     else:
-        model = Path(args.model)
-        if not model.exists() and not Path(f"{model}.index").exists():
-            print("error: " + MISSING_MODEL_HELP.format(path=model), file=sys.stderr)
-            return 2
-
         from cartoonize_tf.inference.cartoonizer import Cartoonizer
 
         try:

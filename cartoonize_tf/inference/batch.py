@@ -44,22 +44,27 @@ def collect_inputs(spec):
     return matches
 
 
-def prepare_output_dir(output_dir):
-    """Creates `output_dir` if missing and checks a file can be written there.
+def check_output_dir(output_dir):
+    """Checks that files can be written in `output_dir` (or, if missing, in the folder that will
+    hold it), creating nothing.
 
     Raises:
-        OSError: with a one-line message, when it is a file, cannot be created or is not writable.
+        OSError: with a one-line message, when it (or a parent) is a file or is not writable.
     """
     output_dir = Path(output_dir)
-    if output_dir.exists() and not output_dir.is_dir():
-        raise NotADirectoryError(f"--output-dir {output_dir} is a file, not a folder")
+    existing = output_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(
+            f"--output-dir {output_dir} is a file, not a folder" if existing == output_dir
+            else f"--output-dir {output_dir} cannot be made: {existing} is a file")
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=output_dir, prefix=".write-check-"):
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".write-check-"):
             pass
     except OSError as error:
         raise OSError(f"cannot write to --output-dir {output_dir}: "
-                      f"{error.strerror or error}") from None
+                      f"{error.strerror or error} ({existing})") from None
 
 
 def candidate_names(source, suffix):

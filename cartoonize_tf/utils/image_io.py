@@ -91,8 +91,9 @@ def read_image(path, max_pixels=None):
         raise
     except UnidentifiedImageError:
         raise ImageReadError(f"{path}: not an image file PIL can read") from None
-    except Image.DecompressionBombError as error:
-        raise ImageTooLargeError(f"{path}: {error}; not decoded") from None
+    except Image.DecompressionBombError:
+        raise ImageTooLargeError(f"{path}: its header claims over {2 * Image.MAX_IMAGE_PIXELS:,} "
+                                 "pixels (PIL's decompression-bomb limit); not decoded") from None
     except IsADirectoryError:
         raise ImageReadError(f"{path}: is a folder, not an image file") from None
     except MemoryError:
