@@ -79,7 +79,7 @@ def check_encoded_images(name, values, max_pixels):
     """Every encoded image's header size within `max_pixels`, before any is decoded."""
     for index, data in enumerate(values):
         if isinstance(data, str):
-            data = data.encode("latin-1", "replace")
+            data = data.encode("utf-8", "surrogatepass")
         if not isinstance(data, bytes):
             raise ServingError("INVALID_ARGUMENT", f"input {name}[{index}] must be bytes, got "
                                                    f"{type(data).__name__}")
