@@ -76,3 +76,22 @@ def run_layer_test(cls, init_kwargs, inputs, expected_output_shape, tmp_path,
     loaded = keras.saving.load_model(path)
     np.testing.assert_allclose(np.asarray(loaded(inputs)), np.asarray(saved(inputs)), atol=atol)
     return instance
+
+
+def png_claiming(width, height):
+    """A tiny PNG whose header claims `width` x `height` RGB pixels (a decompression bomb's header).
+
+    Only the first rows' data follow, so it is small; anything that decodes before
+    checking the header size would allocate width * height * 3 bytes.
+    """
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = zlib.compress(b"\0" * (1 + 3 * min(width, 1024)) * 4)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows)
+            + chunk(b"IEND", b""))

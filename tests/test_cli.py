@@ -1,9 +1,10 @@
+import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from helpers import PROJECT_ROOT, random_photo
+from helpers import PROJECT_ROOT, png_claiming, random_photo
 from PIL import Image
 
 from cartoonize_tf.cli.main import main
@@ -123,3 +124,78 @@ def test_pipelined_batch_reports_compute_and_write_failures_alone(tmp_path, rng)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0.png", "3.png"]
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out" / "3.png")),
                                   255 - np.asarray(Image.open(sources[3])))
+
+
+def test_a_decompression_bomb_fails_alone_and_the_batch_goes_on(photo_folder, tmp_path,
+                                                                model_file, capsys):
+    """The hostile corpus: an 18 KB-class PNG claiming 100000 x 100000, 1x1, 5x7, a folder
+    named like an image, beside good images."""
+    (photo_folder / "bomb.png").write_bytes(png_claiming(100000, 100000))
+    Image.fromarray(random_photo(np.random.default_rng(1), 1, 1)).save(photo_folder / "one.png")
+    Image.fromarray(random_photo(np.random.default_rng(2), 5, 7)).save(photo_folder / "five.png")
+    (photo_folder / "folder.jpg").mkdir()
+    out = tmp_path / "out"
+    code = run("--input", photo_folder, "--output-dir", out, "--model", model_file)
+    captured = capsys.readouterr()
+    assert code == 1
+    assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "a.png", "grey.png"]
+    assert "Cartoonized 3 of 8 images" in captured.out
+    assert "bomb.png" in captured.err and "decompression-bomb" in captured.err
+    assert "Traceback" not in captured.err
+    assert "over --max-pixels" in captured.err
+
+
+def test_max_pixels_is_checked_from_the_header_and_says_what_to_do(photo_folder, tmp_path,
+                                                                   model_file, capsys):
+    out = tmp_path / "out"
+    code = run("--input", photo_folder / "a.*", "--output-dir", out, "--model", model_file,
+               "--resize", "full", "--max-pixels", 1000, "--format", "png")
+    captured = capsys.readouterr()
+    assert code == 1
+    assert [p.name for p in out.iterdir()] == ["a_png.png"]  # a.png (24 x 32) fits, a.jpg not
+    assert "56 x 40 is 2,240 pixels, over the limit of 1,000" in captured.err
+    assert "--resize authors" in captured.err
+
+
+@pytest.mark.parametrize("name,content", [("m.tflite", b"TFL3" + b"\0" * 64),
+                                          ("cut.keras", b"PK\x03\x04" + b"\0" * 64)])
+def test_an_unreadable_model_is_one_line_before_any_work(photo_folder, tmp_path, name, content,
+                                                          capsys):
+    model = tmp_path / name
+    model.write_bytes(content)
+    out = tmp_path / "out"
+    assert run("--input", photo_folder, "--output-dir", out, "--model", model) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot load --model") and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_an_output_dir_that_is_a_file_is_refused_before_any_work(photo_folder, tmp_path,
+                                                                  model_file, capsys):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file")
+    for out in (blocked, blocked / "inside"):
+        assert run("--input", photo_folder, "--output-dir", out, "--model", model_file) == 2
+        err = capsys.readouterr().err
+        assert "is a file" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="needs file permissions that bind (not root)")
+def test_an_unwritable_output_dir_is_refused_before_any_work(photo_folder, tmp_path,
+                                                              model_file, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    assert run("--input", photo_folder, "--output-dir", locked, "--model", model_file) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_start_up_is_quiet_unless_verbose(tmp_path):
+    """No CUDA probing or TensorFlow banners on stderr by default; --verbose lets them through."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [sys.executable, "-m", "cartoonize_tf.cli.main", "run", "--input",
+               str(tmp_path / "nowhere"), "--method", "filter"]
+    quiet = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert quiet.returncode == 2
+    assert quiet.stderr.strip().splitlines() == [quiet.stderr.strip()]  # the one error line
+    assert "nowhere" in quiet.stderr

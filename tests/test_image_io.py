@@ -2,9 +2,16 @@ import io
 
 import numpy as np
 import pytest
+from helpers import png_claiming
 from PIL import Image
 
-from cartoonize_tf.utils.image_io import ImageReadError, read_image, to_rgb_uint8, write_image
+from cartoonize_tf.utils.image_io import (
+    ImageReadError,
+    ImageTooLargeError,
+    read_image,
+    to_rgb_uint8,
+    write_image,
+)
 
 
 def save(array, path, **options):
@@ -95,3 +102,31 @@ def test_failed_write_leaves_neither_file_nor_temporary(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_image(np.zeros((4, 4, 3), np.uint8), tmp_path / "x.png")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("width,height,max_pixels,words", [
+    (100000, 100000, None, "decompression-bomb"),  # over PIL's own limit
+    (5000, 5000, 10_000_000, "over the limit of 10,000,000"),
+])
+def test_a_header_over_the_cap_is_refused_without_decoding(tmp_path, width, height, max_pixels,
+                                                          words):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_claiming(width, height))
+    with pytest.raises(ImageTooLargeError, match=words) as raised:
+        read_image(path, max_pixels=max_pixels)
+    assert str(path) in str(raised.value) and "not decoded" in str(raised.value)
+
+
+def test_a_folder_named_like_an_image_fails_as_a_read_error(tmp_path):
+    (tmp_path / "photo.jpg").mkdir()
+    with pytest.raises(ImageReadError, match="photo.jpg"):
+        read_image(tmp_path / "photo.jpg")
+
+
+def test_any_decoder_failure_is_a_read_error(tmp_path, monkeypatch):
+    path = tmp_path / "x.png"
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(path)
+    monkeypatch.setattr(Image.Image, "load", lambda self: (_ for _ in ()).throw(
+        RuntimeError("decoder bug")))
+    with pytest.raises(ImageReadError, match="decoder bug"):
+        read_image(path)

@@ -3,8 +3,12 @@
 import base64
 import io
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -13,8 +17,9 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import PROJECT_ROOT, png_bytes, random_photo
+from helpers import PROJECT_ROOT, png_bytes, png_claiming, random_photo
 from PIL import Image
+from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     get_model_status_pb2,
@@ -199,3 +204,214 @@ def test_an_oversize_message_is_resource_exhausted_and_the_server_goes_on(server
     finally:
         channel.close()
         small.stop()
+
+
+# The hostile corpus: sizes claimed by a request but not carried by it.
+
+def claimed_tensor(dims, dtype=types_pb2.DT_UINT8, **values):
+    shape = tensor_shape_pb2.TensorShapeProto(
+        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=size) for size in dims])
+    return tensor_pb2.TensorProto(dtype=dtype, tensor_shape=shape, **values)
+
+
+def amplification_request(dims=(1, 30000, 30000, 3)):
+    """54 bytes that claim 2.7 GB: one int_val for a [1, 30000, 30000, 3] uint8 tensor."""
+    message = predict_pb2.PredictRequest()
+    message.model_spec.name = "cartoonizer"
+    message.inputs["images"].CopyFrom(claimed_tensor(dims, int_val=[7]))
+    return message
+
+
+@pytest.mark.parametrize("message", [
+    amplification_request(),
+    amplification_request((10 ** 7, 8, 8, 3)),  # small images, 1.9e9 elements
+    amplification_request((1, -1, 8, 3)),
+    request("serving_bytes", image_bytes=[b""]),  # replaced below: a string shape claim
+], ids=["54-byte-30000x30000", "element-count", "negative-dim", "string-shape"])
+def test_claimed_shapes_are_refused_before_allocation(stub, rng, message):
+    if "image_bytes" in message.inputs:
+        message.inputs["image_bytes"].CopyFrom(
+            claimed_tensor([10 ** 9], types_pb2.DT_STRING, string_val=[png_bytes(
+                random_photo(rng, 8, 8))]))
+    start = time.perf_counter()
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.Predict(message, timeout=30)
+    assert raised.value.code().name == "INVALID_ARGUMENT"
+    assert time.perf_counter() - start < 5
+    good = stub.Predict(request(images=random_photo(rng, 8, 8)[None]), timeout=60)
+    assert tf.make_ndarray(good.outputs["cartoons"]).shape == (1, 8, 8, 3)
+
+
+def test_the_54_byte_request_is_54_bytes():
+    assert len(amplification_request().SerializeToString()) == 54
+
+
+def test_serving_limits_agree_with_the_export():
+    from cartoonize_tf.export import options
+    from cartoonize_tf.serving import limits
+
+    assert (limits.LIMITS_FILE, limits.DEFAULT_MAX_PIXELS) == (options.LIMITS_FILE,
+                                                               options.DEFAULT_MAX_PIXELS)
+
+
+def test_the_server_reads_the_exported_cap(server):
+    assert server.registry.current.max_pixels == 64 * 64
+    assert server.predictor.pixel_limit(server.registry.current) == 64 * 64
+
+
+@pytest.mark.parametrize("encoded", [png_claiming(100000, 100000), png_claiming(65, 64)],
+                         ids=["bomb-100000x100000", "just-over-the-cap"])
+def test_bytes_signature_checks_the_header_before_decoding(server, stub, encoded):
+    with pytest.raises(grpc.RpcError) as raised:
+        stub.Predict(request("serving_bytes", image_bytes=[encoded]), timeout=30)
+    assert raised.value.code().name == "INVALID_ARGUMENT"
+    assert "image too large" in raised.value.details()
+    status, answer = rest(server, "/v1/models/cartoonizer:predict", {
+        "signature_name": "serving_bytes", "instances": [{"b64": base64.b64encode(encoded).decode()}]})
+    assert status == 400 and "image too large" in answer["error"]
+
+
+def test_rest_claimed_shape_is_checked_before_the_array_is_built(server):
+    # One row of 5000 pixels claims a 1 x 5000 image, over the 64 x 64 cap.
+    status, answer = rest(server, "/v1/models/cartoonizer:predict",
+                          {"instances": [[[[0, 0, 0]] * 5000]]})
+    assert status == 400 and "image too large" in answer["error"]
+
+
+def raw_http(server, head, body=b"", half_close=False):
+    """Sends raw bytes to the REST port; returns (status, JSON answer) or (None, None) if dropped."""
+    with socket.create_connection(("127.0.0.1", server.rest_port), timeout=30) as connection:
+        try:
+            connection.sendall(head.encode() + b"\r\n" + body)
+            if half_close:
+                connection.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
+                dict(line.split(": ", 1) for line in data.split(b"\r\n\r\n")[0].decode()
+                     .split("\r\n")[1:]).get("Content-Length", 0)):
+            piece = connection.recv(1 << 16)
+            if not piece:
+                break
+            data += piece
+    if not data:
+        return None, None
+    head, _, payload = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(payload)
+
+
+def post_head(length_header, path="/v1/models/cartoonizer:predict"):
+    return f"POST {path} HTTP/1.1\r\nHost: x\r\n{length_header}\r\n"
+
+
+BYTES_AS_INTEGERS = json.dumps({"signature_name": "serving_bytes", "instances": [1, 2]}).encode()
+
+
+@pytest.mark.parametrize("head,body,half_close,status", [
+    (post_head("Content-Length: -1"), b'{"instances": [1]}', False, 400),
+    (post_head("Content-Length: abc"), b'{"instances": [1]}', False, 400),
+    (post_head("Content-Length: 1000000000000"), b"{}", False, 429),  # lying, over the cap
+    (post_head("Content-Length: 100"), b'{"instances"', True, 400),  # body shorter than claimed
+    (post_head("Transfer-Encoding: chunked"), b"5\r\nhello\r\n0\r\n\r\n", False, 400),
+    (post_head(f"Content-Length: {200001}"), b"[" * 100000 + b"]" * 100001, False, 400),  # deep
+    (post_head(f"Content-Length: {len(BYTES_AS_INTEGERS)}"), BYTES_AS_INTEGERS, False, 400),
+], ids=["length-minus-1", "length-not-a-number", "length-over-cap", "short-body", "chunked",
+        "nested-100000-deep", "integers-to-bytes-signature"])
+def test_malformed_rest_requests_get_a_json_error_and_the_server_goes_on(server, rng, head,
+                                                                         body, half_close,
+                                                                         status):
+    got, answer = raw_http(server, head, body, half_close)
+    assert got == status and answer["error"]
+    ok, rows = rest(server, "/v1/models/cartoonizer:predict",
+                    {"instances": [random_photo(rng, 8, 8).tolist()]})
+    assert ok == 200 and np.asarray(rows["predictions"]).shape == (1, 8, 8, 3)
+
+
+def test_ports_in_use_are_refused(server):
+    for ports in ({"grpc_port": server.grpc_port, "rest_port": 0},
+                  {"grpc_port": 0, "rest_port": server.rest_port}):
+        with pytest.raises(OSError):
+            start_server(server.registry.base_path, "cartoonizer", host="127.0.0.1", **ports)
+
+
+def test_stop_drains_in_flight_requests(server, rng):
+    running = start_server(server.registry.base_path, "cartoonizer", grpc_port=0, rest_port=0,
+                           host="127.0.0.1")
+    run = running.predictor._run
+    running.predictor._run = lambda *a: (time.sleep(1.5), run(*a))[1]
+    channel = grpc.insecure_channel(f"127.0.0.1:{running.grpc_port}")
+    stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    photo = random_photo(rng, 8, 8)
+    results = {}
+    calls = [threading.Thread(target=lambda: results.__setitem__("grpc", stub.Predict(
+                 request(images=photo[None]), timeout=30))),
+             threading.Thread(target=lambda: results.__setitem__("rest", rest(
+                 running, "/v1/models/cartoonizer:predict", {"instances": [photo.tolist()]})))]
+    for call in calls:
+        call.start()
+    time.sleep(0.5)
+    try:
+        assert running.stop(grace=10)
+    finally:
+        for call in calls:
+            call.join(30)
+        channel.close()
+    assert tf.make_ndarray(results["grpc"].outputs["cartoons"]).shape == (1, 8, 8, 3)
+    assert results["rest"][0] == 200
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", running.rest_port), timeout=5).close()
+
+
+def peak_rss_mb(pid):
+    """The process's peak resident memory (VmHWM), in MB."""
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc")
+def test_serve_command_survives_hostile_requests_and_sigterm(server, rng, tmp_path):
+    """`cartoonize serve` as a process: quiet start-up, flat peak memory, SIGTERM exits 0."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cartoonize_tf.cli.main", "serve", "--model-base-path",
+         str(server.registry.base_path), "--grpc-port", "0", "--rest-port", "0",
+         "--grace-seconds", "5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": ""})
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("Serving"), line + process.stderr.read()[-2000:]
+        grpc_port = int(line.split("gRPC on 127.0.0.1:")[1].split(",")[0])
+        rest_port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        photo = random_photo(rng, 8, 8)
+        stub.Predict(request(images=photo[None]), timeout=60)
+        stub.Predict(request("serving_bytes", image_bytes=[png_bytes(photo)]), timeout=60)
+        before = peak_rss_mb(process.pid)
+        hostile = [amplification_request(),
+                   request("serving_bytes", image_bytes=[png_claiming(100000, 100000)]),
+                   request("serving_bytes", image_bytes=[png_claiming(16000, 16000)])]
+        for message in hostile * 3:
+            with pytest.raises(grpc.RpcError) as raised:
+                stub.Predict(message, timeout=30)
+            assert raised.value.code().name == "INVALID_ARGUMENT"
+        target = type("Target", (), {"rest_port": rest_port})
+        assert raw_http(target, post_head("Content-Length: 1000000000000"), b"{}")[0] == 429
+        assert raw_http(target, post_head("Content-Length: -1"), b"{}")[0] == 400
+        assert stub.Predict(request(images=photo[None]), timeout=60).outputs["cartoons"]
+        after = peak_rss_mb(process.pid)
+        print(f"serve peak RSS: {before:.0f} MB before the hostile requests, {after:.0f} MB after")
+        assert after - before < 100, (before, after)
+        channel.close()
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err[-2000:]
+    assert "Stopped" in out
+    assert "cuda" not in err.lower() and "absl" not in err, err[-2000:]

@@ -6,7 +6,12 @@ import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.defaults import DEFAULT_INPUT, DEFAULT_MODEL, DEFAULT_OUTPUT
-from cartoonize_tf.inference.options import BACKENDS, FILE_FORMATS, SIZE_POLICIES
+from cartoonize_tf.inference.options import (
+    BACKENDS,
+    DEFAULT_MAX_PIXELS,
+    FILE_FORMATS,
+    SIZE_POLICIES,
+)
 
 MISSING_MODEL_HELP = """\
 No model at {path}.
@@ -52,16 +57,53 @@ def add_run_parser(subparsers, root):
                              "reference; tflite-int8 is faster and close (about 50 dB)")
     parser.add_argument("--format", choices=tuple(FILE_FORMATS), default=None,
                         help="write every output in this format instead of the input's own")
+    parser.add_argument("--max-pixels", type=int, default=None,
+                        help="largest height * width of an input, read from its header before "
+                             "decoding; larger files fail alone. Default: "
+                             f"{DEFAULT_MAX_PIXELS['authors']:,} with --resize authors (scaled "
+                             f"down before the network), {DEFAULT_MAX_PIXELS['full']:,} with "
+                             "--resize full or --method filter (about 0.43 GB of memory per "
+                             "megapixel)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=run_command)
 
 
-def run_command(args):
-    from cartoonize_tf.inference.batch import cartoonize_files, collect_inputs, plan_outputs
+def default_max_pixels(args):
+    full = args.resize == "full" or args.method == "filter"
+    return DEFAULT_MAX_PIXELS["full" if full else "authors"]
 
+
+def first_line(error):
+    text = str(error).strip()
+    return (text.splitlines() or [type(error).__name__])[0]
+
+
+def run_command(args):
+    """Exit codes: 0 all written, 1 some inputs failed, 2 nothing could run."""
+    from cartoonize_tf.inference.batch import (
+        cartoonize_files,
+        check_output_dir,
+        collect_inputs,
+        plan_outputs,
+    )
+
+    if args.max_pixels is not None and args.max_pixels <= 0:
+        print("error: --max-pixels must be positive", file=sys.stderr)
+        return 2
+    max_pixels = args.max_pixels or default_max_pixels(args)
     try:
         inputs = collect_inputs(args.input)
     except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    model = Path(args.model)
+    if args.method == "generator" and not model.exists() \
+            and not Path(f"{model}.index").exists():
+        print("error: " + MISSING_MODEL_HELP.format(path=model), file=sys.stderr)
+        return 2
+    try:
+        check_output_dir(args.output_dir)
+    except OSError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.method == "filter":
@@ -69,17 +111,25 @@ def run_command(args):
 
         cartoonizer = RendererCartoonizer()
     else:
-        model = Path(args.model)
-        if not model.exists() and not Path(f"{model}.index").exists():
-            print("error: " + MISSING_MODEL_HELP.format(path=model), file=sys.stderr)
-            return 2
-
         from cartoonize_tf.inference.cartoonizer import Cartoonizer
 
-        cartoonizer = Cartoonizer.load(model, size_policy=args.resize, backend=args.backend)
+        try:
+            cartoonizer = Cartoonizer.load(model, size_policy=args.resize, backend=args.backend)
+        except Exception as error:  # noqa: BLE001 - any unreadable model is one clear line
+            print(f"error: cannot load --model {model} ({type(error).__name__}: "
+                  f"{first_line(error)}); it must be a .keras generator or the authors' TF1 "
+                  "checkpoint", file=sys.stderr)
+            return 2
     plan = plan_outputs(inputs, args.output_dir, args.format)
-    report = cartoonize_files(cartoonizer, plan, progress=not args.no_progress)
+    report = cartoonize_files(cartoonizer, plan, progress=not args.no_progress,
+                              max_pixels=max_pixels)
     print(report.summary())
+    if report.too_large:
+        hint = ("--resize authors scales them down, or raise --max-pixels"
+                if args.resize == "full" or args.method == "filter"
+                else "raise --max-pixels if this machine has the memory")
+        print(f"{len(report.too_large)} image(s) are over --max-pixels {max_pixels:,}: {hint}.",
+              file=sys.stderr)
     if report.written:
         print(f"Cartoons are in {args.output_dir}")
     return 1 if report.failures else 0

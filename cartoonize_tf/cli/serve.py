@@ -1,6 +1,7 @@
 """The `serve` command: TF Serving's gRPC and REST APIs for a SavedModel base path, on one machine."""
 
 import argparse
+import signal
 import sys
 import threading
 
@@ -19,13 +20,20 @@ def add_serve_parser(subparsers):
     parser.add_argument("--model-name", default="cartoonizer")
     parser.add_argument("--grpc-port", type=int, default=8500)
     parser.add_argument("--rest-port", type=int, default=8501)
-    parser.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on; 0.0.0.0 for every interface (in a container)")
     parser.add_argument("--workers", type=int, default=2,
                         help="requests run at once; the rest queue")
     parser.add_argument("--max-message-mb", type=int, default=64,
                         help="largest gRPC message or REST body")
     parser.add_argument("--poll-seconds", type=float, default=2.0,
                         help="how often to look for a new version")
+    parser.add_argument("--max-pixels", type=int, default=None,
+                        help="largest height * width of a request's image, checked from its "
+                             "claimed shape or header before anything is allocated; default: "
+                             "the cap the served version was exported with")
+    parser.add_argument("--grace-seconds", type=float, default=30.0,
+                        help="on SIGTERM or Ctrl-C, how long in-flight requests may finish")
     parser.set_defaults(handler=serve_command)
 
 
@@ -35,15 +43,21 @@ def serve_command(args):
     try:
         server = start_server(args.model_base_path, args.model_name, args.grpc_port,
                               args.rest_port, args.host, args.workers,
-                              args.max_message_mb << 20, args.poll_seconds)
+                              args.max_message_mb << 20, args.poll_seconds, args.max_pixels)
     except (FileNotFoundError, OSError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2
     print(f"Serving {args.model_name} version {server.registry.current.version} from "
           f"{args.model_base_path}: gRPC on {args.host}:{server.grpc_port}, REST on "
           f"http://{args.host}:{server.rest_port}/v1/models/{args.model_name}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.stop()
+    stop = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop.set())
+    while not stop.wait(1.0):
+        pass
+    print(f"Stopping: no new requests; in-flight ones have {args.grace_seconds:g} s to finish",
+          flush=True)
+    drained = server.stop(grace=args.grace_seconds)
+    print("Stopped" if drained else "Stopped (some requests were cut off at the grace period)",
+          flush=True)
     return 0

@@ -1,6 +1,7 @@
 """Exporting a generator as a SavedModel in TF Serving's layout, with warm-up requests."""
 
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cartoonize_tf.export.options import DEFAULT_MAX_PIXELS
+from cartoonize_tf.export.options import DEFAULT_MAX_PIXELS, LIMITS_FILE
 from cartoonize_tf.export.signatures import (
     BYTES_SIGNATURE,
     BYTES_SPEC,
@@ -90,6 +91,7 @@ def export_saved_model(generator, base_path, version=None, max_pixels=DEFAULT_MA
         with tf.io.TFRecordWriter(str(warmup)) as writer:
             for record in warmup_requests(model_name):
                 writer.write(record)
+        (staging / LIMITS_FILE).write_text(json.dumps({"max_pixels": int(max_pixels)}))
         staging.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -3,6 +3,7 @@
 import glob
 import itertools
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +13,13 @@ from tqdm import tqdm
 
 from cartoonize_tf.inference.options import FILE_FORMATS
 from cartoonize_tf.inference.sizing import ImageTooSmallError
-from cartoonize_tf.utils.image_io import IMAGE_SUFFIXES, ImageReadError, read_image, write_image
+from cartoonize_tf.utils.image_io import (
+    IMAGE_SUFFIXES,
+    ImageReadError,
+    ImageTooLargeError,
+    read_image,
+    write_image,
+)
 
 
 def collect_inputs(spec):
@@ -35,6 +42,29 @@ def collect_inputs(spec):
     if not matches:
         raise FileNotFoundError(f"No file, folder or glob match for {spec!r}")
     return matches
+
+
+def check_output_dir(output_dir):
+    """Checks that files can be written in `output_dir` (or, if missing, in the folder that will
+    hold it), creating nothing.
+
+    Raises:
+        OSError: with a one-line message, when it (or a parent) is a file or is not writable.
+    """
+    output_dir = Path(output_dir)
+    existing = output_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(
+            f"--output-dir {output_dir} is a file, not a folder" if existing == output_dir
+            else f"--output-dir {output_dir} cannot be made: {existing} is a file")
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".write-check-"):
+            pass
+    except OSError as error:
+        raise OSError(f"cannot write to --output-dir {output_dir}: "
+                      f"{error.strerror or error} ({existing})") from None
 
 
 def candidate_names(source, suffix):
@@ -71,6 +101,7 @@ class BatchReport:
 
     written: int = 0
     failures: list = field(default_factory=list)  # (path, message)
+    too_large: list = field(default_factory=list)  # paths over the pixel cap, not decoded
     seconds: float = 0.0
 
     def summary(self):
@@ -86,8 +117,11 @@ class BatchReport:
 FILE_ERRORS = (ImageReadError, ImageTooSmallError, OSError, ValueError)
 
 
-def cartoonize_files(cartoonizer, plan, progress=True):
+def cartoonize_files(cartoonizer, plan, progress=True, max_pixels=None):
     """Reads, cartoonizes and writes each `(source, target)`; a bad file fails alone.
+
+    A file whose header claims more than `max_pixels` (height * width) fails
+    without being decoded (`image_io.ImageTooLargeError`).
 
     While one image is cartoonized, the next is decoded and the last cartoon
     encoded in two background threads (the runtimes release the GIL), at most
@@ -99,6 +133,8 @@ def cartoonize_files(cartoonizer, plan, progress=True):
     def fail(source, error):
         message = str(error) if str(source) in str(error) else f"{source}: {error}"
         report.failures.append((source, message))
+        if isinstance(error, ImageTooLargeError):
+            report.too_large.append(source)
         tqdm.write(f"error: {message}", file=sys.stderr)
 
     def finish(write):
@@ -112,13 +148,13 @@ def cartoonize_files(cartoonizer, plan, progress=True):
             fail(source, error)
 
     with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
-        upcoming = reader.submit(read_image, plan[0][0]) if plan else None
+        upcoming = reader.submit(read_image, plan[0][0], max_pixels) if plan else None
         pending_write = None
         for index, (source, target) in enumerate(tqdm(plan, desc="Cartoonizing", unit="image",
                                                       disable=not progress)):
             current = upcoming
             if index + 1 < len(plan):
-                upcoming = reader.submit(read_image, plan[index + 1][0])
+                upcoming = reader.submit(read_image, plan[index + 1][0], max_pixels)
             try:
                 cartoon = cartoonizer.cartoonize(current.result())
             except FILE_ERRORS as error:

@@ -13,6 +13,7 @@ from tensorflow_serving.apis import (
 )
 
 from cartoonize_tf.serving.errors import ServingError
+from cartoonize_tf.serving.limits import check_tensor_proto
 
 
 def requested_version(model_spec):
@@ -31,6 +32,12 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
 
     def Predict(self, request, context):
         try:
+            # The claimed shapes first: make_ndarray expands one int_val to the whole shape.
+            loaded = self.predictor.registry.get(request.model_spec.name,
+                                                 requested_version(request.model_spec))
+            max_pixels = self.predictor.pixel_limit(loaded)
+            for name, proto in request.inputs.items():
+                check_tensor_proto(name, proto, max_pixels, self.predictor.max_elements)
             try:
                 inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
             except Exception as error:  # noqa: BLE001 - any malformed TensorProto
@@ -83,16 +90,26 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         return response
 
 
-def grpc_server(predictor, port, host="0.0.0.0", max_message_bytes=64 << 20, threads=8):
-    """A started gRPC server bound to `host:port`; returns (server, bound port)."""
+def grpc_server(predictor, port, host="127.0.0.1", max_message_bytes=64 << 20, threads=8):
+    """A started gRPC server bound to `host:port`; returns (server, bound port).
+
+    Port sharing is off (`grpc.so_reuseport` 0): a port in use is an OSError,
+    not a second server silently listening beside the first.
+    """
     options = [("grpc.max_receive_message_length", max_message_bytes),
-               ("grpc.max_send_message_length", max_message_bytes)]
+               ("grpc.max_send_message_length", max_message_bytes),
+               ("grpc.so_reuseport", 0)]
     server = grpc.server(ThreadPoolExecutor(max_workers=threads), options=options)
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
         PredictionService(predictor), server)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(predictor.registry),
                                                               server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:
+        bound = 0
+    if not bound:
+        raise OSError(f"cannot listen for gRPC on {host}:{port} (the port is in use or the "
+                      "address is not this machine's); choose another --grpc-port")
     server.start()
     return server, bound
-

@@ -7,6 +7,11 @@ import numpy as np
 import tensorflow as tf
 
 from cartoonize_tf.serving.errors import ServingError
+from cartoonize_tf.serving.limits import (
+    DEFAULT_MAX_PIXELS,
+    check_claimed_shape,
+    check_encoded_images,
+)
 
 
 def check_inputs(inputs, signature_def):
@@ -45,17 +50,40 @@ def explain(error):
 
 
 class Predictor:
-    """Runs signatures on at most `workers` requests at once; the rest wait their turn."""
+    """Runs signatures on at most `workers` requests at once; the rest wait their turn.
 
-    def __init__(self, registry, workers=2):
+    `max_pixels` caps height * width per image (the lower of it and the cap the
+    served version was exported with; DEFAULT_MAX_PIXELS when neither says);
+    `max_elements` caps the elements of one input tensor. Both are checked from
+    claimed shapes and image headers, before anything is allocated or decoded.
+    """
+
+    def __init__(self, registry, workers=2, max_pixels=None, max_elements=64 << 20):
         self.registry = registry
+        self.max_pixels = max_pixels
+        self.max_elements = max_elements
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="predict")
+
+    def pixel_limit(self, loaded):
+        """The pixel cap for requests to `loaded` (a served version)."""
+        caps = [cap for cap in (self.max_pixels, getattr(loaded, "max_pixels", None)) if cap]
+        return min(caps) if caps else DEFAULT_MAX_PIXELS
+
+    def check_sizes(self, inputs, loaded):
+        """INVALID_ARGUMENT for a tensor or an encoded image over the caps, before it runs."""
+        max_pixels = self.pixel_limit(loaded)
+        for name, value in inputs.items():
+            if value.dtype.kind in ("S", "O", "U"):
+                check_encoded_images(name, value.reshape(-1).tolist(), max_pixels)
+            else:
+                check_claimed_shape(name, list(value.shape), True, max_pixels, self.max_elements)
 
     def predict(self, model_name, version, signature_name, inputs, timeout=None):
         """`(version, signature_name, {output: ndarray})` or ServingError with TF Serving's code."""
         loaded = self.registry.get(model_name, version)
         name, function, signature_def = loaded.signature(signature_name)
         check_inputs(inputs, signature_def)
+        self.check_sizes(inputs, loaded)
         if timeout is not None and timeout <= 0:
             raise ServingError("DEADLINE_EXCEEDED", "deadline exceeded before the request ran")
         future = self.pool.submit(self._run, function, inputs)
@@ -78,5 +106,5 @@ class Predictor:
             raise ServingError("INTERNAL", explain(error)) from None
         return {k: np.asarray(v) for k, v in results.items()}
 
-    def shutdown(self):
-        self.pool.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, wait=False):
+        self.pool.shutdown(wait=wait, cancel_futures=True)

@@ -1,5 +1,6 @@
 """The served model: the newest numeric version under a base path, reloaded when a new one appears."""
 
+import json
 import logging
 import threading
 from pathlib import Path
@@ -8,8 +9,18 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 from cartoonize_tf.serving.errors import ServingError
+from cartoonize_tf.serving.limits import LIMITS_FILE
 
 logger = logging.getLogger(__name__)
+
+
+def read_max_pixels(path):
+    """The pixel cap a version was exported with (its LIMITS_FILE), or None if it has none."""
+    try:
+        value = json.loads((Path(path) / LIMITS_FILE).read_text())["max_pixels"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return int(value) if isinstance(value, int) and value > 0 else None
 
 
 class LoadedVersion:
@@ -24,6 +35,7 @@ class LoadedVersion:
         self.signature_defs = {name: definition for name, definition
                                in proto.meta_graphs[0].signature_def.items()
                                if not name.startswith("__")}
+        self.max_pixels = read_max_pixels(self.path)
 
     def signature_def_map(self):
         """The signatures as TF Serving's `SignatureDefMap`, for model metadata answers."""

@@ -1,6 +1,7 @@
 """A TF-Serving-compatible server: gRPC and REST front ends over one model registry."""
 
 import threading
+import time
 from dataclasses import dataclass
 
 from cartoonize_tf.serving.grpc_service import grpc_server
@@ -20,21 +21,46 @@ class RunningServer:
     rest_server: object
     rest_port: int
 
-    def stop(self):
+    def stop(self, grace=1.0):
+        """Stops accepting, lets in-flight requests finish for up to `grace` s, then shuts down.
+
+        Returns True when every in-flight request finished within the grace period.
+        """
+        deadline = time.monotonic() + grace
+        grpc_done = self.grpc_server.stop(grace=grace)
         self.rest_server.shutdown()
         self.rest_server.server_close()
-        self.grpc_server.stop(grace=1).wait()
+        rest_drained = self.rest_server.activity.drain(grace)
+        grpc_drained = grpc_done.wait(max(0.0, deadline - time.monotonic()) + 0.5)
         self.predictor.shutdown()
         self.registry.stop()
+        return bool(rest_drained and grpc_drained)
 
 
 def start_server(model_base_path, model_name="cartoonizer", grpc_port=8500, rest_port=8501,
-                 host="0.0.0.0", workers=2, max_message_bytes=64 << 20, poll_seconds=2.0):
-    """Loads the newest version and starts both front ends (port 0: any free port)."""
+                 host="127.0.0.1", workers=2, max_message_bytes=64 << 20, poll_seconds=2.0,
+                 max_pixels=None):
+    """Loads the newest version and starts both front ends (port 0: any free port).
+
+    `max_pixels` caps height * width per image below the cap the version was
+    exported with. A port in use raises OSError and nothing is left running.
+    """
     registry = ModelRegistry(model_base_path, model_name, poll_seconds)
-    predictor = Predictor(registry, workers)
-    grpc_handle, bound_grpc = grpc_server(predictor, grpc_port, host, max_message_bytes,
-                                          threads=4 * workers)
-    rest_handle, bound_rest = rest_server(predictor, rest_port, host, max_message_bytes)
+    # One tensor never holds more elements than a message has bytes (uint8 in tensor_content).
+    predictor = Predictor(registry, workers, max_pixels, max_elements=max_message_bytes)
+    try:
+        rest_handle, bound_rest = rest_server(predictor, rest_port, host, max_message_bytes)
+    except OSError:
+        predictor.shutdown()
+        registry.stop()
+        raise
+    try:
+        grpc_handle, bound_grpc = grpc_server(predictor, grpc_port, host, max_message_bytes,
+                                              threads=4 * workers)
+    except OSError:
+        rest_handle.server_close()
+        predictor.shutdown()
+        registry.stop()
+        raise
     threading.Thread(target=rest_handle.serve_forever, daemon=True, name="rest").start()
     return RunningServer(registry, predictor, grpc_handle, bound_grpc, rest_handle, bound_rest)

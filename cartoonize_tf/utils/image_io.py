@@ -1,5 +1,6 @@
 """Reading images as uint8 RGB and writing them without leaving half-written files."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,10 @@ JPEG_QUALITY = 95
 
 class ImageReadError(ValueError):
     """A file could not be read as an image; the message names the file and why."""
+
+
+class ImageTooLargeError(ImageReadError):
+    """An image's header claims more pixels than allowed; it was not decoded."""
 
 
 def to_rgb_uint8(array):
@@ -56,26 +61,45 @@ def pil_to_array(image):
     return np.asarray(image)
 
 
-def read_image(path):
+def read_image(path, max_pixels=None):
     """Reads an image file as a uint8 RGB array, applying its EXIF orientation.
 
+    The size in the header is checked against `max_pixels` (height * width)
+    before any pixel is decoded, so a small file that claims a huge image
+    costs nothing. PIL's own decompression-bomb limit applies as well.
+
     Raises:
-        ImageReadError: the file is empty, truncated, or not an image.
+        ImageTooLargeError: the header claims more than `max_pixels` pixels.
+        ImageReadError: the file is empty, truncated, not an image, or fails to decode.
     """
     path = Path(path)
     try:
         if path.stat().st_size == 0:
             raise ImageReadError(f"{path}: the file is empty")
-        with Image.open(path) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            return to_rgb_uint8(pil_to_array(image))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if max_pixels is not None and width * height > max_pixels:
+                    raise ImageTooLargeError(
+                        f"{path}: {width} x {height} is {width * height:,} pixels, over the "
+                        f"limit of {max_pixels:,}; not decoded")
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                return to_rgb_uint8(pil_to_array(image))
     except ImageReadError:
         raise
     except UnidentifiedImageError:
         raise ImageReadError(f"{path}: not an image file PIL can read") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise ImageReadError(f"{path}: cannot decode ({error})") from None
+    except Image.DecompressionBombError:
+        raise ImageTooLargeError(f"{path}: its header claims over {2 * Image.MAX_IMAGE_PIXELS:,} "
+                                 "pixels (PIL's decompression-bomb limit); not decoded") from None
+    except IsADirectoryError:
+        raise ImageReadError(f"{path}: is a folder, not an image file") from None
+    except MemoryError:
+        raise ImageReadError(f"{path}: not enough memory to decode it") from None
+    except Exception as error:  # noqa: BLE001 - any decoder failure fails this file alone
+        raise ImageReadError(f"{path}: cannot decode ({type(error).__name__}: {error})") from None
 
 
 def write_image(array, path):
