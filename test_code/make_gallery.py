@@ -4,7 +4,8 @@
 
 Cartoonizes every image of test_code/test_images at the authors' size (short
 side at most 720) and writes `<output>/<name>.jpg`: photo on the left, cartoon
-on the right, scaled to 360 px high to keep the repository small. Run it again
+on the right, scaled to 360 px high to keep the repository small, and
+`<output>/strength.jpg`: the first photo at each of `STRENGTHS`. Run it again
 after every retraining.
 """
 
@@ -17,6 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
 HEIGHT = 360
+STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def main():
@@ -40,14 +42,21 @@ def main():
         return 2
     cartoonizer = Cartoonizer.load(args.model, size_policy="full")
     Path(args.output).mkdir(parents=True, exist_ok=True)
-    for path in collect_inputs(args.photos):
-        photo = authors_resize_crop(read_image(path))
-        pair = np.concatenate([photo, cartoonizer.cartoonize(photo)], axis=1)
-        width = round(pair.shape[1] * HEIGHT / pair.shape[0])
-        pair = cv2.resize(pair, (width, HEIGHT), interpolation=cv2.INTER_AREA)
-        target = Path(args.output) / f"{Path(path).stem}.jpg"
-        write_image(pair, target)
+
+    def write_strip(pictures, name, height=HEIGHT):
+        strip = np.concatenate(pictures, axis=1)
+        width = round(strip.shape[1] * height / strip.shape[0])
+        target = Path(args.output) / name
+        write_image(cv2.resize(strip, (width, height), interpolation=cv2.INTER_AREA), target)
         print(f"Wrote {target}")
+
+    photos = [(Path(path).stem, authors_resize_crop(read_image(path)))
+              for path in collect_inputs(args.photos)]
+    for stem, photo in photos:
+        write_strip([photo, cartoonizer.cartoonize(photo)], f"{stem}.jpg")
+    model = cartoonizer.generator
+    write_strip([Cartoonizer(model, size_policy="full", strength=s).cartoonize(photos[0][1])
+                 for s in STRENGTHS], "strength.jpg", HEIGHT // 2)
     return 0
 
 

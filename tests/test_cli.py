@@ -154,7 +154,7 @@ def test_max_pixels_is_checked_from_the_header_and_says_what_to_do(photo_folder,
     assert code == 1
     assert [p.name for p in out.iterdir()] == ["a_png.png"]  # a.png (24 x 32) fits, a.jpg not
     assert "56 x 40 is 2,240 pixels, over the limit of 1,000" in captured.err
-    assert "--resize authors" in captured.err
+    assert "raise --max-pixels" in captured.err
 
 
 @pytest.mark.parametrize("name,content", [("m.tflite", b"TFL3" + b"\0" * 64),
@@ -199,3 +199,18 @@ def test_start_up_is_quiet_unless_verbose(tmp_path):
     assert quiet.returncode == 2
     assert quiet.stderr.strip().splitlines() == [quiet.stderr.strip()]  # the one error line
     assert "nowhere" in quiet.stderr
+
+
+def test_strength_zero_writes_the_photo_and_bad_style_options_are_refused(photo_folder, tmp_path,
+                                                                          model_file, capsys):
+    out = tmp_path / "out"
+    source = photo_folder / "a.png"
+    assert run("--input", source, "--output-dir", out, "--model", model_file, "--resize", "full",
+               "--strength", 0, "--tile", 16 + 128) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "a.png")),
+                                  np.asarray(Image.open(source)))
+    for option in (["--strength", "1.5"], ["--backend", "tflite", "--filter-radius", "3"]):
+        assert run("--input", source, "--output-dir", tmp_path / "other", "--model", model_file,
+                   *option) == 2
+        assert capsys.readouterr().err.startswith("error: ")
+    assert not (tmp_path / "other").exists()

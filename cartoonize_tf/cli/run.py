@@ -9,6 +9,7 @@ from cartoonize_tf.cli.defaults import DEFAULT_INPUT, DEFAULT_MODEL, DEFAULT_OUT
 from cartoonize_tf.inference.options import (
     BACKENDS,
     DEFAULT_MAX_PIXELS,
+    DEFAULT_TILE,
     FILE_FORMATS,
     SIZE_POLICIES,
 )
@@ -60,17 +61,29 @@ def add_run_parser(subparsers, root):
     parser.add_argument("--max-pixels", type=int, default=None,
                         help="largest height * width of an input, read from its header before "
                              "decoding; larger files fail alone. Default: "
-                             f"{DEFAULT_MAX_PIXELS['authors']:,} with --resize authors (scaled "
-                             f"down before the network), {DEFAULT_MAX_PIXELS['full']:,} with "
-                             "--resize full or --method filter (about 0.43 GB of memory per "
-                             "megapixel)")
+                             f"{DEFAULT_MAX_PIXELS['generator']:,} (the generator runs large "
+                             f"images in tiles), {DEFAULT_MAX_PIXELS['filter']:,} with --method "
+                             "filter (about 0.43 GB of memory per megapixel)")
+    style = parser.add_argument_group("style and memory")
+    style.add_argument("--strength", type=float, default=1.0,
+                       help="how cartoony, from 0 (the photo) to 1 (the model's own output); "
+                            "no retraining")
+    style.add_argument("--tile", type=int, default=DEFAULT_TILE,
+                       help="images with a side longer than this run in overlapping tiles of "
+                            "this size (memory about 0.43 GB per megapixel of tile; a multiple "
+                            "of 8 above 128); 0: always whole")
+    style.add_argument("--filter-radius", type=int, default=None,
+                       help="experts: radius of the output guided filter (the authors' 1); "
+                            "larger smooths more. TensorFlow backends only")
+    style.add_argument("--filter-eps", type=float, default=None,
+                       help="experts: eps of the output guided filter (the authors' 5e-3); "
+                            "larger smooths more. TensorFlow backends only")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=run_command)
 
 
 def default_max_pixels(args):
-    full = args.resize == "full" or args.method == "filter"
-    return DEFAULT_MAX_PIXELS["full" if full else "authors"]
+    return DEFAULT_MAX_PIXELS[args.method]
 
 
 def first_line(error):
@@ -112,21 +125,30 @@ def run_command(args):
         cartoonizer = RendererCartoonizer()
     else:
         from cartoonize_tf.inference.cartoonizer import Cartoonizer
+        from cartoonize_tf.models.loading import load_generator
 
         try:
-            cartoonizer = Cartoonizer.load(model, size_policy=args.resize, backend=args.backend)
+            generator = load_generator(model)
         except Exception as error:  # noqa: BLE001 - any unreadable model is one clear line
             print(f"error: cannot load --model {model} ({type(error).__name__}: "
                   f"{first_line(error)}); it must be a .keras generator or the authors' TF1 "
                   "checkpoint", file=sys.stderr)
+            return 2
+        try:
+            cartoonizer = Cartoonizer(generator, size_policy=args.resize, backend=args.backend,
+                                      strength=args.strength, tile=args.tile or None,
+                                      filter_radius=args.filter_radius,
+                                      filter_eps=args.filter_eps)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
             return 2
     plan = plan_outputs(inputs, args.output_dir, args.format)
     report = cartoonize_files(cartoonizer, plan, progress=not args.no_progress,
                               max_pixels=max_pixels)
     print(report.summary())
     if report.too_large:
-        hint = ("--resize authors scales them down, or raise --max-pixels"
-                if args.resize == "full" or args.method == "filter"
+        hint = ("--method generator runs them in tiles, or raise --max-pixels"
+                if args.method == "filter"
                 else "raise --max-pixels if this machine has the memory")
         print(f"{len(report.too_large)} image(s) are over --max-pixels {max_pixels:,}: {hint}.",
               file=sys.stderr)

@@ -34,6 +34,7 @@ CACHE_VERSION = "1"  # bump when the exported graphs change
 AUTO_BACKEND = "tf"
 TFLITE_BACKEND_QUANTIZATION = {"tflite": "float32", "tflite-float16": "float16", "tflite-int8": "int8"}
 CONVERTED_BACKENDS = (*TFLITE_BACKEND_QUANTIZATION, "onnx")
+GRAPH_BACKENDS = ("tf", "xla", "keras-eager")
 
 
 def cache_folder():
@@ -80,9 +81,9 @@ def converted_model(name, generator):
 class GraphBackend:
     """TensorFlow runs the padding, the generator and the filter: `tf`, `xla` or `keras-eager`."""
 
-    def __init__(self, generator, mode="tf"):
+    def __init__(self, generator, mode="tf", **filter_options):
         def run(images):
-            return cartoonize_any_size(generator, images)
+            return cartoonize_any_size(generator, images, **filter_options)
 
         if mode == "keras-eager":
             self._run = run
@@ -103,14 +104,22 @@ def calibration_photos():
     return [data.stereo_motorcycle()[0], data.immunohistochemistry(), *grey]
 
 
-def make_backend(name, generator):
-    """The backend called `name` (see `BACKENDS`) for a built `UNetGenerator`."""
+def make_backend(name, generator, **filter_options):
+    """The backend called `name` (see `BACKENDS`) for a built `UNetGenerator`.
+
+    `filter_options` (`filter_radius`, `filter_eps` of the output guided
+    filter) need a TensorFlow backend: converted models have the authors'
+    filter built in.
+    """
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
     if name == "auto":
         name = AUTO_BACKEND
-    if name in ("tf", "xla", "keras-eager"):
-        return GraphBackend(generator, name)
+    if name in GRAPH_BACKENDS:
+        return GraphBackend(generator, name, **filter_options)
+    if filter_options:
+        raise ValueError(f"the {name} backend has the output filter built in; a different "
+                         f"filter radius or eps needs one of {GRAPH_BACKENDS}")
     from cartoonize_tf.inference.runtimes import open_converted
 
     return open_converted(name, converted_model(name, generator))

@@ -5,10 +5,16 @@ BACKENDS = (
     "auto", "tf", "keras-eager", "xla", "tflite", "tflite-float16", "tflite-int8", "onnx")
 # "authors": short side capped at 720 and cropped to multiples of 8; "full": the input's size.
 SIZE_POLICIES = ("authors", "full")
+# Images with both sides at most this run whole, larger ones in tiles (a 2048 x 2048 run
+# peaks near 2 GB).
+DEFAULT_TILE = 2048
 # Image formats `cartoonize run --format` writes, with their file suffixes.
 FILE_FORMATS = {"png": ".png", "jpg": ".jpg"}
 # Default `cartoonize run --max-pixels` (height * width of an input, checked from its header before
 # decoding): under "authors" the image is scaled down before the network, so only decoding
 # counts (3 bytes a pixel); under "full" (and the filter) the network sees every pixel, about
 # 0.43 GB per megapixel.
-DEFAULT_MAX_PIXELS = {"authors": 100_000_000, "full": 16_000_000}
+# Default --max-pixels of `cartoonize run`: the generator runs large images in tiles, so only
+# decoding counts; the renderer (--method filter) works on the whole image at about 0.43 GB per
+# megapixel.
+DEFAULT_MAX_PIXELS = {"generator": 100_000_000, "filter": 16_000_000}

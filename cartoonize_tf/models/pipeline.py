@@ -17,12 +17,14 @@ OUTPUT_FILTER_SCOPE = "output_filter"
 SIZE_MULTIPLE = 8
 
 
-def cartoonize_batch(generator, images):
+def cartoonize_batch(generator, images, filter_radius=OUTPUT_FILTER_RADIUS,
+                     filter_eps=OUTPUT_FILTER_EPS):
     """uint8 RGB `[N, H, W, 3]` (H, W multiples of 4) -> uint8 RGB cartoons of the same shape.
 
     Scales to [-1, 1], reorders channels to what the generator's weights
-    expect, runs it, applies the output guided filter with the photo as guide,
-    and converts back by truncation, as the authors' code does.
+    expect, runs it, applies the output guided filter with the photo as guide
+    (the authors' radius 1 and eps 5e-3 unless given: a larger radius or eps
+    smooths more), and converts back by truncation, as the authors' code does.
     """
     x = tf.cast(images, tf.float32) / 127.5 - 1.0
     if generator.channel_order == "bgr":
@@ -30,7 +32,7 @@ def cartoonize_batch(generator, images):
     y = tf.cast(generator(x), tf.float32)
     # The scope names these ops, so the int8 TFLite export can keep them in float.
     with tf.name_scope(OUTPUT_FILTER_SCOPE):
-        y = guided_filter(x, y, OUTPUT_FILTER_RADIUS, OUTPUT_FILTER_EPS)
+        y = guided_filter(x, y, filter_radius, filter_eps)
         if generator.channel_order == "bgr":
             y = tf.reverse(y, axis=[-1])
         return tf.cast(tf.clip_by_value((y + 1.0) * 127.5, 0.0, 255.0), tf.uint8)
@@ -46,11 +48,12 @@ def symmetric_indices(size, padded_size):
     return tf.where(positions < size, positions, 2 * size - 1 - positions)
 
 
-def cartoonize_any_size(generator, images, multiple=SIZE_MULTIPLE):
+def cartoonize_any_size(generator, images, multiple=SIZE_MULTIPLE, **filter_options):
     """`cartoonize_batch` for uint8 RGB images of any height and width.
 
     Pads the bottom and right edges by mirroring to multiples of `multiple`,
     runs, and crops back, so the output has the input's exact shape.
+    `filter_options` (`filter_radius`, `filter_eps`) go to `cartoonize_batch`.
     """
     shape = tf.shape(images)
     height, width = shape[1], shape[2]
@@ -58,4 +61,4 @@ def cartoonize_any_size(generator, images, multiple=SIZE_MULTIPLE):
     padded_width = (width + multiple - 1) // multiple * multiple
     padded = tf.gather(images, symmetric_indices(height, padded_height), axis=1)
     padded = tf.gather(padded, symmetric_indices(width, padded_width), axis=2)
-    return cartoonize_batch(generator, padded)[:, :height, :width]
+    return cartoonize_batch(generator, padded, **filter_options)[:, :height, :width]
