@@ -1,4 +1,4 @@
-"""Build the default model's training folder from public photos; see `prepare_data.py --help`."""
+"""Build a training folder from public sources (paired, or the GAN's with --gan); see `--help`."""
 
 import sys
 

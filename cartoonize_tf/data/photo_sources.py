@@ -64,6 +64,9 @@ class Photo:
     source: str
     licence: str
     held_out: bool = False
+    package: str = None  # the Debian or Python package that holds it
+    version: str = None
+    path: str = None  # where in the package (a file path, or the call that loads it)
 
 
 def read_rgb(path):
@@ -143,25 +146,68 @@ def plasma_metadata_licence(folder):
         return None
 
 
-def debian_photos(cache):
-    photos = []
-    for package, spec in DEBIAN_PHOTOS.items():
+@dataclass
+class DebianFile:
+    """One file of a curated Debian package list, with the licence its copyright file gives."""
+
+    name: str  # "<package>/<name in the list>"
+    file: Path  # the unpacked file
+    package: str
+    version: str
+    path: str  # inside the package, from its root: "/usr/share/..."
+    licence: str
+
+
+def debian_files(packages, cache):
+    """The files a curated list names: {package: {"folder", "names"[, "copyright_folder"]}}.
+
+    Names are paths under "folder", or globs there (sorted; each must match a
+    file; names in "exclude" are left out). A Plasma wallpaper folder stands
+    for its largest picture. The licence is looked up under "copyright_folder"
+    (the folder's path in the source tree that the copyright file describes;
+    default: the name alone).
+    """
+    found = []
+    for package, spec in packages.items():
         root, version = fetch_debian_package(package, cache)
         stanzas = debian_licences(root / "usr/share/doc" / package / "copyright")
         base = root / spec["folder"]
-        for name in spec["names"]:
-            folder = base / name
-            path = largest_image(folder) if folder.is_dir() else folder
-            if not path.is_file():
-                raise SourceError(f"{package} {version} has no {spec['folder']}/{name}")
-            licence = licence_of(name, stanzas)
-            if folder.is_dir():
-                licence = plasma_metadata_licence(folder) or licence
-            photos.append(Photo(
-                name=f"{package}/{name}", load=lambda path=path: read_rgb(path),
-                source=f"Debian package {package} {version}: /{path.relative_to(root).as_posix()}",
-                licence=licence, held_out=f"{package}/{name}" in HELD_OUT))
-    return photos
+        for pattern in spec["names"]:
+            if any(char in pattern for char in "*?["):
+                names = sorted(p.relative_to(base).as_posix() for p in base.glob(pattern)
+                               if p.is_file()
+                               and p.relative_to(base).as_posix() not in spec.get("exclude", ()))
+                if not names:
+                    raise SourceError(f"{package} {version} has nothing matching "
+                                      f"{spec['folder']}/{pattern}")
+            else:
+                names = [pattern]
+            for name in names:
+                folder = base / name
+                path = largest_image(folder) if folder.is_dir() else folder
+                if not path.is_file():
+                    raise SourceError(f"{package} {version} has no {spec['folder']}/{name}")
+                in_copyright = "/".join(filter(None, [spec.get("copyright_folder"), name]))
+                licence = licence_of(in_copyright, stanzas)
+                if folder.is_dir():
+                    licence = plasma_metadata_licence(folder) or licence
+                found.append(DebianFile(name=f"{package}/{name}", file=path, package=package,
+                                        version=version,
+                                        path=f"/{path.relative_to(root).as_posix()}",
+                                        licence=licence))
+    return found
+
+
+def photo_of(debian_file, held_out=False):
+    return Photo(name=debian_file.name, load=lambda path=debian_file.file: read_rgb(path),
+                 source=f"Debian package {debian_file.package} {debian_file.version}: "
+                        f"{debian_file.path}",
+                 licence=debian_file.licence, held_out=held_out, package=debian_file.package,
+                 version=debian_file.version, path=debian_file.path)
+
+
+def debian_photos(cache):
+    return [photo_of(f, held_out=f.name in HELD_OUT) for f in debian_files(DEBIAN_PHOTOS, cache)]
 
 
 def skimage_photos():
@@ -173,8 +219,12 @@ def skimage_photos():
             return np.stack([image] * 3, axis=-1) if image.ndim == 2 else image
         return load
 
+    import skimage
+
     return [Photo(name=f"skimage/{name}", load=loader(name),
-                  source=f"scikit-image sample data, skimage.data.{name}()", licence=licence)
+                  source=f"scikit-image sample data, skimage.data.{name}()", licence=licence,
+                  package="scikit-image", version=skimage.__version__,
+                  path=f"skimage.data.{name}()")
             for name, licence in SKIMAGE_PHOTOS.items()]
 
 

@@ -48,18 +48,31 @@ def file_stem(name):
     return name.replace("/", "_").replace(".jpg", "").replace(".png", "")
 
 
-def cut_pairs(photo, scales=SCALES, patch=PATCH_SIZE):
-    """Yields (suffix, photo patch, cartoon patch) over every scale the photo is large enough for."""
+def scaled_versions(image, scales=SCALES, patch=PATCH_SIZE):
+    """The image at each scale (short side, never enlarged) large enough for a patch, once a size."""
     done = set()
     for short_side in scales:
-        scaled = resize_short_side(photo, short_side)
+        scaled = resize_short_side(image, short_side)
         if min(scaled.shape[:2]) < patch or scaled.shape in done:
             continue
         done.add(scaled.shape)
+        yield scaled
+
+
+def windows(shape, patch=PATCH_SIZE):
+    """(suffix, window) of each patch of the centred grid; the suffix names scale and place."""
+    height, width = shape[:2]
+    for top, left in patch_grid(height, width, patch):
+        yield (f"s{min(height, width)}_{top}_{left}",
+               (slice(top, top + patch), slice(left, left + patch)))
+
+
+def cut_pairs(photo, scales=SCALES, patch=PATCH_SIZE):
+    """Yields (suffix, photo patch, cartoon patch) over every scale the photo is large enough for."""
+    for scaled in scaled_versions(photo, scales, patch):
         cartoon = renderer.render_cartoon(scaled)
-        for top, left in patch_grid(*scaled.shape[:2], patch):
-            window = (slice(top, top + patch), slice(left, left + patch))
-            yield f"s{min(scaled.shape[:2])}_{top}_{left}", scaled[window], cartoon[window]
+        for suffix, window in windows(scaled.shape, patch):
+            yield suffix, scaled[window], cartoon[window]
 
 
 def prepare(output, cache, progress=True):
