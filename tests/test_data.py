@@ -88,3 +88,18 @@ def test_paired_data_names_a_photo_without_its_cartoon(tmp_path):
             cv2.imwrite(str(tmp_path / f"{side}_scenery" / name), np.zeros((8, 8, 3), np.uint8))
     with pytest.raises(DataError, match="b.png"):
         build_dataset(tmp_path, ("photo", "cartoon"), 8, 1, paired=True)
+
+
+def test_teacher_batches_match_their_photos_and_cartoons_stay_unpaired(tmp_path, rng):
+    root = make_training_folder(tmp_path / "data", rng, count=3, size=(40, 40), faces=False,
+                                corrupt=False)
+    teachers = root / "teacher_scenery"
+    teachers.mkdir()
+    for photo in (root / "photo_scenery").iterdir():
+        # The "teacher" of each photo is its negative: easy to check crop for crop.
+        cv2.imwrite(str(teachers / photo.name), 255 - cv2.imread(str(photo)))
+    data = build_dataset(root, ("photo", "cartoon", "teacher"), 32, 3, seed=0)
+    photos, cartoons, teacher_batch = next(iter(data.dataset))
+    assert photos.shape == cartoons.shape == teacher_batch.shape == (3, 32, 32, 3)
+    np.testing.assert_allclose(teacher_batch, -photos, atol=1e-5)
+    assert not np.allclose(cartoons, -photos, atol=1e-2)

@@ -172,3 +172,25 @@ def test_edge_loss_is_zero_for_a_shifted_level_and_counts_both_directions():
     ramp = tf.reshape(tf.range(4, dtype=tf.float32), [1, 1, 4, 1]) * tf.ones([1, 4, 1, 1])
     assert float(edge_l1(ramp, flat)) == pytest.approx(1.0)  # 1 per step along x, 0 along y
     assert float(edge_l1(tf.transpose(ramp, [0, 2, 1, 3]), flat)) == pytest.approx(1.0)
+
+
+def test_pixel_mode_and_the_teacher_term(rng):
+    generator = build_generator(channels=8, num_blocks=1)
+    gan = build_gan(None, generator, discriminator_channels=8, xla=False, seed=0,
+                    loss_weights={"content": 0.0, "structure": 1.0, "teacher": 1.0})
+    photos, cartoons = batch(rng)
+    teachers = tf.constant(rng.uniform(-1, 1, photos.shape).astype(np.float32))
+    fake = gan.generate(photos, training=True)
+    superpixels = gan.superpixel(fake)
+    expected_teacher = float(tf.reduce_mean(tf.abs(fake - teachers)))
+    expected_structure = float(tf.reduce_mean(tf.abs(fake - superpixels)))
+    results = gan.generator_update(photos, superpixels, teachers=teachers)
+    assert float(results["teacher"]) == pytest.approx(expected_teacher, rel=1e-5)
+    assert float(results["structure"]) == pytest.approx(expected_structure, rel=1e-5)
+    parts = (1e4 * float(results["total_variation"]) + 0.1 * float(results["surface_g"])
+             + float(results["texture_g"]) + float(results["structure"]) + expected_teacher)
+    assert float(results["generator_loss"]) == pytest.approx(parts, rel=1e-5)
+    # A dataset of (photos, cartoons, teachers) trains through fit.
+    dataset = tf.data.Dataset.from_tensors((photos, cartoons, teachers)).repeat()
+    history = gan.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)
+    assert history.history["teacher"][-1] > 0

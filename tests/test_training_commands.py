@@ -163,3 +163,25 @@ def test_mixed_precision_trains_and_saves_float32(data_dir, tmp_path):
         keras.mixed_precision.set_global_policy("float32")
     generator = load_generator(out / "generator.keras")
     assert generator.dtype_policy.name == "float32"
+
+
+def test_loss_weights_parse_and_unknown_names_are_refused(capsys):
+    args = build_parser().parse_args(["train", "--data-dir", "d", "--loss-weight", "teacher=2",
+                                      "--loss-weight", "content=0", "--vgg-weights", "pixels"])
+    assert dict(args.loss_weight) == {"teacher": 2.0, "content": 0.0}
+    for bad in ("colour=1", "teacher=much"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["train", "--data-dir", "d", "--loss-weight", bad])
+        assert "--loss-weight" in capsys.readouterr().err
+
+
+def test_train_with_a_teacher_in_pixel_mode(tmp_path, rng):
+    data = make_training_folder(tmp_path / "data", rng, count=2, size=(40, 40), faces=False,
+                                corrupt=False)
+    (data / "teacher_scenery").mkdir()
+    for photo in (data / "photo_scenery").iterdir():
+        (data / "teacher_scenery" / photo.name).write_bytes(photo.read_bytes())
+    out = tmp_path / "run"
+    assert main(["train", "--data-dir", str(data), "--output-dir", str(out), "--steps", "1",
+                 "--vgg-weights", "pixels", "--loss-weight", "teacher=1", *TINY]) == 0
+    assert (out / "generator.keras").is_file()

@@ -5,7 +5,12 @@ import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.defaults import DEFAULT_PRETRAIN_DIR, DEFAULT_TRAIN_DIR
-from cartoonize_tf.training.options import ADAM, DISTRIBUTE_CHOICES, XLA_CHOICES
+from cartoonize_tf.training.options import (
+    ADAM,
+    DEFAULT_LOSS_WEIGHTS,
+    DISTRIBUTE_CHOICES,
+    XLA_CHOICES,
+)
 from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES
 
 SAMPLE_COUNT = 4
@@ -86,10 +91,31 @@ def add_train_parser(subparsers):
     method.add_argument("--vgg-weights", default="imagenet",
                         help="'imagenet' (Keras downloads and caches the file), a path to "
                              "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 or to the "
-                             "authors' vgg19_no_fc.npy, or 'none' (random: smoke tests only)")
+                             "authors' vgg19_no_fc.npy, 'pixels' (no VGG: the content and "
+                             "structure terms compare pixels; set their weights with "
+                             "--loss-weight), or 'none' (random: smoke tests only)")
+    method.add_argument("--loss-weight", action="append", default=[], metavar="NAME=VALUE",
+                        type=loss_weight,
+                        help="override one weight of the generator loss (repeatable): "
+                             + ", ".join(f"{k} (default {v:g})"
+                                         for k, v in DEFAULT_LOSS_WEIGHTS.items())
+                             + ". teacher > 0 adds L1 to teacher_scenery/ (the renderer's "
+                             "cartoon of each photo, as prepare_data.py --gan writes it)")
     method.add_argument("--xla", choices=tuple(XLA_CHOICES), default="auto",
                         help="compile the G and D updates with XLA; auto: on GPU only")
     parser.set_defaults(handler=train_command)
+
+
+def loss_weight(text):
+    """'name=value' -> (name, value), for --loss-weight."""
+    name, _, value = text.partition("=")
+    if name not in DEFAULT_LOSS_WEIGHTS:
+        raise argparse.ArgumentTypeError(
+            f"unknown loss {name!r}; one of {', '.join(DEFAULT_LOSS_WEIGHTS)}")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: the weight must be a number") from None
 
 
 def prepare_run(args, sides, paired=False):
@@ -199,11 +225,16 @@ def train_command(args):
     )
 
     try:
-        strategy, chief, folder, data, settings = prepare_run(args, ("photo", "cartoon"))
+        loss_weights = dict(args.loss_weight)
+        sides = ("photo", "cartoon", "teacher") if loss_weights.get("teacher") else (
+            "photo", "cartoon")
+        strategy, chief, folder, data, settings = prepare_run(args, sides)
         pretrained = None if args.pretrained is None else load_pretrained(args.pretrained)
         vgg_weights = None if args.vgg_weights == "none" else args.vgg_weights
-        with strategy.scope():
-            vgg = VGGFeatures(weights=vgg_weights, channel_order="rgb")
+        vgg = None
+        if vgg_weights != "pixels":
+            with strategy.scope():
+                vgg = VGGFeatures(weights=vgg_weights, channel_order="rgb")
     except (DataError, RunError, VGGWeightsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -215,8 +246,8 @@ def train_command(args):
         # A pretrained BGR generator (the authors') is turned RGB, keeping its pictures.
         generator = build_generator(pretrained=None if args.resume else pretrained)
         model = build_gan(vgg, generator, learning_rate=args.learning_rate,
-                          superpixel_mode=args.superpixel, xla=XLA_CHOICES[args.xla],
-                          seed=args.seed)
+                          superpixel_mode=args.superpixel, loss_weights=loss_weights,
+                          xla=XLA_CHOICES[args.xla], seed=args.seed)
     checkpoint = tf.train.Checkpoint(
         generator=variables_by_path(generator),
         surface_discriminator=variables_by_path(model.surface_discriminator),

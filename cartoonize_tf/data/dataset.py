@@ -157,6 +157,9 @@ def build_dataset(data_dir, sides, patch_size, batch_size, seed=None, paired=Fal
 
     With `paired`, the two sides are matched by file name and cropped (and
     flipped) alike. With `flip`, patches are flipped left-right at random.
+    `("photo", "cartoon", "teacher")` gives `(photos, cartoons, teachers)`:
+    the teacher's picture of each photo (same file name, same crop) beside
+    unpaired cartoons.
     """
     data_dir = Path(data_dir)
     groups = find_groups(data_dir, sides)
@@ -168,6 +171,15 @@ def build_dataset(data_dir, sides, patch_size, batch_size, seed=None, paired=Fal
         if paired:
             files = paired_files(*group_lists)
             per_group.append(patch_dataset(files, patch_size, batch_size, group_seed, flip))
+            continue
+        if tuple(sides) == ("photo", "cartoon", "teacher"):
+            photos, cartoons, teachers = group_lists
+            pairs = patch_dataset(paired_files(photos, teachers), patch_size, batch_size,
+                                  group_seed, flip)
+            unpaired = patch_dataset(cartoons.files, patch_size, batch_size,
+                                     None if seed is None else group_seed + 7, flip)
+            per_group.append(tf.data.Dataset.zip((pairs, unpaired)).map(
+                lambda pair, cartoon: (pair[0], cartoon, pair[1])))
             continue
         side_datasets = [patch_dataset(images.files, patch_size, batch_size,
                                        None if seed is None else group_seed + 7 * offset, flip)

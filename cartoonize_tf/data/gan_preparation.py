@@ -2,6 +2,9 @@
 
     <output>/photo_scenery/<name>.png          photo patches: every photo of
                                                `photo_sources` but the held-out ones
+    <output>/teacher_scenery/<name>.png        the renderer's cartoon of each photo
+                                               patch (same name): the optional
+                                               paired term of `train.py`
     <output>/cartoon_scenery/drawn_<name>.png  patches of drawn art (`cartoon_sources`)
     <output>/cartoon_scenery/rendered_<name>.png
                                                the renderer's cartoons of photos
@@ -32,6 +35,7 @@ from cartoonize_tf.data.preparation import (
     EVAL_SHORT_SIDE,
     PATCH_SIZE,
     SCALES,
+    cut_pairs,
     file_stem,
     resize_short_side,
     scaled_versions,
@@ -119,7 +123,7 @@ def prepare_gan(output, cache, progress=True):
     drawings = cartoon_sources.debian_drawings(cache)
     check_sides_apart(photos, rendered + drawings)
     shutil.rmtree(partial, ignore_errors=True)
-    for folder in ("photo_scenery", "cartoon_scenery", "eval_photos"):
+    for folder in ("photo_scenery", "teacher_scenery", "cartoon_scenery", "eval_photos"):
         (partial / folder).mkdir(parents=True)
     manifest = {"kind": "gan (unpaired)", "patch_size": PATCH_SIZE, "scales": list(SCALES),
                 "split": SPLIT,
@@ -137,9 +141,11 @@ def prepare_gan(output, cache, progress=True):
             write_image(resize_short_side(image, EVAL_SHORT_SIDE), partial / entry["eval_photo"])
         elif kind == "photo":
             entry = describe(item, "photo", kind, image)
-            patches = ((suffix, scaled[window]) for scaled in scaled_versions(image)
-                       for suffix, window in windows(scaled.shape))
-            entry["patches"] = write_patches(patches, partial / "photo_scenery", stem)
+            pairs = list(cut_pairs(image))
+            entry["patches"] = write_patches(((s, photo) for s, photo, _ in pairs),
+                                             partial / "photo_scenery", stem)
+            write_patches(((s, teacher) for s, _, teacher in pairs), partial / "teacher_scenery",
+                          stem)
         elif kind == "rendered photo":
             entry = describe(item, "cartoon", kind, image)
             patches = ((suffix, cartoon[window]) for scaled in scaled_versions(image)

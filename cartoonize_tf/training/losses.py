@@ -1,4 +1,4 @@
-"""Loss functions of White-box Cartoonization (LSGAN, total variation, VGG feature L1)."""
+"""Loss functions of White-box Cartoonization (LSGAN, total variation, VGG feature and pixel L1)."""
 
 import tensorflow as tf
 
@@ -20,6 +20,11 @@ def total_variation_loss(images):
     tv_h = tf.reduce_mean(tf.square(images[:, 1:] - images[:, :-1]))
     tv_w = tf.reduce_mean(tf.square(images[:, :, 1:] - images[:, :, :-1]))
     return (tv_h + tv_w) / pixels
+
+
+def pixel_l1_loss(images_a, images_b):
+    """Mean absolute difference of two pictures (the content terms when no VGG is used)."""
+    return tf.reduce_mean(tf.abs(images_a - images_b))
 
 
 def feature_l1_loss(features_a, features_b):

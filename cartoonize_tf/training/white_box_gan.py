@@ -7,15 +7,14 @@ from cartoonize_tf.layers.color_shift import ColorShift
 from cartoonize_tf.layers.guided_filter import guided_filter
 from cartoonize_tf.layers.superpixel import Superpixel
 from cartoonize_tf.training import losses
+from cartoonize_tf.training.options import DEFAULT_LOSS_WEIGHTS
 
 # "G's output" in training: the generator's raw output filtered with the photo as guide.
 TRAINING_FILTER = {"radius": 1, "eps": 1e-2}
 # The surface representation: each image filtered with itself.
 SURFACE_FILTER = {"radius": 5, "eps": 0.2}
-DEFAULT_LOSS_WEIGHTS = {"total_variation": 1e4, "surface": 0.1, "texture": 1.0,
-                        "content": 200.0, "structure": 200.0}
 GENERATOR_METRICS = ("generator_loss", "total_variation", "surface_g", "texture_g", "content",
-                     "structure")
+                     "structure", "teacher")
 DISCRIMINATOR_METRICS = ("discriminator_loss", "surface_d", "texture_d")
 
 
@@ -34,7 +33,8 @@ def gradients_by_path(optimizer, gradients, variables):
 class WhiteBoxCartoonGAN(keras.Model):
     """Generator, surface and texture discriminators, and the losses that train them.
 
-    Each `train_step` takes `(photos, cartoons)` in [-1, 1] and:
+    Each `train_step` takes `(photos, cartoons)` in [-1, 1] (or `(photos,
+    cartoons, teachers)`, see `loss_weights`) and:
     1. runs G on the photos and computes superpixels of its output (CPU);
     2. updates G on `1e4 tv + 0.1 surface + texture + 200 (content + structure)`
        (the discriminators in training mode: their spectral-norm `u` advances);
@@ -45,9 +45,13 @@ class WhiteBoxCartoonGAN(keras.Model):
         generator: a `UNetGenerator`.
         surface_discriminator, texture_discriminator: `PatchDiscriminator`s
             (the texture one takes one grey channel).
-        vgg_features: a frozen `VGGFeatures` for the content and structure losses.
-        superpixel_mode: "simple" or "adaptive".
-        loss_weights: overrides of `DEFAULT_LOSS_WEIGHTS`.
+        vgg_features: a frozen `VGGFeatures` for the content and structure losses,
+            or None to compare pixels instead (mean absolute difference), where
+            no trained VGG19 is at hand.
+        superpixel_mode: one of `SUPERPIXEL_MODES`.
+        loss_weights: overrides of `DEFAULT_LOSS_WEIGHTS`; a positive "teacher"
+            weight adds the L1 distance of G's output to the batch's teachers
+            (a teacher's cartoon of each photo: the project's renderer).
         xla: compile the G and D updates with XLA (the superpixel step stays
             outside); "auto" means on GPU only.
         seed: seed for the colour-shift draws.
@@ -120,10 +124,18 @@ class WhiteBoxCartoonGAN(keras.Model):
         return guided_filter(images, images, **SURFACE_FILTER)
 
     def features(self, images):
+        """What the content and structure terms compare: VGG19 features, or the pixels."""
+        if self.vgg_features is None:
+            return images
         return tf.cast(self.vgg_features(images), tf.float32)
 
+    def feature_loss(self, features_a, features_b):
+        if self.vgg_features is None:
+            return losses.pixel_l1_loss(features_a, features_b)
+        return losses.feature_l1_loss(features_a, features_b)
+
     def _generator_update(self, photos, superpixels, shift_weights=None,
-                          return_gradients=False):
+                          return_gradients=False, teachers=None):
         """One Adam step of G; returns the losses (and, if asked, the gradients).
 
         The discriminators run in training mode, as in the authors' step: they
@@ -137,6 +149,7 @@ class WhiteBoxCartoonGAN(keras.Model):
                 this step (before normalisation); by default they are drawn.
             return_gradients: also return `{variable path: gradient}` of the
                 generator loss (this replica's share, without loss scaling).
+            teachers: a teacher's cartoon of each photo, for the "teacher" term.
         """
         # The targets' features need no gradient: computed outside the tape, the
         # backward pass through VGG covers G's output alone.
@@ -151,13 +164,15 @@ class WhiteBoxCartoonGAN(keras.Model):
             texture_g = losses.lsgan_generator_loss(tf.cast(
                 self.texture_discriminator(fake_grey, training=True), tf.float32))
             fake_features = self.features(fake)
-            content = losses.feature_l1_loss(photo_features, fake_features)
-            structure = losses.feature_l1_loss(superpixel_features, fake_features)
+            content = self.feature_loss(photo_features, fake_features)
+            structure = self.feature_loss(superpixel_features, fake_features)
             total_variation = losses.total_variation_loss(fake)
+            teacher = (tf.zeros([]) if teachers is None
+                       else losses.pixel_l1_loss(fake, tf.cast(teachers, fake.dtype)))
             w = self.loss_weights
             generator_loss = (w["total_variation"] * total_variation + w["surface"] * surface_g
                               + w["texture"] * texture_g + w["content"] * content
-                              + w["structure"] * structure)
+                              + w["structure"] * structure + w["teacher"] * teacher)
             scaled = self.generator_optimizer.scale_loss(replica_share(generator_loss))
         variables = self.generator.trainable_variables
         gradients = tape.gradient(scaled, variables)
@@ -167,7 +182,7 @@ class WhiteBoxCartoonGAN(keras.Model):
         self.generator_optimizer.apply(gradients, variables)
         results = {"generator_loss": generator_loss, "total_variation": total_variation,
                    "surface_g": surface_g, "texture_g": texture_g, "content": content,
-                   "structure": structure}
+                   "structure": structure, "teacher": teacher}
         if return_gradients:
             return results, reported
         return results
@@ -211,9 +226,10 @@ class WhiteBoxCartoonGAN(keras.Model):
         return results
 
     def train_step(self, data):
-        photos, cartoons = data
+        photos, cartoons, *teachers = data
         superpixels = self.superpixel(self.generate(photos))
-        results = self.generator_update(photos, superpixels)
+        results = self.generator_update(photos, superpixels,
+                                        teachers=teachers[0] if teachers else None)
         results.update(self.discriminator_update(photos, cartoons))
         for name, value in results.items():
             self.trackers[name].update_state(value)
