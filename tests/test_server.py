@@ -18,14 +18,23 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import PROJECT_ROOT, png_bytes, png_claiming, random_photo
+from helpers import (
+    PROJECT_ROOT,
+    amplification_request,
+    claimed_tensor,
+    png_bytes,
+    png_claiming,
+    post_head,
+    random_photo,
+    raw_http,
+)
+from helpers import predict_request as request
 from PIL import Image
-from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     get_model_status_pb2,
     model_service_pb2_grpc,
-    predict_pb2,
     prediction_service_pb2_grpc,
 )
 
@@ -49,17 +58,6 @@ def stub(server):
     channel = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}")
     yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
     channel.close()
-
-
-def request(signature="serving_default", name="cartoonizer", version=None, **inputs):
-    message = predict_pb2.PredictRequest()
-    message.model_spec.name = name
-    message.model_spec.signature_name = signature
-    if version is not None:
-        message.model_spec.version.value = version
-    for key, value in inputs.items():
-        message.inputs[key].CopyFrom(tf.make_tensor_proto(value))
-    return message
 
 
 def rest(server, path, body=None):
@@ -214,20 +212,6 @@ def test_an_oversize_message_is_resource_exhausted_and_the_server_goes_on(server
 
 # The hostile corpus: sizes claimed by a request but not carried by it.
 
-def claimed_tensor(dims, dtype=types_pb2.DT_UINT8, **values):
-    shape = tensor_shape_pb2.TensorShapeProto(
-        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=size) for size in dims])
-    return tensor_pb2.TensorProto(dtype=dtype, tensor_shape=shape, **values)
-
-
-def amplification_request(dims=(1, 30000, 30000, 3)):
-    """54 bytes that claim 2.7 GB: one int_val for a [1, 30000, 30000, 3] uint8 tensor."""
-    message = predict_pb2.PredictRequest()
-    message.model_spec.name = "cartoonizer"
-    message.inputs["images"].CopyFrom(claimed_tensor(dims, int_val=[7]))
-    return message
-
-
 @pytest.mark.parametrize("message", [
     amplification_request(),
     amplification_request((10 ** 7, 8, 8, 3)),  # small images, 1.9e9 elements
@@ -282,33 +266,6 @@ def test_rest_claimed_shape_is_checked_before_the_array_is_built(server):
     status, answer = rest(server, "/v1/models/cartoonizer:predict",
                           {"instances": [[[[0, 0, 0]] * 5000]]})
     assert status == 400 and "image too large" in answer["error"]
-
-
-def raw_http(server, head, body=b"", half_close=False):
-    """Sends raw bytes to the REST port; returns (status, JSON answer) or (None, None) if dropped."""
-    with socket.create_connection(("127.0.0.1", server.rest_port), timeout=30) as connection:
-        try:
-            connection.sendall(head.encode() + b"\r\n" + body)
-            if half_close:
-                connection.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        data = b""
-        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
-                dict(line.split(": ", 1) for line in data.split(b"\r\n\r\n")[0].decode()
-                     .split("\r\n")[1:]).get("Content-Length", 0)):
-            piece = connection.recv(1 << 16)
-            if not piece:
-                break
-            data += piece
-    if not data:
-        return None, None
-    head, _, payload = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), json.loads(payload)
-
-
-def post_head(length_header, path="/v1/models/cartoonizer:predict"):
-    return f"POST {path} HTTP/1.1\r\nHost: x\r\n{length_header}\r\n"
 
 
 BYTES_AS_INTEGERS = json.dumps({"signature_name": "serving_bytes", "instances": [1, 2]}).encode()
