@@ -95,3 +95,68 @@ def png_claiming(width, height):
     rows = zlib.compress(b"\0" * (1 + 3 * min(width, 1024)) * 4)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows)
             + chunk(b"IEND", b""))
+
+
+def predict_request(signature="serving_default", name="cartoonizer", version=None, **inputs):
+    """A TF Serving gRPC PredictRequest with `inputs` (arrays) as its tensors."""
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2
+
+    message = predict_pb2.PredictRequest()
+    message.model_spec.name = name
+    message.model_spec.signature_name = signature
+    if version is not None:
+        message.model_spec.version.value = version
+    for key, value in inputs.items():
+        message.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+    return message
+
+
+def claimed_tensor(dims, dtype=None, **values):
+    """A TensorProto claiming shape `dims` (uint8 unless `dtype`) with only the given values."""
+    from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+
+    shape = tensor_shape_pb2.TensorShapeProto(
+        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=size) for size in dims])
+    return tensor_pb2.TensorProto(dtype=types_pb2.DT_UINT8 if dtype is None else dtype,
+                                  tensor_shape=shape, **values)
+
+
+def amplification_request(dims=(1, 30000, 30000, 3)):
+    """54 bytes that claim 2.7 GB: one int_val for a [1, 30000, 30000, 3] uint8 tensor."""
+    from tensorflow_serving.apis import predict_pb2
+
+    message = predict_pb2.PredictRequest()
+    message.model_spec.name = "cartoonizer"
+    message.inputs["images"].CopyFrom(claimed_tensor(dims, int_val=[7]))
+    return message
+
+
+def raw_http(server, head, body=b"", half_close=False):
+    """Sends raw bytes to the REST port; returns (status, JSON answer) or (None, None) if dropped."""
+    import json
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.rest_port), timeout=30) as connection:
+        try:
+            connection.sendall(head.encode() + b"\r\n" + body)
+            if half_close:
+                connection.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
+                dict(line.split(": ", 1) for line in data.split(b"\r\n\r\n")[0].decode()
+                     .split("\r\n")[1:]).get("Content-Length", 0)):
+            piece = connection.recv(1 << 16)
+            if not piece:
+                break
+            data += piece
+    if not data:
+        return None, None
+    head, _, payload = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(payload)
+
+
+def post_head(length_header, path="/v1/models/cartoonizer:predict"):
+    return f"POST {path} HTTP/1.1\r\nHost: x\r\n{length_header}\r\n"

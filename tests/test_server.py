@@ -1,6 +1,7 @@
 """`cartoonize serve` against TF Serving's own client stubs and its REST API, on 127.0.0.1."""
 
 import base64
+import http.client
 import io
 import json
 import os
@@ -17,14 +18,23 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import PROJECT_ROOT, png_bytes, png_claiming, random_photo
+from helpers import (
+    PROJECT_ROOT,
+    amplification_request,
+    claimed_tensor,
+    png_bytes,
+    png_claiming,
+    post_head,
+    random_photo,
+    raw_http,
+)
+from helpers import predict_request as request
 from PIL import Image
-from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     get_model_status_pb2,
     model_service_pb2_grpc,
-    predict_pb2,
     prediction_service_pb2_grpc,
 )
 
@@ -48,17 +58,6 @@ def stub(server):
     channel = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}")
     yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
     channel.close()
-
-
-def request(signature="serving_default", name="cartoonizer", version=None, **inputs):
-    message = predict_pb2.PredictRequest()
-    message.model_spec.name = name
-    message.model_spec.signature_name = signature
-    if version is not None:
-        message.model_spec.version.value = version
-    for key, value in inputs.items():
-        message.inputs[key].CopyFrom(tf.make_tensor_proto(value))
-    return message
 
 
 def rest(server, path, body=None):
@@ -201,26 +200,17 @@ def test_an_oversize_message_is_resource_exhausted_and_the_server_goes_on(server
         status, answer = rest(small, "/v1/models/cartoonizer:predict",
                               {"instances": np.zeros((1, 128, 128, 3), int).tolist()})
         assert status == 429 and "exceeds" in answer["error"]
+        # A chunked body has no length to check up front: it is cut off at the cap.
+        chunk = b"x" * (20 << 10)
+        status, answer = raw_http(small, post_head("Transfer-Encoding: chunked"),
+                                  f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n0\r\n\r\n")
+        assert status == 429 and "exceeds" in answer["error"]
     finally:
         channel.close()
         small.stop()
 
 
 # The hostile corpus: sizes claimed by a request but not carried by it.
-
-def claimed_tensor(dims, dtype=types_pb2.DT_UINT8, **values):
-    shape = tensor_shape_pb2.TensorShapeProto(
-        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=size) for size in dims])
-    return tensor_pb2.TensorProto(dtype=dtype, tensor_shape=shape, **values)
-
-
-def amplification_request(dims=(1, 30000, 30000, 3)):
-    """54 bytes that claim 2.7 GB: one int_val for a [1, 30000, 30000, 3] uint8 tensor."""
-    message = predict_pb2.PredictRequest()
-    message.model_spec.name = "cartoonizer"
-    message.inputs["images"].CopyFrom(claimed_tensor(dims, int_val=[7]))
-    return message
-
 
 @pytest.mark.parametrize("message", [
     amplification_request(),
@@ -278,33 +268,6 @@ def test_rest_claimed_shape_is_checked_before_the_array_is_built(server):
     assert status == 400 and "image too large" in answer["error"]
 
 
-def raw_http(server, head, body=b"", half_close=False):
-    """Sends raw bytes to the REST port; returns (status, JSON answer) or (None, None) if dropped."""
-    with socket.create_connection(("127.0.0.1", server.rest_port), timeout=30) as connection:
-        try:
-            connection.sendall(head.encode() + b"\r\n" + body)
-            if half_close:
-                connection.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        data = b""
-        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
-                dict(line.split(": ", 1) for line in data.split(b"\r\n\r\n")[0].decode()
-                     .split("\r\n")[1:]).get("Content-Length", 0)):
-            piece = connection.recv(1 << 16)
-            if not piece:
-                break
-            data += piece
-    if not data:
-        return None, None
-    head, _, payload = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), json.loads(payload)
-
-
-def post_head(length_header, path="/v1/models/cartoonizer:predict"):
-    return f"POST {path} HTTP/1.1\r\nHost: x\r\n{length_header}\r\n"
-
-
 BYTES_AS_INTEGERS = json.dumps({"signature_name": "serving_bytes", "instances": [1, 2]}).encode()
 
 
@@ -316,8 +279,18 @@ BYTES_AS_INTEGERS = json.dumps({"signature_name": "serving_bytes", "instances": 
     (post_head("Transfer-Encoding: chunked"), b"5\r\nhello\r\n0\r\n\r\n", False, 400),
     (post_head(f"Content-Length: {200001}"), b"[" * 100000 + b"]" * 100001, False, 400),  # deep
     (post_head(f"Content-Length: {len(BYTES_AS_INTEGERS)}"), BYTES_AS_INTEGERS, False, 400),
-], ids=["length-minus-1", "length-not-a-number", "length-over-cap", "short-body", "chunked",
-        "nested-100000-deep", "integers-to-bytes-signature"])
+    (post_head("Content-Length: 2\r\nContent-Length: 3"), b"{}", False, 400),
+    (post_head("Content-Length: 2\r\nTransfer-Encoding: chunked"), b"{}", False, 400),
+    (post_head("Transfer-Encoding: chunked"), b"zz\r\n", False, 400),
+    (post_head("X-Long: " + "a" * 20000), b"", False, 400),
+    ("\x16\x03\x01\x00\xa5\x01\x00\x00\r\n", b"", False, 400),  # TLS on the HTTP port
+    ("PUT /v1/models/cartoonizer HTTP/1.1\r\nHost: x\r\n", b"", False, 405),
+    ("GET /v1/nothing HTTP/1.1\r\nHost: x\r\n", b"", False, 404),
+    (post_head("Content-Length: 40"), b'{"signature_name": {}, "instances": [1]}', False, 400),
+], ids=["length-minus-1", "length-not-a-number", "length-over-cap", "short-body",
+        "chunked-not-json", "nested-100000-deep", "integers-to-bytes-signature",
+        "conflicting-lengths", "length-and-chunked", "bad-chunk-size", "header-too-long",
+        "tls-handshake", "put", "unknown-path", "signature-name-not-a-string"])
 def test_malformed_rest_requests_get_a_json_error_and_the_server_goes_on(server, rng, head,
                                                                          body, half_close,
                                                                          status):
@@ -326,6 +299,38 @@ def test_malformed_rest_requests_get_a_json_error_and_the_server_goes_on(server,
     ok, rows = rest(server, "/v1/models/cartoonizer:predict",
                     {"instances": [random_photo(rng, 8, 8).tolist()]})
     assert ok == 200 and np.asarray(rows["predictions"]).shape == (1, 8, 8, 3)
+
+
+def test_rest_takes_chunked_bodies_and_keeps_the_connection_alive(server, rng):
+    photo = random_photo(rng, 8, 8)
+    body = json.dumps({"instances": [photo.tolist()]}).encode()
+    chunked = b"".join(f"{len(part):x}\r\n".encode() + part + b"\r\n"
+                       for part in (body[:100], body[100:])) + b"0\r\n\r\n"
+    connection = http.client.HTTPConnection("127.0.0.1", server.rest_port, timeout=60)
+    try:
+        for _ in range(3):  # one connection, several requests
+            connection.request("POST", "/v1/models/cartoonizer:predict", body=iter([chunked]),
+                               headers={"Transfer-Encoding": "chunked"}, encode_chunked=False)
+            response = connection.getresponse()
+            assert response.status == 200
+            assert np.asarray(json.load(response)["predictions"]).shape == (1, 8, 8, 3)
+            connection.request("GET", "/v1/models/cartoonizer")
+            response = connection.getresponse()
+            assert response.status == 200 and json.load(response)["model_version_status"]
+    finally:
+        connection.close()
+
+
+def test_rest_answers_pipelined_requests_before_a_half_close(server):
+    """A client that sends its requests and then shuts its sending side gets every answer."""
+    get = b"GET /v1/models/cartoonizer HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.rest_port), timeout=30) as connection:
+        connection.sendall(get * 3)
+        connection.shutdown(socket.SHUT_WR)
+        data = b""
+        while piece := connection.recv(1 << 16):
+            data += piece
+    assert data.count(b"HTTP/1.1 200") == 3
 
 
 def test_ports_in_use_are_refused(server):

@@ -1,15 +1,19 @@
 """TF Serving's REST API: model status, metadata, and predict in row and columnar form."""
 
+import asyncio
 import base64
 import json
 import logging
 import re
+import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import tensorflow as tf
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 from google.protobuf import json_format
 
 from cartoonize_tf.serving.errors import ServingError
@@ -21,11 +25,13 @@ HTTP_STATUS = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "RESOURCE_EXHAUSTED": 
                "DEADLINE_EXCEEDED": 504, "INTERNAL": 500, "UNAVAILABLE": 503}
 # Deeper JSON than any image tensor needs is refused before it reaches a recursive walk.
 MAX_NESTING = 16
-# Seconds a client may take to send its request (a body shorter than its Content-Length waits).
-SOCKET_TIMEOUT = 30
-# An over-cap body up to this many times the cap is read and thrown away (so the client gets
-# the answer); a longer one closes the connection.
+# Seconds a client may take to send its body (one shorter than its Content-Length waits).
+BODY_TIMEOUT = 30
+# An over-cap body up to this many times the cap is read and thrown away after the answer (so
+# the client reads the answer rather than a reset); a longer one closes the connection at once.
 SKIP_FACTOR = 4
+# Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
+LISTEN_BACKLOG = 1024
 ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?"
                    r"(?:(?P<metadata>/metadata)|:(?P<verb>predict))?$")
 
@@ -167,168 +173,293 @@ class Activity:
 
 
 class BodyTooLarge(ServingError):
-    """RESOURCE_EXHAUSTED: an honest Content-Length over the cap (the body can be skipped)."""
+    """RESOURCE_EXHAUSTED (HTTP 429, as TF Serving maps it): a body over the cap."""
 
     def __init__(self, length, max_body_bytes):
-        super().__init__("RESOURCE_EXHAUSTED", f"request of {length} bytes exceeds "
-                                               f"{max_body_bytes}")
-        self.length = length
+        size = f"request of {length} bytes" if length is not None else "request body"
+        super().__init__("RESOURCE_EXHAUSTED", f"{size} exceeds {max_body_bytes} bytes; send a "
+                                               "smaller one or raise --max-message-mb")
+        # Up to SKIP_FACTOR times the cap, aiohttp reads the rest and throws it away after
+        # answering (so the client reads the answer, not a reset); past it, or when the length
+        # is unknown (chunked), the connection is closed.
+        self.close = length is None or length > SKIP_FACTOR * max_body_bytes
 
 
-def body_length(headers, max_body_bytes):
-    """The Content-Length of a request, or ServingError for a missing, malformed or over-cap one."""
-    if "chunked" in (headers.get("Transfer-Encoding") or "").lower():
-        raise ServingError("INVALID_ARGUMENT", "chunked bodies are not accepted; send a "
-                                               "Content-Length")
-    values = headers.get_all("Content-Length") or []
-    if len(set(values)) > 1:
-        raise ServingError("INVALID_ARGUMENT", "conflicting Content-Length headers")
-    text = values[0].strip() if values else "0"
-    if not text.isdigit():
-        raise ServingError("INVALID_ARGUMENT", f"Content-Length must be a non-negative integer, "
-                                               f"got {text[:40]!r}")
-    length = int(text)
-    if length > max_body_bytes:
-        raise BodyTooLarge(length, max_body_bytes)
-    return length
+def broken_body(message):
+    """INVALID_ARGUMENT for a body that cannot be read to its end: answered, then hung up."""
+    error = ServingError("INVALID_ARGUMENT", message)
+    error.close = True
+    return error
 
 
-def make_handler(predictor, max_body_bytes, activity=None):
-    activity = activity or Activity()
+def json_response(status, body, close=False):
+    response = web.Response(status=status, body=json.dumps(body).encode(),
+                            content_type="application/json")
+    if close:
+        response.force_close()
+    return response
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        timeout = SOCKET_TIMEOUT
 
-        def log_message(self, *args):
-            pass
+def error_response(error, close=False):
+    """TF Serving's error answer: the HTTP status of the gRPC code and `{"error": message}`."""
+    return json_response(HTTP_STATUS.get(error.code, 500), {"error": error.message}, close)
 
-        def reply(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            if activity.stopping:
-                self.close_connection = True
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(data)
 
-        def fail(self, error):
-            self.reply(HTTP_STATUS.get(error.code, 500), {"error": error.message})
+class JsonErrorProtocol(RequestHandler):
+    """aiohttp's connection handler; a request it cannot parse is answered in TF Serving's JSON.
 
-        def route(self):
-            match = ROUTE.match(self.path)
-            if not match:
-                raise ServingError("NOT_FOUND", f"no such endpoint: {self.path}")
-            version = match["version"]
-            return match, int(version) if version else None
+    aiohttp answers an unparsable request line or header (a negative or
+    non-numeric Content-Length, a bad chunk size, an over-long header) itself,
+    in plain text; here the same status comes with `{"error": "..."}`. A client
+    that half-closes its side before its body is complete is answered 400 too
+    (aiohttp would drop the connection unanswered).
+    """
 
-        def answer(self, method):
-            """Runs `method`, answering every failure with a JSON error; never drops the socket."""
-            with activity:
-                try:
-                    if activity.stopping:
-                        self.close_connection = True
-                        raise ServingError("UNAVAILABLE", "the server is shutting down")
-                    method()
-                except ServingError as error:
-                    self.fail(error)
-                except Exception:  # noqa: BLE001 - a bad request must not kill the connection
-                    logger.exception("REST request %s failed", self.path)
-                    self.close_connection = True
-                    self.fail(ServingError("INTERNAL", "internal error"))
+    # The request whose body is being read, if any (set by RestServer.read_body); whether the
+    # client has closed its sending side, and whether that cut a body short.
+    body_request = None
+    client_closed = False
+    body_truncated = False
 
-        def do_GET(self):
-            self.answer(self.get)
+    def eof_received(self):
+        self.client_closed = True
+        request = self.body_request
+        if request is not None and not request.content.is_eof():
+            self.body_truncated = True
+            request.content.feed_eof()
+        if not self.requests_pending():
+            self.force_close()  # idle between requests: nothing to answer, hang up
+            return None
+        return True  # keeps the sending side open; the last answer closes it (RestServer.handle)
 
-        def do_POST(self):
-            self.answer(self.post)
+    def handle_error(self, request, status=500, exc=None, message=None):
+        if request.writer.output_size > 0:
+            raise ConnectionError("the response has begun; the error cannot be sent")
+        if status >= 500:
+            self.log_exception("REST request failed", exc_info=exc)
+            text = "internal error"
+        else:
+            logger.debug("malformed REST request: %s", message or exc)
+            text = " ".join(str(message or exc or "malformed request").split())[:300]
+        return json_response(status, {"error": f"malformed HTTP request: {text}"}, close=True)
 
-        def get(self):
-            match, version = self.route()
+    def requests_pending(self):
+        """Whether a request is being answered or waits its turn (aiohttp's `start` loop waits
+        on `_waiter` only when it has neither)."""
+        return getattr(self, "_waiter", None) is None or self.queued()
+
+    def queued(self):
+        """Whether parsed requests wait behind the current one (pipelining)."""
+        return bool(getattr(self, "_messages", ()))
+
+
+class JsonErrorServer(web.Server):
+    """aiohttp's low-level server with JsonErrorProtocol connections."""
+
+    def __call__(self):
+        return JsonErrorProtocol(self, loop=self._loop, **self._kwargs)
+
+
+def listening_socket(host, port, backlog=LISTEN_BACKLOG):
+    """A bound, listening TCP socket; OSError when the port is in use (no port sharing)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as error:
+        raise OSError(f"cannot listen for REST on {host}:{port}: {error}") from None
+    try:
+        # SO_REUSEADDR lets a restarted server bind past TIME_WAIT; unlike SO_REUSEPORT it
+        # never lets two servers listen on one port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except OSError as error:
+        sock.close()
+        raise OSError(f"cannot listen for REST on {host}:{port} ({error.strerror or error}); "
+                      "choose another --rest-port") from None
+    return sock
+
+
+class RestServer:
+    """TF Serving's REST API on aiohttp, run by its own event loop in a background thread.
+
+    aiohttp handles the connections (listen backlog, HTTP/1.1 keep-alive,
+    Content-Length and chunked bodies, capped at `max_body_bytes`); parsing a
+    body and running the model happen on a thread pool so the loop never blocks.
+    Call `start()`, then `stop(grace)`.
+    """
+
+    def __init__(self, predictor, port, host="127.0.0.1", max_body_bytes=64 << 20, threads=8):
+        self.predictor = predictor
+        self.max_body_bytes = max_body_bytes
+        self.activity = Activity()
+        self.sock = listening_socket(host, port)
+        self.port = self.sock.getsockname()[1]
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rest")
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="rest")
+        self.runner = self.site = None
+        self.stopped = False
+
+    # Life cycle (called from other threads).
+
+    def start(self):
+        self.thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(timeout=30)
+        except BaseException:
+            self._close_loop()
+            raise
+        return self
+
+    async def _start(self):
+        server = JsonErrorServer(self.handle, request_factory=self.make_request,
+                                 access_log=None, lingering_time=10.0)
+        self.runner = web.ServerRunner(server, shutdown_timeout=1.0)
+        await self.runner.setup()
+        self.site = web.SockSite(self.runner, self.sock, backlog=LISTEN_BACKLOG)
+        await self.site.start()
+
+    def make_request(self, message, payload, protocol, writer, task):
+        return web.BaseRequest(message, payload, protocol, writer, task, self.loop,
+                               client_max_size=self.max_body_bytes)
+
+    def stop(self, grace=1.0):
+        """Stops listening, lets in-flight requests finish for up to `grace` s, then closes.
+
+        Requests arriving on open keep-alive connections meanwhile are answered
+        503 UNAVAILABLE. Returns True when every in-flight request finished.
+        """
+        if self.stopped:
+            return True
+        self.stopped = True
+        self.activity.stopping = True
+        if self.thread.is_alive():
+            self._call(self._stop_listening(), 10)
+        drained = self.activity.drain(grace)
+        self._close_loop()
+        return drained
+
+    async def _stop_listening(self):
+        if self.site is not None:
+            await self.site.stop()
+
+    def _call(self, coroutine, timeout):
+        try:
+            asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+        except Exception:  # noqa: BLE001 - closing goes on whatever a step did
+            logger.warning("REST shutdown step failed", exc_info=True)
+
+    def _close_loop(self):
+        if self.thread.is_alive():
+            if self.runner is not None:
+                self._call(self.runner.cleanup(), 10)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+        if not self.thread.is_alive():
+            self.loop.close()
+        self.sock.close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    # Requests (on the event loop).
+
+    async def handle(self, request):
+        """Answers one request; every failure becomes a JSON error, never a dropped socket."""
+        with self.activity:
+            if self.activity.stopping:
+                return error_response(ServingError("UNAVAILABLE", "the server is shutting down"),
+                                      close=True)
+            try:
+                response = await self.route(request)
+            except ServingError as error:
+                response = error_response(error, close=getattr(error, "close", False))
+            except Exception:  # noqa: BLE001 - a bad request must not kill the connection
+                logger.exception("REST request %s %s failed", request.method, request.path)
+                response = error_response(ServingError("INTERNAL", "internal error"), close=True)
+            protocol = request.protocol
+            if self.activity.stopping or (protocol.client_closed and not protocol.queued()):
+                response.force_close()  # the client sends no more: close after this answer
+            return response
+
+    async def route(self, request):
+        match = ROUTE.match(request.path)
+        if not match:
+            raise ServingError("NOT_FOUND", f"no such endpoint: {request.path[:200]}")
+        version = int(match["version"]) if match["version"] else None
+        if request.method == "GET":
             if match["verb"]:
                 raise ServingError("INVALID_ARGUMENT", "predict needs POST")
-            loaded = predictor.registry.get(match["name"], version)
-            if match["metadata"]:
-                self.reply(200, {"model_spec": {"name": match["name"],
-                                                "signature_name": "",
-                                                "version": str(loaded.version)},
-                                 "metadata": {"signature_def": json_format.MessageToDict(
-                                     loaded.signature_def_map(),
-                                     preserving_proto_field_name=True)}})
-            else:
-                self.reply(200, {"model_version_status": [{
-                    "version": str(loaded.version), "state": "AVAILABLE",
-                    "status": {"error_code": "OK", "error_message": ""}}]})
+            return json_response(200, self.status_or_metadata(match, version))
+        if request.method != "POST":
+            return json_response(405, {"error": f"method {request.method[:20]} is not allowed; "
+                                                "use GET or POST"})
+        if match["verb"] != "predict":
+            raise ServingError("NOT_FOUND", f"no such endpoint: POST {request.path[:200]}")
+        data = await self.read_body(request)
+        body = await self.loop.run_in_executor(self.pool, self.predict, match["name"], version,
+                                               data)
+        return web.Response(status=200, body=body, content_type="application/json")
 
-        def read_body(self):
-            try:
-                length = body_length(self.headers, max_body_bytes)
-            except BodyTooLarge as error:
-                # Skipped in small pieces, never held, so the client reads the answer rather
-                # than a reset; past SKIP_FACTOR times the cap the connection is dropped.
-                self.close_connection = error.length > SKIP_FACTOR * max_body_bytes
-                if not self.close_connection:
-                    self.skip(error.length)
-                raise
-            except ServingError:
-                # Where this body ends is unknown: answer, then hang up.
-                self.close_connection = True
-                raise
-            data = self.rfile.read(length)
-            if len(data) < length:
-                self.close_connection = True
-                raise ServingError("INVALID_ARGUMENT", f"the body ended after {len(data)} of "
-                                                       f"{length} bytes")
-            return data
+    async def read_body(self, request):
+        """The whole body (Content-Length or chunked), within the cap and BODY_TIMEOUT."""
+        length = request.content_length
+        if length is not None and length > self.max_body_bytes:
+            raise BodyTooLarge(length, self.max_body_bytes)
+        protocol = request.protocol
+        if protocol.client_closed and not request.content.is_eof():
+            protocol.body_truncated = True
+            request.content.feed_eof()
+        protocol.body_request = request
+        try:
+            data = await asyncio.wait_for(request.read(), BODY_TIMEOUT)
+        except web.HTTPRequestEntityTooLarge:
+            raise BodyTooLarge(None, self.max_body_bytes) from None
+        except asyncio.TimeoutError:
+            raise broken_body(f"the body did not arrive within {BODY_TIMEOUT} s") from None
+        finally:
+            protocol.body_request = None
+        if protocol.body_truncated:
+            raise broken_body(f"the connection was closed after {len(data)} bytes of the body"
+                              + (f" (of {length} announced)" if length is not None else ""))
+        return data
 
-        def skip(self, length):
-            while length > 0:
-                piece = self.rfile.read(min(length, 1 << 16))
-                if not piece:
-                    self.close_connection = True
-                    return
-                length -= len(piece)
+    def status_or_metadata(self, match, version):
+        loaded = self.predictor.registry.get(match["name"], version)
+        if match["metadata"]:
+            return {"model_spec": {"name": match["name"], "signature_name": "",
+                                   "version": str(loaded.version)},
+                    "metadata": {"signature_def": json_format.MessageToDict(
+                        loaded.signature_def_map(), preserving_proto_field_name=True)}}
+        return {"model_version_status": [{
+            "version": str(loaded.version), "state": "AVAILABLE",
+            "status": {"error_code": "OK", "error_message": ""}}]}
 
-        def post(self):
-            data = self.read_body()
-            match, version = self.route()
-            if match["verb"] != "predict":
-                raise ServingError("NOT_FOUND", f"no such endpoint: POST {self.path}")
-            try:
-                body = json.loads(data or b"null")
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                raise ServingError("INVALID_ARGUMENT", "the body is not valid JSON (or is "
-                                                       "nested too deeply)") from None
-            if not isinstance(body, dict):
-                raise ServingError("INVALID_ARGUMENT", "the body must be a JSON object")
-            loaded = predictor.registry.get(match["name"], version)
-            _, _, signature_def = loaded.signature(body.get("signature_name"))
-            inputs, row_format = request_inputs(body, signature_def,
-                                                predictor.pixel_limit(loaded),
-                                                predictor.max_elements)
-            _, _, outputs = predictor.predict(match["name"], version,
-                                              body.get("signature_name"), inputs)
-            self.reply(200, response_body(outputs, row_format))
-
-    return Handler
-
-
-class RestServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer with a real listen backlog and a record of in-flight requests."""
-
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, address, handler, activity):
-        super().__init__(address, handler)
-        self.activity = activity
+    def predict(self, name, version, data):
+        """A predict request's JSON body to the JSON answer's bytes (on the thread pool)."""
+        try:
+            body = json.loads(data or b"null")
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise ServingError("INVALID_ARGUMENT", "the body is not valid JSON (or is "
+                                                   "nested too deeply)") from None
+        if not isinstance(body, dict):
+            raise ServingError("INVALID_ARGUMENT", "the body must be a JSON object")
+        signature_name = body.get("signature_name")
+        if signature_name is not None and not isinstance(signature_name, str):
+            raise ServingError("INVALID_ARGUMENT", "signature_name must be a string")
+        loaded = self.predictor.registry.get(name, version)
+        _, _, signature_def = loaded.signature(signature_name)
+        inputs, row_format = request_inputs(body, signature_def, self.predictor.pixel_limit(loaded),
+                                            self.predictor.max_elements)
+        _, _, outputs = self.predictor.predict(name, version, signature_name, inputs)
+        return json.dumps(response_body(outputs, row_format)).encode()
 
 
-def rest_server(predictor, port, host="127.0.0.1", max_body_bytes=64 << 20):
-    """A REST server (not yet serving: call `serve_forever`); returns (server, bound port)."""
-    activity = Activity()
-    server = RestServer((host, port), make_handler(predictor, max_body_bytes, activity), activity)
-    return server, server.server_address[1]
+def rest_server(predictor, port, host="127.0.0.1", max_body_bytes=64 << 20, threads=8):
+    """A REST server bound to `host:port` (not yet serving: call `start()`); returns (server, port).
+
+    A port in use raises OSError.
+    """
+    server = RestServer(predictor, port, host, max_body_bytes, threads)
+    return server, server.port

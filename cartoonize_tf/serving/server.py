@@ -1,6 +1,5 @@
 """A TF-Serving-compatible server: gRPC and REST front ends over one model registry."""
 
-import threading
 import time
 from dataclasses import dataclass
 
@@ -28,9 +27,7 @@ class RunningServer:
         """
         deadline = time.monotonic() + grace
         grpc_done = self.grpc_server.stop(grace=grace)
-        self.rest_server.shutdown()
-        self.rest_server.server_close()
-        rest_drained = self.rest_server.activity.drain(grace)
+        rest_drained = self.rest_server.stop(grace)
         grpc_drained = grpc_done.wait(max(0.0, deadline - time.monotonic()) + 0.5)
         self.predictor.shutdown()
         self.registry.stop()
@@ -49,7 +46,8 @@ def start_server(model_base_path, model_name="cartoonizer", grpc_port=8500, rest
     # One tensor never holds more elements than a message has bytes (uint8 in tensor_content).
     predictor = Predictor(registry, workers, max_pixels, max_elements=max_message_bytes)
     try:
-        rest_handle, bound_rest = rest_server(predictor, rest_port, host, max_message_bytes)
+        rest_handle, bound_rest = rest_server(predictor, rest_port, host, max_message_bytes,
+                                              threads=4 * workers)
     except OSError:
         predictor.shutdown()
         registry.stop()
@@ -58,9 +56,15 @@ def start_server(model_base_path, model_name="cartoonizer", grpc_port=8500, rest
         grpc_handle, bound_grpc = grpc_server(predictor, grpc_port, host, max_message_bytes,
                                               threads=4 * workers)
     except OSError:
-        rest_handle.server_close()
+        rest_handle.stop(0)
         predictor.shutdown()
         registry.stop()
         raise
-    threading.Thread(target=rest_handle.serve_forever, daemon=True, name="rest").start()
+    try:
+        rest_handle.start()
+    except BaseException:
+        grpc_handle.stop(0)
+        predictor.shutdown()
+        registry.stop()
+        raise
     return RunningServer(registry, predictor, grpc_handle, bound_grpc, rest_handle, bound_rest)
