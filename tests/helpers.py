@@ -160,3 +160,62 @@ def raw_http(server, head, body=b"", half_close=False):
 
 def post_head(length_header, path="/v1/models/cartoonizer:predict"):
     return f"POST {path} HTTP/1.1\r\nHost: x\r\n{length_header}\r\n"
+
+
+def make_test_video(path, width=64, height=48, rate=12, seconds=1.5, video_codec="libx264",
+                    audio_codec="aac", sample_rate=16000, tone=440.0):
+    """A short video with a moving colour pattern and a sine tone (mono), written with PyAV.
+
+    Returns the frames as written (uint8 RGB), before the codec's losses.
+    """
+    import av
+
+    frames = []
+    with av.open(str(path), "w") as output:
+        video = output.add_stream(video_codec, rate=rate)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        audio = None
+        if audio_codec:
+            audio = output.add_stream(audio_codec, rate=sample_rate)
+            audio.layout = "mono"
+        yy, xx = np.mgrid[0:height, 0:width]
+        for index in range(round(rate * seconds)):
+            rgb = np.stack([(xx * 4 + index * 3) % 256, (yy * 5) % 256,
+                            np.full_like(xx, 128)], axis=-1).astype(np.uint8)
+            frames.append(rgb)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts = index
+            output.mux(video.encode(frame))
+        output.mux(video.encode(None))
+        if audio is not None:
+            count = int(sample_rate * seconds)
+            samples = (0.3 * np.sin(2 * np.pi * tone * np.arange(count) / sample_rate))
+            samples = samples.astype(np.float32)
+            step = audio.codec_context.frame_size or 1024
+            for start in range(0, count, step):
+                frame = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(samples[None, start:start + step]), format="flt",
+                    layout="mono")
+                frame.sample_rate, frame.pts = sample_rate, start
+                output.mux(audio.encode(frame))
+            output.mux(audio.encode(None))
+    return frames
+
+
+def video_facts(path):
+    """(frame count decoded, frame rate, (width, height), audio codec or None, audio seconds,
+    audio packets' bytes) of a video file."""
+    import av
+
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        rate, size = video.average_rate, (video.codec_context.width, video.codec_context.height)
+        audio = container.streams.audio[0] if container.streams.audio else None
+        packets = [bytes(p) for p in container.demux(audio) if p.dts is not None] if audio else []
+        seconds = None
+        if audio is not None:
+            seconds = float(audio.duration * audio.time_base) if audio.duration else \
+                container.duration / 1e6
+        container.seek(0)
+        count = sum(1 for _ in container.decode(video=0))
+    return count, rate, size, audio.codec_context.name if audio else None, seconds, packets

@@ -16,6 +16,7 @@ from cartoonize_tf.cli.export import (
 from cartoonize_tf.cli.run import add_run_parser
 from cartoonize_tf.cli.serve import add_serve_parser
 from cartoonize_tf.cli.training import add_pretrain_parser, add_train_parser
+from cartoonize_tf.cli.video import add_video_parser
 
 
 def build_parser(root=Path(".")):
@@ -29,6 +30,7 @@ def build_parser(root=Path(".")):
                         help="show TensorFlow's start-up messages (CUDA probing, CPU features)")
     subparsers = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     add_run_parser(subparsers, root)
+    add_video_parser(subparsers, root)
     add_convert_parser(subparsers)
     add_prepare_data_parser(subparsers)
     add_pretrain_parser(subparsers)

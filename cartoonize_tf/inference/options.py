@@ -18,3 +18,9 @@ FILE_FORMATS = {"png": ".png", "jpg": ".jpg"}
 # decoding counts; the renderer (--method filter) works on the whole image at about 0.43 GB per
 # megapixel.
 DEFAULT_MAX_PIXELS = {"generator": 100_000_000, "filter": 16_000_000}
+# `cartoonize video`: containers it reads, and those it writes (by the output's suffix; MP4 unless
+# the output is named otherwise).
+VIDEO_INPUT_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm")
+VIDEO_OUTPUT_FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
+# Video encoders, best first: H.264 when PyAV's FFmpeg has it, else MPEG-4 Part 2.
+VIDEO_CODECS = ("libx264", "mpeg4")

@@ -1,0 +1,107 @@
+"""The `video` command: cartoonize a video file, its sound copied unchanged."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from cartoonize_tf.cli.defaults import DEFAULT_MODEL
+from cartoonize_tf.cli.run import MISSING_MODEL_HELP, first_line
+from cartoonize_tf.inference.options import (
+    BACKENDS,
+    DEFAULT_TILE,
+    VIDEO_CODECS,
+    VIDEO_INPUT_SUFFIXES,
+    VIDEO_OUTPUT_FORMATS,
+)
+
+
+def add_video_parser(subparsers, root):
+    parser = subparsers.add_parser(
+        "video", help="cartoonize a video (sound copied)",
+        description="Cartoonize a video (" + ", ".join(s[1:].upper() for s in VIDEO_INPUT_SUFFIXES)
+                    + " and whatever else FFmpeg reads) frame by frame, at the source's frame "
+                    "rate and size; the first audio stream is copied unchanged. The output's "
+                    "suffix picks its container (" + ", ".join(VIDEO_OUTPUT_FORMATS) + "); video "
+                    "is H.264, or MPEG-4 where PyAV's FFmpeg lacks libx264. The file is written "
+                    "under a temporary name and renamed when complete. Exit code 0 when "
+                    "written, 2 when it could not run.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("input", help="the video to cartoonize")
+    parser.add_argument("output", help="the cartoon video (.mp4, .mov or .mkv), or a folder: "
+                                       "then INPUT's name with _cartoon.mp4")
+    parser.add_argument("--model", default=os.environ.get("CARTOONIZE_TF_MODEL",
+                                                          str(root / DEFAULT_MODEL)),
+                        help="a .keras generator, or the authors' TF1 checkpoint")
+    parser.add_argument("--strength", type=float, default=1.0,
+                        help="how cartoony, from 0 (the video) to 1 (the model's own output)")
+    parser.add_argument("--max-side", type=int, default=None,
+                        help="scale frames down so that their longer side is at most this many "
+                             "pixels before cartoonizing (the output has that size); default: "
+                             "the source's size")
+    parser.add_argument("--smooth", type=float, default=0.0,
+                        help="temporal smoothing, 0 (off) to below 1: blends each frame with the "
+                             "previous output where the picture barely changed")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="runtime for the generator (as in 'cartoonize run')")
+    parser.add_argument("--tile", type=int, default=DEFAULT_TILE,
+                        help="frames with a side longer than this run in tiles; 0: always whole")
+    parser.add_argument("--codec", choices=VIDEO_CODECS, default=None,
+                        help="video encoder; default the first that PyAV's FFmpeg has")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace OUTPUT if it exists (never the input)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(handler=video_command)
+
+
+def fail(message):
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def video_command(args):
+    """Exit codes: 0 written, 2 nothing written."""
+    source, destination = Path(args.input), Path(args.output)
+    if not source.is_file():
+        return fail(f"no video file at {source}")
+    if destination.is_dir():
+        destination = destination / f"{source.stem}_cartoon.mp4"
+    if destination.exists() and not args.overwrite and not destination.samefile(source):
+        return fail(f"{destination} exists; pass --overwrite to replace it")
+    if args.max_side is not None and args.max_side < 8:
+        return fail("--max-side must be at least 8")
+    if not 0.0 <= args.smooth < 1.0:
+        return fail("--smooth must be at least 0 and below 1")
+    from cartoonize_tf.inference.video import (
+        TemporalSmoother,
+        VideoReadError,
+        cartoonize_video,
+        check_paths,
+    )
+
+    try:
+        check_paths(source, destination)
+    except ValueError as error:
+        return fail(error)
+    model = Path(args.model)
+    if not model.exists() and not Path(f"{model}.index").exists():
+        return fail(MISSING_MODEL_HELP.format(path=model))
+    from cartoonize_tf.inference.cartoonizer import Cartoonizer
+    from cartoonize_tf.models.loading import load_generator
+
+    try:
+        generator = load_generator(model)
+    except Exception as error:  # noqa: BLE001 - any unreadable model is one clear line
+        return fail(f"cannot load --model {model} ({type(error).__name__}: {first_line(error)})")
+    try:
+        cartoonizer = Cartoonizer(generator, size_policy="full", backend=args.backend,
+                                  strength=args.strength, tile=args.tile or None)
+        report = cartoonize_video(
+            cartoonizer.cartoonize, source, destination, max_side=args.max_side,
+            smoother=TemporalSmoother(args.smooth) if args.smooth else None, codec=args.codec,
+            progress=not args.no_progress)
+    except (VideoReadError, ValueError) as error:
+        return fail(error)
+    print(report.summary())
+    print(f"Written {destination}")
+    return 0

@@ -1,0 +1,100 @@
+"""`cartoonize video`: frames, rate, size and sound kept; strength 0 is the video; bad input fails."""
+
+import numpy as np
+import pytest
+from helpers import make_test_video, video_facts
+
+from cartoonize_tf.cli.main import main
+from cartoonize_tf.inference.video import (
+    TemporalSmoother,
+    mean_consecutive_difference,
+    output_size,
+    read_frames,
+)
+
+RATE = 12  # frames/s of the test videos; one frame is 1/12 s
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory, small_generator):
+    path = tmp_path_factory.mktemp("model") / "g.keras"
+    small_generator.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("video") / "clip.mp4"
+    make_test_video(path, rate=RATE)
+    return path
+
+
+def video(*args):
+    return main(["video", "--no-progress", *map(str, args)])
+
+
+def test_frames_rate_size_and_sound_are_kept(clip, tmp_path, model_file):
+    out = tmp_path / "cartoon.mp4"
+    assert video(clip, out, "--model", model_file) == 0
+    count, rate, size, codec, seconds, packets = video_facts(out)
+    source = video_facts(clip)
+    assert (count, rate, size) == (18, RATE, (64, 48)) == source[:3]
+    assert codec == "aac" and abs(seconds - source[4]) <= 1 / RATE
+    assert packets == source[5]  # the sound is copied, not re-encoded
+    assert [p.name for p in tmp_path.iterdir()] == ["cartoon.mp4"]  # no temporary left
+
+
+def test_strength_zero_gives_back_the_decoded_frames(clip, tmp_path, model_file):
+    out = tmp_path / "same.mp4"
+    assert video(clip, out, "--model", model_file, "--strength", "0") == 0
+    decoded, written = list(read_frames(clip)), list(read_frames(out))
+    assert len(written) == len(decoded)
+    error = np.mean([np.abs(a.astype(int) - b).mean() for a, b in zip(decoded, written)])
+    assert error < 2.0  # libx264 at crf 18: a re-encode's loss
+
+
+@pytest.mark.parametrize("suffix, video_codec, audio_codec, expected_audio", [
+    (".webm", "libvpx-vp9", "libopus", "opus"),   # copied into the MP4
+    (".mov", "libx264", "pcm_s16le", "aac"),      # MP4 cannot hold PCM: re-encoded
+])
+def test_other_containers_in(tmp_path, model_file, suffix, video_codec, audio_codec,
+                             expected_audio):
+    source = tmp_path / f"clip{suffix}"
+    make_test_video(source, rate=RATE, seconds=1.0, video_codec=video_codec,
+                    audio_codec=audio_codec)
+    out = tmp_path / "out.mp4"
+    assert video(source, out, "--model", model_file, "--max-side", "32") == 0
+    count, rate, size, codec, seconds, _ = video_facts(out)
+    assert (count, rate, size, codec) == (12, RATE, (32, 24), expected_audio)
+    assert abs(seconds - 1.0) <= 1 / RATE
+
+
+def test_bad_input_exits_2(tmp_path, model_file, capsys):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42 but nothing else")
+    assert video(bad, tmp_path / "out.mp4", "--model", model_file) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4"]
+
+
+def test_the_input_is_never_the_output(clip, model_file, capsys):
+    before = clip.read_bytes()
+    assert video(clip, clip, "--model", model_file, "--overwrite") == 2
+    assert "is the input" in capsys.readouterr().err
+    assert clip.read_bytes() == before
+
+
+def test_output_size_caps_and_evens():
+    assert output_size(1920, 1080) == (1920, 1080)
+    assert output_size(1920, 1080, max_side=1280) == (1280, 720)
+    assert output_size(65, 49) == (64, 48)
+
+
+def test_smoother_steadies_still_pictures_and_follows_motion(rng):
+    photo = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    cartoons = [np.full((16, 16, 3), value, np.uint8) for value in (100, 120, 100, 120)]
+    smoother = TemporalSmoother(amount=0.5)
+    steady = [smoother(photo, cartoon) for cartoon in cartoons]
+    assert mean_consecutive_difference(steady) < mean_consecutive_difference(cartoons) / 2
+    moved = 255 - photo  # the picture changed: the new cartoon is kept as it is
+    assert np.array_equal(smoother(moved, cartoons[0]), cartoons[0])
