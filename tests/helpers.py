@@ -163,13 +163,15 @@ def post_head(length_header, path="/v1/models/cartoonizer:predict"):
 
 
 def make_test_video(path, width=64, height=48, rate=12, seconds=1.5, video_codec="libx264",
-                    audio_codec="aac", sample_rate=16000, tone=440.0):
-    """A short video with a moving colour pattern and a sine tone (mono), written with PyAV.
+                    audio_codec="aac", sample_rate=16000, tone=440.0, frames=None):
+    """A short video with a moving colour pattern (or `frames`) and a sine tone (mono; none
+    when `audio_codec` is None), written with PyAV.
 
     Returns the frames as written (uint8 RGB), before the codec's losses.
     """
     import av
 
+    given = frames
     frames = []
     with av.open(str(path), "w") as output:
         video = output.add_stream(video_codec, rate=rate)
@@ -179,9 +181,10 @@ def make_test_video(path, width=64, height=48, rate=12, seconds=1.5, video_codec
             audio = output.add_stream(audio_codec, rate=sample_rate)
             audio.layout = "mono"
         yy, xx = np.mgrid[0:height, 0:width]
-        for index in range(round(rate * seconds)):
-            rgb = np.stack([(xx * 4 + index * 3) % 256, (yy * 5) % 256,
-                            np.full_like(xx, 128)], axis=-1).astype(np.uint8)
+        for index in range(len(given) if given is not None else round(rate * seconds)):
+            rgb = given[index] if given is not None else np.stack(
+                [(xx * 4 + index * 3) % 256, (yy * 5) % 256, np.full_like(xx, 128)],
+                axis=-1).astype(np.uint8)
             frames.append(rgb)
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts = index

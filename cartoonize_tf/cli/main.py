@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from cartoonize_tf.cli.bulk import add_bulk_parser
 from cartoonize_tf.cli.convert import add_convert_parser
 from cartoonize_tf.cli.data import add_prepare_data_parser
 from cartoonize_tf.cli.export import (
@@ -31,6 +32,7 @@ def build_parser(root=Path(".")):
     subparsers = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     add_run_parser(subparsers, root)
     add_video_parser(subparsers, root)
+    add_bulk_parser(subparsers, root)
     add_convert_parser(subparsers)
     add_prepare_data_parser(subparsers)
     add_pretrain_parser(subparsers)
@@ -73,7 +75,12 @@ def quiet_tensorflow():
 
 
 def main(argv=None, root=Path(".")):
-    args = build_parser(root).parse_args(argv)
+    parser = build_parser(root)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # only `bulk` takes options it does not know: Beam's own, for the pipeline
+        if not hasattr(args, "pipeline_args"):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.pipeline_args = extra
     if not args.verbose:
         quiet_tensorflow()
     # The library reports through `logging`; the command line shows it as plain lines.

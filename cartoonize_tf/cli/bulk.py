@@ -1,0 +1,78 @@
+"""The `bulk` command: an Apache Beam pipeline that cartoonizes every image a glob matches."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from cartoonize_tf.cli.defaults import DEFAULT_MODEL
+from cartoonize_tf.cli.run import MISSING_MODEL_HELP
+from cartoonize_tf.inference.options import (
+    BACKENDS,
+    BULK_INSTALL_HINT,
+    DEFAULT_MAX_PIXELS,
+    FILE_FORMATS,
+    SIZE_POLICIES,
+)
+
+EPILOG = """\
+Any other option is Beam's own and goes to the pipeline unchanged, e.g. on Dataflow:
+  cartoonize bulk --input 'gs://BUCKET/photos/*.jpg' --output gs://BUCKET/cartoons \\
+      --model gs://BUCKET/cartoonizer.keras --runner DataflowRunner --project PROJECT \\
+      --region us-central1 --temp_location gs://BUCKET/tmp --requirements_file req.txt"""
+
+
+def add_bulk_parser(subparsers, root):
+    parser = subparsers.add_parser(
+        "bulk", help="cartoonize many images as an Apache Beam pipeline",
+        description="Cartoonize every image file that --input matches, as an Apache Beam "
+                    "pipeline (RunInference over the .keras model): the DirectRunner on this "
+                    "machine by default, Dataflow, Flink or Spark with Beam's --runner. Outputs "
+                    "keep their input's file name; a re-run skips images whose output exists. "
+                    f"Needs the optional extra: {BULK_INSTALL_HINT}. Exit code 0 when all "
+                    "were written or skipped, 1 when some images failed, 2 when it could not run.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--input", required=True,
+                        help="a glob of image files (quote it: 'photos/*.jpg'); gs:// and "
+                             "other Beam filesystems work where installed")
+    parser.add_argument("--output", required=True, help="folder for the cartoons")
+    parser.add_argument("--model", default=os.environ.get("CARTOONIZE_TF_MODEL",
+                                                          str(root / DEFAULT_MODEL)),
+                        help="a .keras generator (local or on a Beam filesystem)")
+    parser.add_argument("--resize", choices=SIZE_POLICIES, default="authors",
+                        help="as in 'cartoonize run'")
+    parser.add_argument("--strength", type=float, default=1.0,
+                        help="how cartoony, from 0 (the photo) to 1 (the model's own output)")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="runtime for the generator (as in 'cartoonize run')")
+    parser.add_argument("--format", choices=tuple(FILE_FORMATS), default=None,
+                        help="write every output in this format instead of the input's own")
+    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS["generator"],
+                        help="larger images (height * width, from the header) fail alone")
+    parser.set_defaults(handler=bulk_command, pipeline_args=[])
+
+
+def bulk_command(args):
+    """Exit codes: 0 all written or skipped, 1 some images failed, 2 nothing could run."""
+    if not 0.0 <= args.strength <= 1.0:
+        print("error: --strength must be between 0 and 1", file=sys.stderr)
+        return 2
+    try:
+        from cartoonize_tf.inference.bulk import run_bulk
+    except ImportError as error:
+        if "apache_beam" not in str(error):
+            raise
+        print(f"error: 'cartoonize bulk' needs Apache Beam, an optional extra; install it with "
+              f"{BULK_INSTALL_HINT} (in the project's folder)", file=sys.stderr)
+        return 2
+    if "://" not in args.model:
+        model = Path(args.model)
+        if not model.exists() and not Path(f"{model}.index").exists():
+            print("error: " + MISSING_MODEL_HELP.format(path=model), file=sys.stderr)
+            return 2
+    counts = run_bulk(args.input, args.output, args.model, args.pipeline_args,
+                      size_policy=args.resize, strength=args.strength, backend=args.backend,
+                      output_format=args.format, max_pixels=args.max_pixels)
+    print(f"Cartoonized {counts['written']} images, skipped {counts['skipped']} already done, "
+          f"{counts['failed']} failed; outputs in {args.output}")
+    return 1 if counts["failed"] else 0

@@ -1,0 +1,173 @@
+"""Bulk jobs on Apache Beam: image files matched by a glob, cartoonized with RunInference.
+
+    files (MatchFiles) -> skip those whose output exists -> read -> RunInference
+    (`CartoonizerModelHandler`, keyed by the input path) -> write
+
+The same pipeline runs on the DirectRunner (one machine, the default) and on Dataflow,
+Flink or Spark runners: paths go through Beam's `FileSystems`, so inputs, outputs and the
+model may be on gs:// or s3:// where the runner has those filesystems. Each output keeps its
+input's file name (so its format) unless `output_format` says otherwise, and is written under
+a temporary name then renamed, so a re-run skips exactly the images already done. Unreadable
+images are logged and counted, and do not stop the job. Counters (namespace
+`cartoonize_bulk`): `written`, `skipped`, `failed`.
+
+Needs the optional extra: pip install -e ".[bulk]".
+"""
+
+import logging
+import tempfile
+import uuid
+from pathlib import Path, PurePosixPath
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+from apache_beam.ml.inference.base import (
+    KeyedModelHandler,
+    ModelHandler,
+    PredictionResult,
+    RunInference,
+)
+
+from cartoonize_tf.inference.options import DEFAULT_MAX_PIXELS, FILE_FORMATS
+from cartoonize_tf.utils.image_io import IMAGE_SUFFIXES, ImageReadError, read_image, write_image
+
+log = logging.getLogger(__name__)
+NAMESPACE = "cartoonize_bulk"
+
+
+def local_copy(path, folder):
+    """`path` (any Beam filesystem) as a local file in `folder`, keeping its name."""
+    if FileSystems.get_scheme(path) is None:
+        return Path(path)
+    target = Path(folder) / PurePosixPath(path).name
+    with FileSystems.open(path) as source:
+        target.write_bytes(source.read())
+    return target
+
+
+class CartoonizerModelHandler(ModelHandler):
+    """RunInference's handler for a `.keras` generator (or the authors' checkpoint prefix).
+
+    Each worker loads one `Cartoonizer`; a batch is a list of uint8 RGB images of any sizes,
+    run one by one (on CPU a stacked batch is no faster, see `inference.video`).
+    """
+
+    def __init__(self, model_path, size_policy="authors", strength=1.0, backend="auto"):
+        self.model_path = str(model_path)
+        self.options = {"size_policy": size_policy, "strength": strength, "backend": backend}
+
+    def load_model(self):
+        from cartoonize_tf.inference.cartoonizer import Cartoonizer
+
+        folder = tempfile.mkdtemp(prefix="cartoonize-model-")
+        return Cartoonizer.load(local_copy(self.model_path, folder), **self.options)
+
+    def run_inference(self, batch, model, inference_args=None):
+        return [PredictionResult(image, model.cartoonize(image)) for image in batch]
+
+    def get_num_bytes(self, batch):
+        return sum(image.nbytes for image in batch)
+
+    def get_metrics_namespace(self):
+        return NAMESPACE
+
+
+def output_path(input_path, output_dir, output_format=None):
+    """Where the cartoon of `input_path` goes: OUTPUT_DIR/its name (suffix per `output_format`)."""
+    name = PurePosixPath(input_path).name
+    if output_format:
+        name = f"{PurePosixPath(name).stem}{FILE_FORMATS[output_format]}"
+    return FileSystems.join(str(output_dir), name)
+
+
+class SkipDone(beam.DoFn):
+    """Drops inputs whose output exists already (a re-run) and files that are not images."""
+
+    def __init__(self, output_dir, output_format):
+        self.output_dir, self.output_format = output_dir, output_format
+        self.skipped = Metrics.counter(NAMESPACE, "skipped")
+
+    def process(self, path):
+        if PurePosixPath(path).suffix.lower() not in IMAGE_SUFFIXES:
+            return
+        if FileSystems.exists(output_path(path, self.output_dir, self.output_format)):
+            self.skipped.inc()
+            return
+        yield path
+
+
+class ReadImage(beam.DoFn):
+    """path -> (path, uint8 RGB image); unreadable files are logged and counted."""
+
+    def __init__(self, max_pixels):
+        self.max_pixels = max_pixels
+        self.failed = Metrics.counter(NAMESPACE, "failed")
+
+    def process(self, path):
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                yield path, read_image(local_copy(path, folder), self.max_pixels)
+            except (ImageReadError, OSError) as error:
+                log.warning("skipped %s: %s", path, error)
+                self.failed.inc()
+
+
+class WriteCartoon(beam.DoFn):
+    """(path, PredictionResult) -> the output file, written under a temporary name, renamed."""
+
+    def __init__(self, output_dir, output_format):
+        self.output_dir, self.output_format = output_dir, output_format
+        self.written = Metrics.counter(NAMESPACE, "written")
+
+    def process(self, element):
+        path, result = element
+        target = output_path(path, self.output_dir, self.output_format)
+        name = PurePosixPath(target).name
+        with tempfile.TemporaryDirectory() as folder:
+            local = Path(folder) / name
+            write_image(result.inference, local)
+            temporary = FileSystems.join(str(self.output_dir), f".{uuid.uuid4().hex[:8]}.part.{name}")
+            with FileSystems.create(temporary) as sink:
+                sink.write(local.read_bytes())
+        FileSystems.rename([temporary], [target])
+        self.written.inc()
+        yield target
+
+
+def add_bulk_steps(pipeline, input_glob, output_dir, model_path, size_policy="authors",
+                   strength=1.0, backend="auto", output_format=None,
+                   max_pixels=DEFAULT_MAX_PIXELS["generator"]):
+    """Adds the steps to `pipeline`; returns the PCollection of written output paths."""
+    handler = KeyedModelHandler(CartoonizerModelHandler(model_path, size_policy, strength,
+                                                        backend))
+    return (pipeline
+            | "Match" >> fileio.MatchFiles(input_glob)
+            | "Paths" >> beam.Map(lambda metadata: metadata.path)
+            | "Skip done" >> beam.ParDo(SkipDone(output_dir, output_format))
+            | "Read" >> beam.ParDo(ReadImage(max_pixels))
+            | "Cartoonize" >> RunInference(handler)
+            | "Write" >> beam.ParDo(WriteCartoon(output_dir, output_format)))
+
+
+def run_bulk(input_glob, output_dir, model_path, pipeline_args=(), **options):
+    """Runs the job to the end; returns {"written": n, "skipped": n, "failed": n}.
+
+    `pipeline_args` are Beam's own flags (--runner, --project, --temp_location, ...);
+    `options` go to `add_bulk_steps`.
+    """
+    from apache_beam.metrics.metric import MetricsFilter
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    if not FileSystems.exists(str(output_dir)):
+        FileSystems.mkdirs(str(output_dir))
+    pipeline = beam.Pipeline(options=PipelineOptions(list(pipeline_args)))
+    add_bulk_steps(pipeline, input_glob, output_dir, model_path, **options)
+    result = pipeline.run()
+    result.wait_until_finish()
+    counts = {}
+    for name in ("written", "skipped", "failed"):
+        query = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE).with_name(name))
+        counts[name] = sum(counter.committed or 0 for counter in query["counters"])
+    return counts
