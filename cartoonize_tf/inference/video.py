@@ -237,8 +237,9 @@ def cartoonize_video(cartoonize, source, destination, max_side=None, smoother=No
         if size != (width, height):
             log.info("frames of %dx%d are written at %dx%d", width, height, *size)
         rate = video.average_rate or video.guessed_rate or FALLBACK_RATE
-        total = video.frames or (round(float(video.duration * video.time_base * rate))
-                                 if video.duration else None)
+        seconds = (video.duration * video.time_base if video.duration
+                   else container.duration / av.time_base if container.duration else None)
+        total = video.frames or (round(float(seconds * rate)) if seconds else None)
         streams = [video] + ([audio] if audio is not None else [])
         started, frames = time.perf_counter(), 0
         with atomic_output(destination) as temporary, \
