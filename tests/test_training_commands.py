@@ -185,3 +185,50 @@ def test_train_with_a_teacher_in_pixel_mode(tmp_path, rng):
     assert main(["train", "--data-dir", str(data), "--output-dir", str(out), "--steps", "1",
                  "--vgg-weights", "pixels", "--loss-weight", "teacher=1", *TINY]) == 0
     assert (out / "generator.keras").is_file()
+
+
+def test_a_half_written_checkpoint_is_passed_over_on_resume(pretrained, data_dir, tmp_path):
+    """What SIGKILL in the middle of a save leaves: the new files, the pointer not yet moved."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(pretrained, run)
+    latest = tf.train.latest_checkpoint(str(run / "checkpoints"))
+    step = int(latest.rsplit("-", 1)[1])
+    (run / "checkpoints" / f"ckpt-{step + 1}.index").write_bytes(b"\x00" * 10)
+    (run / "checkpoints" / f"ckpt-{step + 1}.data-00000-of-00001").write_bytes(b"\x01" * 7)
+    assert main(["pretrain", "--data-dir", str(data_dir), "--steps", str(step + 1),
+                 "--output-dir", str(run), "--resume", *TINY]) == 0
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith(f"ckpt-{step + 1}")
+
+
+def test_a_full_disk_at_a_save_is_reported_and_the_last_checkpoint_kept(data_dir, tmp_path,
+                                                                         monkeypatch, capsys):
+    import errno
+
+    saves = []
+    real_save = tf.train.CheckpointManager.save
+
+    def save(self, *args, **kwargs):
+        saves.append(kwargs.get("checkpoint_number"))
+        if len(saves) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(tf.train.CheckpointManager, "save", save)
+    run = tmp_path / "run"
+    assert main(["pretrain", "--data-dir", str(data_dir), "--steps", "4", "--save-every", "1",
+                 "--output-dir", str(run), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "could not save the checkpoint of step 2" in err and "No space left" in err
+    assert "ckpt-1" in err and "--resume" in err
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-1")
+    assert not (run / "generator.keras").exists()
+
+
+def test_an_unwritable_run_folder_is_refused_at_the_start(data_dir, tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("a file where the run folder should go")
+    assert main(["pretrain", "--data-dir", str(data_dir), "--steps", "2",
+                 "--output-dir", str(blocker / "run"), *TINY]) == 2
+    assert "cannot write the run folder" in capsys.readouterr().err

@@ -183,8 +183,12 @@ def pretrain_command(args):
                                      optimizer=model.optimizer, step=model.train_steps)
     if chief:
         folder.write_settings(settings_record(args))
-    step = run_loop(model, checkpoint, folder, data.dataset, settings, first_photos(data.dataset),
-                    generator, args.resume)
+    try:
+        step = run_loop(model, checkpoint, folder, data.dataset, settings,
+                        first_photos(data.dataset), generator, args.resume)
+    except RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if chief:
         save_float32_generator(generator, folder.generator)
         print(f"Pretraining done at step {step}: {folder.generator}")
@@ -256,8 +260,12 @@ def train_command(args):
         discriminator_optimizer=model.discriminator_optimizer, step=model.train_steps)
     if chief:
         folder.write_settings(settings_record(args))
-    step = run_loop(model, checkpoint, folder, data.dataset, settings, first_photos(data.dataset),
-                    lambda photos: model.generate(photos), args.resume)
+    try:
+        step = run_loop(model, checkpoint, folder, data.dataset, settings,
+                        first_photos(data.dataset), model.generate, args.resume)
+    except RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if chief:
         save_float32_generator(generator, folder.generator)
         print(f"Training done at step {step}: {folder.generator}")

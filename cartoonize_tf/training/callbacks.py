@@ -90,6 +90,10 @@ class TrainingMonitor(keras.callbacks.Callback):
                     "last losses: %s", steps, seconds, steps / seconds, losses)
 
 
+class CheckpointSaveError(RuntimeError):
+    """A checkpoint could not be written (a full disk, a folder gone read-only)."""
+
+
 class CheckpointEvery(keras.callbacks.Callback):
     """Saves a `tf.train.CheckpointManager` every `every` steps and at the end.
 
@@ -108,7 +112,14 @@ class CheckpointEvery(keras.callbacks.Callback):
     def save(self):
         step = int(self.step_variable.numpy())
         if step != self.saved_step:
-            self.manager.save(checkpoint_number=step)
+            try:
+                self.manager.save(checkpoint_number=step)
+            except (OSError, tf.errors.OpError) as error:
+                previous = self.manager.latest_checkpoint
+                raise CheckpointSaveError(
+                    f"could not save the checkpoint of step {step} ({error}); "
+                    + (f"the previous one, {previous}, is intact: free space and continue "
+                       "with --resume" if previous else "no earlier checkpoint exists")) from error
             self.saved_step = step
 
     def on_train_batch_end(self, batch, logs=None):

@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 
 from cartoonize_tf.models.generator import UNetGenerator
-from cartoonize_tf.training.callbacks import CheckpointEvery, TrainingMonitor
+from cartoonize_tf.training.callbacks import CheckpointEvery, CheckpointSaveError, TrainingMonitor
 from cartoonize_tf.training.options import DISTRIBUTE_CHOICES
 from cartoonize_tf.utils.files import atomic_output
 
@@ -78,13 +78,21 @@ class RunFolder:
         self.settings = self.path / "settings.json"
 
     def check(self, resume):
-        """Refuses to mix two runs in one folder, and to resume a run that is not there."""
+        """Refuses to mix two runs in one folder, to resume a run that is not there, and a
+        folder that cannot be written (found now, not at the first checkpoint)."""
         has_run = tf.train.latest_checkpoint(str(self.checkpoints)) is not None
         if resume and not has_run:
             raise RunError(f"--resume: no checkpoint in {self.checkpoints} to resume from")
         if not resume and has_run:
             raise RunError(f"{self.path} already holds a run; pass --resume to continue it, "
                            "or choose another --output-dir")
+        try:
+            self.checkpoints.mkdir(parents=True, exist_ok=True)
+            with atomic_output(self.checkpoints / ".write_test") as probe:
+                probe.write_bytes(b"ok")
+            (self.checkpoints / ".write_test").unlink()
+        except OSError as error:
+            raise RunError(f"cannot write the run folder {self.path}: {error}") from None
 
     def write_settings(self, settings):
         self.path.mkdir(parents=True, exist_ok=True)
@@ -131,6 +139,8 @@ def run_loop(model, checkpoint, folder, dataset, settings, sample_photos, render
     try:
         model.fit(dataset, epochs=1, steps_per_epoch=settings.steps - first_step, verbose=0,
                   shuffle=False, callbacks=[monitor, saver])
+    except CheckpointSaveError as error:
+        raise RunError(str(error)) from error
     except KeyboardInterrupt:
         saver.save()
         logger.warning("Interrupted: checkpoint saved at step %d; continue with --resume.",
