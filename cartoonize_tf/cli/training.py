@@ -142,6 +142,7 @@ def prepare_run(args, sides, paired=False):
     folder.check(args.resume)
     data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed, paired,
                          flip=args.flip)
+    folder.check_writable()
     print(f"Training data:\n{data.describe()}")
     print(f"Devices: {strategy.num_replicas_in_sync} replica(s) "
           f"({', '.join(d.name for d in tf.config.list_logical_devices())})")
@@ -157,6 +158,31 @@ def first_photos(dataset, count=SAMPLE_COUNT):
     return photos[:count].numpy()
 
 
+def train_and_save(args, model, checkpoint, chief, folder, data, settings, generator, render):
+    """Records the settings, runs the loop and saves the float32 generator (the chief does).
+
+    Returns the final step, or None after printing why the run stopped.
+    """
+    from cartoonize_tf.training.loop import (
+        RunError,
+        run_loop,
+        save_float32_generator,
+        settings_record,
+    )
+
+    if chief:
+        folder.write_settings(settings_record(args))
+    try:
+        step = run_loop(model, checkpoint, folder, data.dataset, settings,
+                        first_photos(data.dataset), render, args.resume)
+    except RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+    if chief:
+        save_float32_generator(generator, folder.generator)
+    return step
+
+
 def pretrain_command(args):
     import tensorflow as tf
 
@@ -164,9 +190,6 @@ def pretrain_command(args):
     from cartoonize_tf.training.builders import build_pretrainer
     from cartoonize_tf.training.loop import (
         RunError,
-        run_loop,
-        save_float32_generator,
-        settings_record,
         variables_by_path,
     )
 
@@ -181,16 +204,11 @@ def pretrain_command(args):
     generator = model.generator
     checkpoint = tf.train.Checkpoint(generator=variables_by_path(generator),
                                      optimizer=model.optimizer, step=model.train_steps)
-    if chief:
-        folder.write_settings(settings_record(args))
-    try:
-        step = run_loop(model, checkpoint, folder, data.dataset, settings,
-                        first_photos(data.dataset), generator, args.resume)
-    except RunError as error:
-        print(f"error: {error}", file=sys.stderr)
+    step = train_and_save(args, model, checkpoint, chief, folder, data, settings, generator,
+                          generator)
+    if step is None:
         return 2
     if chief:
-        save_float32_generator(generator, folder.generator)
         print(f"Pretraining done at step {step}: {folder.generator}")
         if args.paired:
             print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
@@ -222,9 +240,6 @@ def train_command(args):
     from cartoonize_tf.training.builders import build_gan, build_generator
     from cartoonize_tf.training.loop import (
         RunError,
-        run_loop,
-        save_float32_generator,
-        settings_record,
         variables_by_path,
     )
 
@@ -258,16 +273,11 @@ def train_command(args):
         texture_discriminator=variables_by_path(model.texture_discriminator),
         generator_optimizer=model.generator_optimizer,
         discriminator_optimizer=model.discriminator_optimizer, step=model.train_steps)
-    if chief:
-        folder.write_settings(settings_record(args))
-    try:
-        step = run_loop(model, checkpoint, folder, data.dataset, settings,
-                        first_photos(data.dataset), model.generate, args.resume)
-    except RunError as error:
-        print(f"error: {error}", file=sys.stderr)
+    step = train_and_save(args, model, checkpoint, chief, folder, data, settings, generator,
+                          model.generate)
+    if step is None:
         return 2
     if chief:
-        save_float32_generator(generator, folder.generator)
         print(f"Training done at step {step}: {folder.generator}")
         print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
     return 0

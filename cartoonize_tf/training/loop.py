@@ -78,14 +78,17 @@ class RunFolder:
         self.settings = self.path / "settings.json"
 
     def check(self, resume):
-        """Refuses to mix two runs in one folder, to resume a run that is not there, and a
-        folder that cannot be written (found now, not at the first checkpoint)."""
+        """Refuses to mix two runs in one folder, and to resume a run that is not there."""
         has_run = tf.train.latest_checkpoint(str(self.checkpoints)) is not None
         if resume and not has_run:
             raise RunError(f"--resume: no checkpoint in {self.checkpoints} to resume from")
         if not resume and has_run:
             raise RunError(f"{self.path} already holds a run; pass --resume to continue it, "
                            "or choose another --output-dir")
+
+    def check_writable(self):
+        """Creates the folder and proves it takes a file, so a read-only or full disk is
+        found at the start, not at the first checkpoint."""
         try:
             self.checkpoints.mkdir(parents=True, exist_ok=True)
             with atomic_output(self.checkpoints / ".write_test") as probe:
