@@ -42,7 +42,6 @@ from cartoonize_tf.data.preparation import (
     windows,
 )
 from cartoonize_tf.utils.image_io import write_image
-from cartoonize_tf.whitebox import renderer
 
 logger = logging.getLogger(__name__)
 
@@ -148,11 +147,8 @@ def prepare_gan(output, cache, progress=True):
                           stem)
         elif kind == "rendered photo":
             entry = describe(item, "cartoon", kind, image)
-            patches = ((suffix, cartoon[window]) for scaled in scaled_versions(image)
-                       for cartoon in [renderer.render_cartoon(scaled)]
-                       for suffix, window in windows(scaled.shape))
-            entry["patches"] = write_patches(patches, partial / "cartoon_scenery",
-                                             f"rendered_{stem}")
+            entry["patches"] = write_patches(((s, cartoon) for s, _, cartoon in cut_pairs(image)),
+                                             partial / "cartoon_scenery", f"rendered_{stem}")
         else:
             entry = describe(item, "cartoon", kind, image)
             entry["patches"] = write_patches(cut_drawing(image), partial / "cartoon_scenery",
