@@ -43,8 +43,8 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             except Exception as error:  # noqa: BLE001 - any malformed TensorProto
                 raise ServingError("INVALID_ARGUMENT", f"malformed input tensor: {error}") from None
             version, signature, outputs = self.predictor.predict(
-                request.model_spec.name, requested_version(request.model_spec),
-                request.model_spec.signature_name, inputs, timeout=context.time_remaining())
+                loaded, request.model_spec.signature_name, inputs,
+                timeout=context.time_remaining())
         except ServingError as error:
             abort(context, error)
         response = predict_pb2.PredictResponse()

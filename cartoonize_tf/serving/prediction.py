@@ -78,9 +78,13 @@ class Predictor:
             else:
                 check_claimed_shape(name, list(value.shape), True, max_pixels, self.max_elements)
 
-    def predict(self, model_name, version, signature_name, inputs, timeout=None):
-        """`(version, signature_name, {output: ndarray})` or ServingError with TF Serving's code."""
-        loaded = self.registry.get(model_name, version)
+    def predict(self, loaded, signature_name, inputs, timeout=None):
+        """`(version, signature_name, {output: ndarray})` or ServingError with TF Serving's code.
+
+        `loaded` is the version the front end looked up (`registry.get`) and checked the
+        request's claimed sizes against: the whole request sees that one version, even when a
+        new one is loaded meanwhile.
+        """
         name, function, signature_def = loaded.signature(signature_name)
         check_inputs(inputs, signature_def)
         self.check_sizes(inputs, loaded)

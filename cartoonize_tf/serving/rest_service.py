@@ -452,7 +452,7 @@ class RestServer:
         _, _, signature_def = loaded.signature(signature_name)
         inputs, row_format = request_inputs(body, signature_def, self.predictor.pixel_limit(loaded),
                                             self.predictor.max_elements)
-        _, _, outputs = self.predictor.predict(name, version, signature_name, inputs)
+        _, _, outputs = self.predictor.predict(loaded, signature_name, inputs)
         return json.dumps(response_body(outputs, row_format)).encode()
 
 
