@@ -1,12 +1,9 @@
 """The `bulk` command: an Apache Beam pipeline that cartoonizes every image a glob matches."""
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-from cartoonize_tf.cli.defaults import DEFAULT_MODEL
-from cartoonize_tf.cli.run import MISSING_MODEL_HELP
+from cartoonize_tf.cli.model_option import ModelOptionError, add_model_option, check_model_exists
 from cartoonize_tf.inference.options import (
     BACKENDS,
     BULK_INSTALL_HINT,
@@ -36,9 +33,7 @@ def add_bulk_parser(subparsers, root):
                         help="a glob of image files (quote it: 'photos/*.jpg'); gs:// and "
                              "other Beam filesystems work where installed")
     parser.add_argument("--output", required=True, help="folder for the cartoons")
-    parser.add_argument("--model", default=os.environ.get("CARTOONIZE_TF_MODEL",
-                                                          str(root / DEFAULT_MODEL)),
-                        help="a .keras generator (local or on a Beam filesystem)")
+    add_model_option(parser, root, "a .keras generator (local or on a Beam filesystem)")
     parser.add_argument("--resize", choices=SIZE_POLICIES, default="authors",
                         help="as in 'cartoonize run'")
     parser.add_argument("--strength", type=float, default=1.0,
@@ -66,9 +61,10 @@ def bulk_command(args):
               f"{BULK_INSTALL_HINT} (in the project's folder)", file=sys.stderr)
         return 2
     if "://" not in args.model:
-        model = Path(args.model)
-        if not model.exists() and not Path(f"{model}.index").exists():
-            print("error: " + MISSING_MODEL_HELP.format(path=model), file=sys.stderr)
+        try:
+            check_model_exists(args.model)
+        except ModelOptionError as error:
+            print(f"error: {error}", file=sys.stderr)
             return 2
     counts = run_bulk(args.input, args.output, args.model, args.pipeline_args,
                       size_policy=args.resize, strength=args.strength, backend=args.backend,

@@ -1,11 +1,15 @@
 """The `run` command: cartoonize image files (also `python test_code/cartoonize.py`)."""
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-from cartoonize_tf.cli.defaults import DEFAULT_INPUT, DEFAULT_MODEL, DEFAULT_OUTPUT
+from cartoonize_tf.cli.defaults import DEFAULT_INPUT, DEFAULT_OUTPUT
+from cartoonize_tf.cli.model_option import (
+    ModelOptionError,
+    add_model_option,
+    check_model_exists,
+    load_model,
+)
 from cartoonize_tf.inference.options import (
     BACKENDS,
     DEFAULT_MAX_PIXELS,
@@ -13,18 +17,6 @@ from cartoonize_tf.inference.options import (
     FILE_FORMATS,
     SIZE_POLICIES,
 )
-
-MISSING_MODEL_HELP = """\
-No model at {path}.
-The project ships its default model as saved_models/cartoonizer.keras (restore it with
-'git checkout saved_models'). Other ways:
-  - convert the authors' published checkpoint (White-box Cartoonization,
-    test_code/saved_models/model-33999.*; non-commercial licence, CC BY-NC-SA 4.0):
-        cartoonize convert-checkpoint path/to/their/saved_models {path}
-  - train your own: python train_code/prepare_data.py, then train_code/pretrain.py
-    --paired (how the default model was made) or train_code/train.py (the GAN)
-  - or cartoonize without a network: --method filter (slower)
-Then run again, or point --model at the file."""
 
 
 def add_run_parser(subparsers, root):
@@ -41,10 +33,8 @@ def add_run_parser(subparsers, root):
     parser.add_argument("--output-dir", default=str(root / DEFAULT_OUTPUT),
                         help="folder for the cartoons; created if missing; inputs are never "
                              "overwritten")
-    parser.add_argument("--model", default=os.environ.get("CARTOONIZE_TF_MODEL",
-                                                          str(root / DEFAULT_MODEL)),
-                        help="a .keras generator, or the authors' TF1 checkpoint (its folder or "
-                             "prefix); the environment variable CARTOONIZE_TF_MODEL sets the default")
+    add_model_option(parser, root, "a .keras generator, or the authors' TF1 checkpoint (its "
+                                   "folder or prefix)")
     parser.add_argument("--resize", choices=SIZE_POLICIES, default="authors",
                         help="'authors': short side capped at 720 px and cropped to multiples "
                              "of 8, as the authors' code does; 'full': the input's exact size")
@@ -86,11 +76,6 @@ def default_max_pixels(args):
     return DEFAULT_MAX_PIXELS[args.method]
 
 
-def first_line(error):
-    text = str(error).strip()
-    return (text.splitlines() or [type(error).__name__])[0]
-
-
 def run_command(args):
     """Exit codes: 0 all written, 1 some inputs failed, 2 nothing could run."""
     from cartoonize_tf.inference.batch import (
@@ -109,10 +94,11 @@ def run_command(args):
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    model = Path(args.model)
-    if args.method == "generator" and not model.exists() \
-            and not Path(f"{model}.index").exists():
-        print("error: " + MISSING_MODEL_HELP.format(path=model), file=sys.stderr)
+    try:
+        if args.method == "generator":
+            check_model_exists(args.model)
+    except ModelOptionError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     try:
         check_output_dir(args.output_dir)
@@ -125,21 +111,13 @@ def run_command(args):
         cartoonizer = RendererCartoonizer()
     else:
         from cartoonize_tf.inference.cartoonizer import Cartoonizer
-        from cartoonize_tf.models.loading import load_generator
 
         try:
-            generator = load_generator(model)
-        except Exception as error:  # noqa: BLE001 - any unreadable model is one clear line
-            print(f"error: cannot load --model {model} ({type(error).__name__}: "
-                  f"{first_line(error)}); it must be a .keras generator or the authors' TF1 "
-                  "checkpoint", file=sys.stderr)
-            return 2
-        try:
-            cartoonizer = Cartoonizer(generator, size_policy=args.resize, backend=args.backend,
+            cartoonizer = Cartoonizer(load_model(args.model), size_policy=args.resize, backend=args.backend,
                                       strength=args.strength, tile=args.tile or None,
                                       filter_radius=args.filter_radius,
                                       filter_eps=args.filter_eps)
-        except ValueError as error:
+        except ValueError as error:  # ModelOptionError included
             print(f"error: {error}", file=sys.stderr)
             return 2
     plan = plan_outputs(inputs, args.output_dir, args.format)

@@ -1,12 +1,10 @@
 """The `video` command: cartoonize a video file, its sound copied unchanged."""
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from cartoonize_tf.cli.defaults import DEFAULT_MODEL
-from cartoonize_tf.cli.run import MISSING_MODEL_HELP, first_line
+from cartoonize_tf.cli.model_option import ModelOptionError, add_model_option, load_model
 from cartoonize_tf.inference.options import (
     BACKENDS,
     DEFAULT_TILE,
@@ -30,9 +28,7 @@ def add_video_parser(subparsers, root):
     parser.add_argument("input", help="the video to cartoonize")
     parser.add_argument("output", help="the cartoon video (.mp4, .mov or .mkv), or a folder: "
                                        "then INPUT's name with _cartoon.mp4")
-    parser.add_argument("--model", default=os.environ.get("CARTOONIZE_TF_MODEL",
-                                                          str(root / DEFAULT_MODEL)),
-                        help="a .keras generator, or the authors' TF1 checkpoint")
+    add_model_option(parser, root, "a .keras generator, or the authors' TF1 checkpoint")
     parser.add_argument("--strength", type=float, default=1.0,
                         help="how cartoony, from 0 (the video) to 1 (the model's own output)")
     parser.add_argument("--max-side", type=int, default=None,
@@ -83,16 +79,12 @@ def video_command(args):
         check_paths(source, destination)
     except ValueError as error:
         return fail(error)
-    model = Path(args.model)
-    if not model.exists() and not Path(f"{model}.index").exists():
-        return fail(MISSING_MODEL_HELP.format(path=model))
     from cartoonize_tf.inference.cartoonizer import Cartoonizer
-    from cartoonize_tf.models.loading import load_generator
 
     try:
-        generator = load_generator(model)
-    except Exception as error:  # noqa: BLE001 - any unreadable model is one clear line
-        return fail(f"cannot load --model {model} ({type(error).__name__}: {first_line(error)})")
+        generator = load_model(args.model)
+    except ModelOptionError as error:
+        return fail(error)
     try:
         cartoonizer = Cartoonizer(generator, size_policy="full", backend=args.backend,
                                   strength=args.strength, tile=args.tile or None)

@@ -1,0 +1,56 @@
+"""The --model option of the cartoonizing commands (run, video, bulk): its default and checks."""
+
+import os
+from pathlib import Path
+
+from cartoonize_tf.cli.defaults import DEFAULT_MODEL
+
+MISSING_MODEL_HELP = """\
+No model at {path}.
+The project ships its default model as saved_models/cartoonizer.keras (restore it with
+'git checkout saved_models'). Other ways:
+  - convert the authors' published checkpoint (White-box Cartoonization,
+    test_code/saved_models/model-33999.*; non-commercial licence, CC BY-NC-SA 4.0):
+        cartoonize convert-checkpoint path/to/their/saved_models {path}
+  - train your own: python train_code/prepare_data.py, then train_code/pretrain.py
+    --paired (how the default model was made) or train_code/train.py (the GAN)
+  - or cartoonize without a network: --method filter (slower)
+Then run again, or point --model at the file."""
+
+
+class ModelOptionError(ValueError):
+    """--model names nothing, or something that is not a generator; the message is one line
+    (or the missing-model help)."""
+
+
+def add_model_option(parser, root, help):
+    """--model, defaulting to $CARTOONIZE_TF_MODEL, else the shipped model under `root`."""
+    parser.add_argument("--model", default=os.environ.get("CARTOONIZE_TF_MODEL",
+                                                          str(root / DEFAULT_MODEL)),
+                        help=help + "; the environment variable CARTOONIZE_TF_MODEL sets the "
+                                    "default")
+
+
+def check_model_exists(path):
+    """Raises ModelOptionError with the missing-model help when `path` names no model."""
+    path = Path(path)
+    if not path.exists() and not Path(f"{path}.index").exists():
+        raise ModelOptionError(MISSING_MODEL_HELP.format(path=path))
+
+
+def first_line(error):
+    text = str(error).strip()
+    return (text.splitlines() or [type(error).__name__])[0]
+
+
+def load_model(path):
+    """The generator at `path` (checked as `check_model_exists` does); ModelOptionError if not."""
+    from cartoonize_tf.models.loading import load_generator
+
+    check_model_exists(path)
+    try:
+        return load_generator(path)
+    except Exception as error:  # noqa: BLE001 - any unreadable model is one clear line
+        raise ModelOptionError(f"cannot load --model {path} ({type(error).__name__}: "
+                               f"{first_line(error)}); it must be a .keras generator or the "
+                               "authors' TF1 checkpoint") from None
