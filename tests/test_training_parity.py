@@ -145,20 +145,28 @@ def run_golden_step(directory):
     }
 
 
-def test_generator_losses_match(step):
-    expected = step["expected"]["g_losses"]
-    assert len(expected) == len(GENERATOR_LOSSES)
-    errors = {name: relative_error(actual, wanted)
-              for name, actual, wanted in zip(GENERATOR_LOSSES, step["g_losses"], expected)}
+def assert_losses_match(names, actual, expected):
+    assert len(expected) == len(names)
+    errors = {name: relative_error(value, wanted)
+              for name, value, wanted in zip(names, actual, expected)}
     assert worst(errors)[0] < LOSS_TOLERANCE, worst(errors)
 
 
-def test_generator_gradients_match(step):
-    errors = {name: relative_error(gradient, step["expected"][f"ggrad:{name}"])
-              for name, gradient in step["ggrad"].items()}
-    assert {f"ggrad:{name}" for name in errors} == {
-        key for key in step["expected"] if key.startswith("ggrad:")}
+def test_generator_losses_match(step):
+    assert_losses_match(GENERATOR_LOSSES, step["g_losses"], step["expected"]["g_losses"])
+
+
+def assert_gradients_match(gradients, expected, prefix):
+    """Every golden `<prefix><name>` gradient is computed here, each within tolerance."""
+    errors = {name: relative_error(gradient, expected[f"{prefix}{name}"])
+              for name, gradient in gradients.items()}
+    assert {f"{prefix}{name}" for name in errors} == {
+        key for key in expected if key.startswith(prefix)}
     assert worst(errors)[0] < GRADIENT_TOLERANCE, worst(errors)
+
+
+def test_generator_gradients_match(step):
+    assert_gradients_match(step["ggrad"], step["expected"], "ggrad:")
 
 
 def test_generator_weights_after_its_step_match(step):
@@ -173,19 +181,11 @@ def test_discriminator_step_leaves_the_generator_alone(step):
 
 
 def test_discriminator_losses_match(step):
-    expected = step["expected"]["d_losses"]
-    assert len(expected) == len(DISCRIMINATOR_LOSSES)
-    errors = {name: relative_error(actual, wanted)
-              for name, actual, wanted in zip(DISCRIMINATOR_LOSSES, step["d_losses"], expected)}
-    assert worst(errors)[0] < LOSS_TOLERANCE, worst(errors)
+    assert_losses_match(DISCRIMINATOR_LOSSES, step["d_losses"], step["expected"]["d_losses"])
 
 
 def test_discriminator_gradients_are_for_the_raw_kernels(step):
-    errors = {name: relative_error(gradient, step["expected"][f"dgrad_raw:{name}"])
-              for name, gradient in step["dgrad"].items()}
-    assert {f"dgrad_raw:{name}" for name in errors} == {
-        key for key in step["expected"] if key.startswith("dgrad_raw:")}
-    assert worst(errors)[0] < GRADIENT_TOLERANCE, worst(errors)
+    assert_gradients_match(step["dgrad"], step["expected"], "dgrad_raw:")
 
 
 def test_discriminator_variables_after_its_step_match(step):
