@@ -194,3 +194,18 @@ def test_pixel_mode_and_the_teacher_term(rng):
     dataset = tf.data.Dataset.from_tensors((photos, cartoons, teachers)).repeat()
     history = gan.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)
     assert history.history["teacher"][-1] > 0
+
+
+def test_with_the_structure_term_off_no_superpixels_are_computed(rng):
+    generator = build_generator(channels=8, num_blocks=1)
+    gan = build_gan(None, generator, discriminator_channels=8, xla=False, seed=0,
+                    loss_weights={"structure": 0.0})
+
+    def refuse(images):
+        raise AssertionError("the superpixel step ran with the structure term off")
+
+    gan.superpixel = refuse
+    dataset = tf.data.Dataset.from_tensors(batch(rng)).repeat()
+    history = gan.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)
+    assert history.history["structure"][-1] == 0
+    assert np.isfinite(history.history["generator_loss"][-1])

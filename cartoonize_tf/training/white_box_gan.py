@@ -144,7 +144,8 @@ class WhiteBoxCartoonGAN(keras.Model):
 
         Args:
             photos: `[N, H, W, 3]` in [-1, 1].
-            superpixels: the structure target (superpixels of G's output), like `photos`.
+            superpixels: the structure target (superpixels of G's output), like `photos`;
+                None when the structure term is off.
             shift_weights: optional dict "r", "g", "b" -> colour-shift weight for
                 this step (before normalisation); by default they are drawn.
             return_gradients: also return `{variable path: gradient}` of the
@@ -154,8 +155,11 @@ class WhiteBoxCartoonGAN(keras.Model):
         # The targets' features need no gradient: computed outside the tape, the
         # backward pass through VGG covers G's output alone.
         # (The Superpixel layer returns its compute dtype: float16 under mixed precision.)
-        photo_features, superpixel_features = tf.split(
-            self.features(tf.concat([photos, tf.cast(superpixels, photos.dtype)], 0)), 2)
+        if superpixels is None:
+            photo_features, superpixel_features = self.features(photos), None
+        else:
+            photo_features, superpixel_features = tf.split(
+                self.features(tf.concat([photos, tf.cast(superpixels, photos.dtype)], 0)), 2)
         with tf.GradientTape() as tape:
             fake = self.generate(photos, training=True)
             fake_grey = self.color_shift(fake, weights=shift_weights)
@@ -165,7 +169,8 @@ class WhiteBoxCartoonGAN(keras.Model):
                 self.texture_discriminator(fake_grey, training=True), tf.float32))
             fake_features = self.features(fake)
             content = self.feature_loss(photo_features, fake_features)
-            structure = self.feature_loss(superpixel_features, fake_features)
+            structure = (tf.zeros([]) if superpixel_features is None
+                         else self.feature_loss(superpixel_features, fake_features))
             total_variation = losses.total_variation_loss(fake)
             teacher = (tf.zeros([]) if teachers is None
                        else losses.pixel_l1_loss(fake, tf.cast(teachers, fake.dtype)))
@@ -227,7 +232,10 @@ class WhiteBoxCartoonGAN(keras.Model):
 
     def train_step(self, data):
         photos, cartoons, *teachers = data
-        superpixels = self.superpixel(self.generate(photos))
+        # The structure term's target; with that term off, the superpixel step (the slowest
+        # part of a CPU step) is skipped.
+        superpixels = (self.superpixel(self.generate(photos)) if self.loss_weights["structure"]
+                       else None)
         results = self.generator_update(photos, superpixels,
                                         teachers=teachers[0] if teachers else None)
         results.update(self.discriminator_update(photos, cartoons))
