@@ -1,12 +1,15 @@
 """Remake the README's gallery: each test photo beside its cartoon.
 
     python test_code/make_gallery.py [--model saved_models/cartoonizer.keras] [--output docs/gallery]
+                                     [--previous old-cartoonizer.keras]
 
 Cartoonizes every image of test_code/test_images at the authors' size (short
 side at most 720) and writes `<output>/<name>.jpg`: photo on the left, cartoon
 on the right, scaled to 360 px high to keep the repository small, and
-`<output>/strength.jpg`: the first photo at each of `STRENGTHS`. Run it again
-after every retraining.
+`<output>/strength.jpg`: the first photo at each of `STRENGTHS`. With
+`--previous`, also `<output>/comparison.jpg`: one row per photo of photo |
+previous model | model | white-box renderer (the teacher), so a retraining's
+change is seen at a glance. Run it again after every retraining.
 """
 
 import argparse
@@ -19,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 HEIGHT = 360
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
+COMPARISON_WIDTH = 1600
 
 
 def main():
@@ -27,6 +31,7 @@ def main():
     parser.add_argument("--model", default=str(ROOT / "saved_models" / "cartoonizer.keras"))
     parser.add_argument("--photos", default=str(ROOT / "test_code" / "test_images"))
     parser.add_argument("--output", default=str(ROOT / "docs" / "gallery"))
+    parser.add_argument("--previous", help="the model this one replaces: adds comparison.jpg")
     args = parser.parse_args()
 
     import cv2
@@ -36,10 +41,12 @@ def main():
     from cartoonize_tf.inference.cartoonizer import Cartoonizer
     from cartoonize_tf.inference.sizing import authors_resize_crop
     from cartoonize_tf.utils.image_io import read_image, write_image
+    from cartoonize_tf.whitebox.renderer import render_cartoon
 
-    if not Path(args.model).is_file():
-        print(f"error: no model at {args.model}", file=sys.stderr)
-        return 2
+    for path in filter(None, (args.model, args.previous)):
+        if not Path(path).is_file():
+            print(f"error: no model at {path}", file=sys.stderr)
+            return 2
     cartoonizer = Cartoonizer.load(args.model, size_policy="full")
     Path(args.output).mkdir(parents=True, exist_ok=True)
 
@@ -57,6 +64,15 @@ def main():
     model = cartoonizer.generator
     write_strip([Cartoonizer(model, size_policy="full", strength=s).cartoonize(photos[0][1])
                  for s in STRENGTHS], "strength.jpg", HEIGHT // 2)
+    if args.previous:
+        previous = Cartoonizer.load(args.previous, size_policy="full")
+        rows = [np.concatenate([photo, previous.cartoonize(photo), cartoonizer.cartoonize(photo),
+                                render_cartoon(photo)], axis=1) for _, photo in photos]
+        rows = [cv2.resize(row, (COMPARISON_WIDTH, round(row.shape[0] * COMPARISON_WIDTH / row.shape[1])),
+                           interpolation=cv2.INTER_AREA) for row in rows]
+        target = Path(args.output) / "comparison.jpg"
+        write_image(np.concatenate(rows), target)
+        print(f"Wrote {target}")
     return 0
 
 

@@ -63,6 +63,20 @@ def test_resume_restores_the_step_and_weights(pretrained, data_dir, capsys):
     assert tf.train.latest_checkpoint(str(pretrained / "checkpoints")).endswith("ckpt-6")
 
 
+def test_pretrain_fine_tunes_a_given_generator(pretrained, data_dir, tmp_path, capsys):
+    start = load_generator(pretrained / "generator.keras")
+    out = tmp_path / "fine-tune"
+    # With a learning rate of 0 the step leaves the weights where --pretrained put them.
+    assert main(["pretrain", "--data-dir", str(data_dir), "--pretrained", str(pretrained),
+                 "--learning-rate", "0", "--steps", "1", "--output-dir", str(out), *TINY]) == 0
+    for tuned, expected in zip(load_generator(out / "generator.keras").weights, start.weights):
+        np.testing.assert_array_equal(tuned.numpy(), expected.numpy())
+    assert main(["pretrain", "--data-dir", str(data_dir), "--pretrained", str(tmp_path / "none"),
+                 "--output-dir", str(tmp_path / "other"), *TINY]) == 2
+    assert "--pretrained: no generator" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
+
+
 def test_gan_training_end_to_end(pretrained, data_dir, tmp_path, capsys):
     out = tmp_path / "train"
     assert main(["train", "--data-dir", str(data_dir), "--pretrained", str(pretrained),

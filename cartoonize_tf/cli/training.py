@@ -67,7 +67,15 @@ def add_pretrain_parser(subparsers):
     parser.add_argument("--edge-weight", type=float, default=0.0,
                         help="add this times the L1 distance of the pixel differences (flat "
                              "areas, sharp outlines); the default model used 1")
+    add_pretrained_option(parser, "a generator to fine-tune, such as "
+                                  "saved_models/cartoonizer.keras")
     parser.set_defaults(handler=pretrain_command)
+
+
+def add_pretrained_option(parser, what):
+    parser.add_argument("--pretrained", default=None,
+                        help=f"{what}: a generator.keras or a run folder holding one (without "
+                             "it G starts from random weights; ignored with --resume)")
 
 
 def add_train_parser(subparsers):
@@ -80,9 +88,7 @@ def add_train_parser(subparsers):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add_common_options(parser, default_steps=100_000, default_output=DEFAULT_TRAIN_DIR)
     method = parser.add_argument_group("method")
-    method.add_argument("--pretrained", default=None,
-                        help="the pretraining result to start from: its generator.keras or its "
-                             "run folder (without it G starts from random weights)")
+    add_pretrained_option(method, "the pretraining result to start from")
     method.add_argument("--superpixel", choices=SUPERPIXEL_MODES, default="simple",
                         help="simple: SLIC with mean colours; adaptive: Felzenszwalb and "
                              "selective-search grouping (slower, flatter regions); both "
@@ -187,7 +193,7 @@ def pretrain_command(args):
     import tensorflow as tf
 
     from cartoonize_tf.data.dataset import DataError
-    from cartoonize_tf.training.builders import build_pretrainer
+    from cartoonize_tf.training.builders import build_generator, build_pretrainer
     from cartoonize_tf.training.loop import (
         RunError,
         variables_by_path,
@@ -195,12 +201,16 @@ def pretrain_command(args):
 
     try:
         sides = ("photo", "cartoon") if args.paired else ("photo",)
+        # Before prepare_run, which creates the run folder.
+        pretrained = None if args.pretrained is None else load_pretrained(args.pretrained)
         strategy, chief, folder, data, settings = prepare_run(args, sides, args.paired)
     except (DataError, RunError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     with strategy.scope():
-        model = build_pretrainer(learning_rate=args.learning_rate, edge_weight=args.edge_weight)
+        generator = build_generator(pretrained=None if args.resume else pretrained)
+        model = build_pretrainer(generator, learning_rate=args.learning_rate,
+                                 edge_weight=args.edge_weight)
     generator = model.generator
     checkpoint = tf.train.Checkpoint(generator=variables_by_path(generator),
                                      optimizer=model.optimizer, step=model.train_steps)
@@ -219,7 +229,7 @@ def pretrain_command(args):
 
 
 def load_pretrained(path):
-    """The generator of a pretraining run (its generator.keras, or the run folder)."""
+    """The generator of an earlier run (its generator.keras, or the run folder)."""
     from cartoonize_tf.models.loading import load_generator
     from cartoonize_tf.training.loop import GENERATOR_FILE, RunError
 
@@ -227,7 +237,7 @@ def load_pretrained(path):
     if path.is_dir():
         path = path / GENERATOR_FILE
     if not path.is_file():
-        raise RunError(f"--pretrained: no generator at {path}; run train_code/pretrain.py first "
+        raise RunError(f"--pretrained: no generator at {path}; train one first (pretrain.py) "
                        "or leave --pretrained out to start from random weights")
     return load_generator(path)
 
@@ -247,8 +257,8 @@ def train_command(args):
         loss_weights = dict(args.loss_weight)
         sides = ("photo", "cartoon", "teacher") if loss_weights.get("teacher") else (
             "photo", "cartoon")
-        strategy, chief, folder, data, settings = prepare_run(args, sides)
         pretrained = None if args.pretrained is None else load_pretrained(args.pretrained)
+        strategy, chief, folder, data, settings = prepare_run(args, sides)
         vgg_weights = None if args.vgg_weights == "none" else args.vgg_weights
         vgg = None
         if vgg_weights != "pixels":
