@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from cartoonize_tf.models.vgg_features import VGGFeatures, VGGWeightsError
 from cartoonize_tf.training.builders import build_gan, build_generator, build_pretrainer
+from cartoonize_tf.training.losses import edge_l1
 from cartoonize_tf.training.white_box_gan import DISCRIMINATOR_METRICS, GENERATOR_METRICS
 
 
@@ -165,7 +166,6 @@ def test_offline_imagenet_download_says_where_to_put_the_file(monkeypatch, tmp_p
 
 
 def test_edge_loss_is_zero_for_a_shifted_level_and_counts_both_directions():
-    from cartoonize_tf.training.generator_pretrainer import edge_l1
 
     flat = tf.zeros([1, 4, 4, 1])
     assert float(edge_l1(flat + 0.5, flat)) == 0.0
@@ -174,21 +174,25 @@ def test_edge_loss_is_zero_for_a_shifted_level_and_counts_both_directions():
     assert float(edge_l1(tf.transpose(ramp, [0, 2, 1, 3]), flat)) == pytest.approx(1.0)
 
 
-def test_pixel_mode_and_the_teacher_term(rng):
+def test_pixel_mode_and_the_teacher_terms(rng):
     generator = build_generator(channels=8, num_blocks=1)
     gan = build_gan(None, generator, discriminator_channels=8, xla=False, seed=0,
-                    loss_weights={"content": 0.0, "structure": 1.0, "teacher": 1.0})
+                    loss_weights={"content": 0.0, "structure": 1.0, "teacher": 1.0,
+                                  "teacher_edges": 2.0})
     photos, cartoons = batch(rng)
     teachers = tf.constant(rng.uniform(-1, 1, photos.shape).astype(np.float32))
     fake = gan.generate(photos, training=True)
     superpixels = gan.superpixel(fake)
     expected_teacher = float(tf.reduce_mean(tf.abs(fake - teachers)))
     expected_structure = float(tf.reduce_mean(tf.abs(fake - superpixels)))
+    expected_edges = float(edge_l1(fake, teachers))
     results = gan.generator_update(photos, superpixels, teachers=teachers)
     assert float(results["teacher"]) == pytest.approx(expected_teacher, rel=1e-5)
     assert float(results["structure"]) == pytest.approx(expected_structure, rel=1e-5)
+    assert float(results["teacher_edges"]) == pytest.approx(expected_edges, rel=1e-5)
     parts = (1e4 * float(results["total_variation"]) + 0.1 * float(results["surface_g"])
-             + float(results["texture_g"]) + float(results["structure"]) + expected_teacher)
+             + float(results["texture_g"]) + float(results["structure"]) + expected_teacher
+             + 2 * expected_edges)
     assert float(results["generator_loss"]) == pytest.approx(parts, rel=1e-5)
     # A dataset of (photos, cartoons, teachers) trains through fit.
     dataset = tf.data.Dataset.from_tensors((photos, cartoons, teachers)).repeat()

@@ -106,7 +106,9 @@ def add_train_parser(subparsers):
                              + ", ".join(f"{k} (default {v:g})"
                                          for k, v in DEFAULT_LOSS_WEIGHTS.items())
                              + ". teacher > 0 adds L1 to teacher_scenery/ (the renderer's "
-                             "cartoon of each photo, as prepare_data.py --gan writes it)")
+                             "cartoon of each photo, as prepare_data.py --gan writes it); "
+                             "teacher_edges > 0 adds L1 to its pixel differences (flat areas, "
+                             "sharp outlines)")
     method.add_argument("--xla", choices=tuple(XLA_CHOICES), default="auto",
                         help="compile the G and D updates with XLA; auto: on GPU only")
     parser.set_defaults(handler=train_command)
@@ -255,8 +257,8 @@ def train_command(args):
 
     try:
         loss_weights = dict(args.loss_weight)
-        sides = ("photo", "cartoon", "teacher") if loss_weights.get("teacher") else (
-            "photo", "cartoon")
+        uses_teacher = loss_weights.get("teacher") or loss_weights.get("teacher_edges")
+        sides = ("photo", "cartoon", "teacher") if uses_teacher else ("photo", "cartoon")
         pretrained = None if args.pretrained is None else load_pretrained(args.pretrained)
         strategy, chief, folder, data, settings = prepare_run(args, sides)
         vgg_weights = None if args.vgg_weights == "none" else args.vgg_weights

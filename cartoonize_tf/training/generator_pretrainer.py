@@ -3,15 +3,8 @@
 import keras
 import tensorflow as tf
 
+from cartoonize_tf.training.losses import edge_l1
 from cartoonize_tf.training.white_box_gan import replica_share
-
-
-def edge_l1(output, target):
-    """Mean L1 distance between the pixel differences (along x and along y) of two images."""
-    def differences(image):
-        return image[:, 1:, :-1] - image[:, :-1, :-1], image[:, :-1, 1:] - image[:, :-1, :-1]
-    return tf.add_n([tf.reduce_mean(tf.abs(a - b))
-                     for a, b in zip(differences(output), differences(target))])
 
 
 class GeneratorPretrainer(keras.Model):

@@ -32,3 +32,11 @@ def feature_l1_loss(features_a, features_b):
     shape = tf.shape(features_a)
     size = tf.cast(shape[1] * shape[2] * shape[3], features_a.dtype)
     return tf.reduce_mean(tf.abs(features_a - features_b)) / size
+
+
+def edge_l1(output, target):
+    """Mean L1 distance between the pixel differences (along x and along y) of two images."""
+    def differences(image):
+        return image[:, 1:, :-1] - image[:, :-1, :-1], image[:, :-1, 1:] - image[:, :-1, :-1]
+    return tf.add_n([tf.reduce_mean(tf.abs(a - b))
+                     for a, b in zip(differences(output), differences(target))])

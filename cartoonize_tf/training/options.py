@@ -4,7 +4,8 @@
 ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multiworker")
 XLA_CHOICES = {"auto": "auto", "on": True, "off": False}
-# The generator loss: the paper's weights; "teacher" (this project's optional paired term, L1 to
-# a teacher's cartoon of the same photo) is off.
+# The generator loss: the paper's weights; "teacher" and "teacher_edges" (this project's optional
+# paired terms: L1 to a teacher's cartoon of the same photo, and to its pixel differences) are off.
 DEFAULT_LOSS_WEIGHTS = {"total_variation": 1e4, "surface": 0.1, "texture": 1.0,
-                        "content": 200.0, "structure": 200.0, "teacher": 0.0}
+                        "content": 200.0, "structure": 200.0, "teacher": 0.0,
+                        "teacher_edges": 0.0}

@@ -14,7 +14,7 @@ TRAINING_FILTER = {"radius": 1, "eps": 1e-2}
 # The surface representation: each image filtered with itself.
 SURFACE_FILTER = {"radius": 5, "eps": 0.2}
 GENERATOR_METRICS = ("generator_loss", "total_variation", "surface_g", "texture_g", "content",
-                     "structure", "teacher")
+                     "structure", "teacher", "teacher_edges")
 DISCRIMINATOR_METRICS = ("discriminator_loss", "surface_d", "texture_d")
 
 
@@ -49,9 +49,10 @@ class WhiteBoxCartoonGAN(keras.Model):
             or None to compare pixels instead (mean absolute difference), where
             no trained VGG19 is at hand.
         superpixel_mode: one of `SUPERPIXEL_MODES`.
-        loss_weights: overrides of `DEFAULT_LOSS_WEIGHTS`; a positive "teacher"
-            weight adds the L1 distance of G's output to the batch's teachers
-            (a teacher's cartoon of each photo: the project's renderer).
+        loss_weights: overrides of `DEFAULT_LOSS_WEIGHTS`; positive "teacher"
+            and "teacher_edges" weights add the L1 distance of G's output, and of
+            its pixel differences, to the batch's teachers (a teacher's cartoon of
+            each photo: the project's renderer).
         xla: compile the G and D updates with XLA (the superpixel step stays
             outside); "auto" means on GPU only.
         seed: seed for the colour-shift draws.
@@ -172,12 +173,17 @@ class WhiteBoxCartoonGAN(keras.Model):
             structure = (tf.zeros([]) if superpixel_features is None
                          else self.feature_loss(superpixel_features, fake_features))
             total_variation = losses.total_variation_loss(fake)
-            teacher = (tf.zeros([]) if teachers is None
-                       else losses.pixel_l1_loss(fake, tf.cast(teachers, fake.dtype)))
+            if teachers is None:
+                teacher = teacher_edges = tf.zeros([])
+            else:
+                teachers = tf.cast(teachers, fake.dtype)
+                teacher = losses.pixel_l1_loss(fake, teachers)
+                teacher_edges = losses.edge_l1(fake, teachers)
             w = self.loss_weights
             generator_loss = (w["total_variation"] * total_variation + w["surface"] * surface_g
                               + w["texture"] * texture_g + w["content"] * content
-                              + w["structure"] * structure + w["teacher"] * teacher)
+                              + w["structure"] * structure + w["teacher"] * teacher
+                              + w["teacher_edges"] * teacher_edges)
             scaled = self.generator_optimizer.scale_loss(replica_share(generator_loss))
         variables = self.generator.trainable_variables
         gradients = tape.gradient(scaled, variables)
@@ -187,7 +193,7 @@ class WhiteBoxCartoonGAN(keras.Model):
         self.generator_optimizer.apply(gradients, variables)
         results = {"generator_loss": generator_loss, "total_variation": total_variation,
                    "surface_g": surface_g, "texture_g": texture_g, "content": content,
-                   "structure": structure, "teacher": teacher}
+                   "structure": structure, "teacher": teacher, "teacher_edges": teacher_edges}
         if return_gradients:
             return results, reported
         return results
