@@ -10,13 +10,9 @@ SIZE_POLICIES = ("authors", "full")
 DEFAULT_TILE = 2048
 # Image formats `cartoonize run --format` writes, with their file suffixes.
 FILE_FORMATS = {"png": ".png", "jpg": ".jpg"}
-# Default `cartoonize run --max-pixels` (height * width of an input, checked from its header before
-# decoding): under "authors" the image is scaled down before the network, so only decoding
-# counts (3 bytes a pixel); under "full" (and the filter) the network sees every pixel, about
-# 0.43 GB per megapixel.
-# Default --max-pixels of `cartoonize run`: the generator runs large images in tiles, so only
-# decoding counts; the renderer (--method filter) works on the whole image at about 0.43 GB per
-# megapixel.
+# Default --max-pixels of `cartoonize run` (height * width of an input, checked from its header
+# before decoding): the generator runs large images in tiles, so only decoding counts; the
+# renderer (--method filter) works on the whole image at about 0.43 GB per megapixel.
 DEFAULT_MAX_PIXELS = {"generator": 100_000_000, "filter": 16_000_000}
 # `cartoonize video`: containers it reads, and those it writes (by the output's suffix; MP4 unless
 # the output is named otherwise).

@@ -13,7 +13,7 @@ and `cartoonize run --method filter`. On a uint8 RGB photo:
    drawing); specks under 12 pixels are dropped.
 
 Region sizes scale with the image, so a photo and a crop of it at the same
-scale look alike. About 0.6 s for 512 x 768 on one core. The settings were
+scale look alike. About 0.9 s for 512 x 768 on the 2-core CPU. The settings were
 measured on held-out photos with benchmarks/quality.py: flat areas, outlines
 on the real edges (edge F-score 0.89, against 0.68 with the difference-of-
 Gaussians lines it had before), and no colour cast.
