@@ -6,10 +6,11 @@
 Cartoonizes every image of test_code/test_images at the authors' size (short
 side at most 720) and writes `<output>/<name>.jpg`: photo on the left, cartoon
 on the right, scaled to 360 px high to keep the repository small, and
-`<output>/strength.jpg`: the first photo at each of `STRENGTHS`. With
-`--previous`, also `<output>/comparison.jpg`: one row per photo of photo |
-previous model | model | white-box renderer (the teacher), so a retraining's
-change is seen at a glance. Run it again after every retraining.
+`<output>/strength.jpg`: the first photo at each of `STRENGTHS`, and
+`<output>/comparison.jpg`: one row per photo of photo | model | white-box
+renderer (`--method filter`, the teacher), with the model it replaces between
+photo and model when `--previous` names it, so a retraining's change is seen at
+a glance. Run it again after every retraining.
 """
 
 import argparse
@@ -22,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 HEIGHT = 360
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
-COMPARISON_WIDTH = 1600
+COMPARISON_WIDTH = 1200
 
 
 def main():
@@ -31,7 +32,7 @@ def main():
     parser.add_argument("--model", default=str(ROOT / "saved_models" / "cartoonizer.keras"))
     parser.add_argument("--photos", default=str(ROOT / "test_code" / "test_images"))
     parser.add_argument("--output", default=str(ROOT / "docs" / "gallery"))
-    parser.add_argument("--previous", help="the model this one replaces: adds comparison.jpg")
+    parser.add_argument("--previous", help="the model this one replaces: a column of comparison.jpg")
     args = parser.parse_args()
 
     import cv2
@@ -64,15 +65,16 @@ def main():
     model = cartoonizer.generator
     write_strip([Cartoonizer(model, size_policy="full", strength=s).cartoonize(photos[0][1])
                  for s in STRENGTHS], "strength.jpg", HEIGHT // 2)
+    methods = [cartoonizer.cartoonize, render_cartoon]
     if args.previous:
-        previous = Cartoonizer.load(args.previous, size_policy="full")
-        rows = [np.concatenate([photo, previous.cartoonize(photo), cartoonizer.cartoonize(photo),
-                                render_cartoon(photo)], axis=1) for _, photo in photos]
-        rows = [cv2.resize(row, (COMPARISON_WIDTH, round(row.shape[0] * COMPARISON_WIDTH / row.shape[1])),
-                           interpolation=cv2.INTER_AREA) for row in rows]
-        target = Path(args.output) / "comparison.jpg"
-        write_image(np.concatenate(rows), target)
-        print(f"Wrote {target}")
+        methods.insert(0, Cartoonizer.load(args.previous, size_policy="full").cartoonize)
+    rows = [np.concatenate([photo] + [method(photo) for method in methods], axis=1)
+            for _, photo in photos]
+    rows = [cv2.resize(row, (COMPARISON_WIDTH, round(row.shape[0] * COMPARISON_WIDTH / row.shape[1])),
+                       interpolation=cv2.INTER_AREA) for row in rows]
+    target = Path(args.output) / "comparison.jpg"
+    write_image(np.concatenate(rows), target)
+    print(f"Wrote {target}")
     return 0
 
 
