@@ -1,8 +1,11 @@
 """Training speed: steps per second and where a step's time goes.
 
     python benchmarks/train_step.py [--batch-size 16] [--patch-size 256] [--superpixel simple]
+                                    [--xla auto] [--pixels]
 
-Builds the full-size GAN (VGG19 with random weights: the speed is the same),
+Builds the full-size GAN (VGG19 with random weights: the speed is the same;
+`--pixels`: no VGG, the content and structure terms on pixels, as
+`train.py --vgg-weights pixels` trains),
 feeds it random batches held in memory, and times, as medians over
 `--repeats` runs after one warm-up: the generator forward pass, the superpixel
 step (CPU), the generator update, the discriminator update, and the whole
@@ -38,6 +41,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--xla", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--mixed-precision", action="store_true")
+    parser.add_argument("--pixels", action="store_true",
+                        help="no VGG19: content and structure on pixels (--vgg-weights pixels)")
     args = parser.parse_args()
 
     import keras
@@ -51,7 +56,7 @@ def main():
 
     if args.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
-    gan = build_gan(VGGFeatures(weights=None), superpixel_mode=args.superpixel,
+    gan = build_gan(None if args.pixels else VGGFeatures(weights=None), superpixel_mode=args.superpixel,
                     xla=XLA_CHOICES[args.xla], seed=0)
     rng = np.random.default_rng(0)
     shape = (args.batch_size, args.patch_size, args.patch_size, 3)
@@ -82,7 +87,8 @@ def main():
     total = sum(parts.values())
     print(f"train_step benchmark: batch {args.batch_size}, {args.patch_size} px, "
           f"superpixel {args.superpixel}, XLA {'on' if gan.xla else 'off'}, "
-          f"{'mixed_float16' if args.mixed_precision else 'float32'}, on {devices}; "
+          f"{'mixed_float16' if args.mixed_precision else 'float32'}, "
+          f"{'pixels' if args.pixels else 'VGG19'} content, on {devices}; "
           f"median of {args.repeats}")
     print(f"{'part':34s} {'ms':>10s} {'share':>7s}")
     for name, seconds in parts.items():

@@ -110,7 +110,10 @@ def add_train_parser(subparsers):
                              "teacher_edges > 0 adds L1 to its pixel differences (flat areas, "
                              "sharp outlines)")
     method.add_argument("--xla", choices=tuple(XLA_CHOICES), default="auto",
-                        help="compile the G and D updates with XLA; auto: on GPU only")
+                        help="compile the G and D updates with XLA; auto: on GPU only. On a "
+                             "2-core CPU, on gave 1.3 to 1.6 times the steps per second at "
+                             "batch 8 and 128 px (benchmarks/train_step.py), for about 20 s "
+                             "more start-up")
     parser.set_defaults(handler=train_command)
 
 
