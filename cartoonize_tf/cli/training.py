@@ -216,7 +216,6 @@ def pretrain_command(args):
         generator = build_generator(pretrained=None if args.resume else pretrained)
         model = build_pretrainer(generator, learning_rate=args.learning_rate,
                                  edge_weight=args.edge_weight)
-    generator = model.generator
     checkpoint = tf.train.Checkpoint(generator=variables_by_path(generator),
                                      optimizer=model.optimizer, step=model.train_steps)
     step = train_and_save(args, model, checkpoint, chief, folder, data, settings, generator,

@@ -151,7 +151,8 @@ class WhiteBoxCartoonGAN(keras.Model):
                 this step (before normalisation); by default they are drawn.
             return_gradients: also return `{variable path: gradient}` of the
                 generator loss (this replica's share, without loss scaling).
-            teachers: a teacher's cartoon of each photo, for the "teacher" term.
+            teachers: a teacher's cartoon of each photo, for the "teacher" and
+                "teacher_edges" terms.
         """
         # The targets' features need no gradient: computed outside the tape, the
         # backward pass through VGG covers G's output alone.

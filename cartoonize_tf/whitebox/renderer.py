@@ -45,10 +45,11 @@ def smooth_surface(image):
     return image
 
 
-def photo_edges(image, thresholds=EDGE_THRESHOLDS):
-    """Canny edges of the photo's lightly blurred grey image, bool `[H, W]`: its line drawing."""
+def photo_edges(image):
+    """Canny edges of the photo's lightly blurred grey image, bool `[H, W]` each: the strong
+    ones (its line drawing) and the faint ones."""
     grey = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), *EDGE_BLUR)
-    return cv2.Canny(grey, *thresholds) > 0
+    return cv2.Canny(grey, *EDGE_THRESHOLDS) > 0, cv2.Canny(grey, *FAINT_EDGE_THRESHOLDS) > 0
 
 
 def near(edges, width):
@@ -85,8 +86,8 @@ def render_cartoon(image):
     image = np.ascontiguousarray(image, dtype=np.uint8)
     if image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"expected an RGB image [H, W, 3], got shape {image.shape}")
-    edges = photo_edges(image)
-    flat = flatten_regions(smooth_surface(image), edges | photo_edges(image, FAINT_EDGE_THRESHOLDS))
+    edges, faint_edges = photo_edges(image)
+    flat = flatten_regions(smooth_surface(image), edges | faint_edges)
     outlines = without_specks(edges, MIN_LINE_PIXELS).astype(np.float32)
     cartoon = flat * (1.0 - LINE_DARKNESS * outlines[..., None])
     return (np.clip(cartoon, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
