@@ -3,13 +3,8 @@ import numpy as np
 import pytest
 from drawn_data import make_training_folder
 
-from cartoonize_tf.data.dataset import (
-    FACE_EVERY,
-    DataError,
-    build_dataset,
-    list_images,
-    patch_dataset,
-)
+from cartoonize_tf.data.dataset import build_dataset, patch_dataset
+from cartoonize_tf.data.image_folders import FACE_EVERY, DataError, list_images
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from skimage import data
 
 from cartoonize_tf.cli.main import main
 from cartoonize_tf.data import cartoon_sources, photo_sources
-from cartoonize_tf.data.dataset import list_images
 from cartoonize_tf.data.gan_preparation import check_sides_apart, cut_drawing
+from cartoonize_tf.data.image_folders import list_images
 from cartoonize_tf.data.photo_sources import Photo, SourceError
 
 VERSION = "1.2-3"

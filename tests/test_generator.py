@@ -4,7 +4,7 @@ import tensorflow as tf
 from helpers import random_photo, run_layer_test
 
 from cartoonize_tf.layers.residual_block import ResidualBlock
-from cartoonize_tf.layers.resize import upsample_bilinear_2x
+from cartoonize_tf.layers.resize import upsample_bilinear_2x, upsample_by_interleaving
 from cartoonize_tf.models.generator import UNetGenerator
 
 
@@ -40,6 +40,13 @@ def test_upsampling_uses_the_tf1_grid(rng):
     # tf.image.resize uses half-pixel centres: a different picture, so not a valid stand-in.
     half_pixel = tf.image.resize(x, (10, 14), "bilinear").numpy()
     assert np.abs(half_pixel - got).max() > 0.05
+
+
+def test_upsampling_in_keras_ops_uses_the_same_grid(rng):
+    """The other backends' path (the JAX trainer's) equals the TensorFlow op."""
+    x = rng.uniform(-1, 1, (2, 5, 7, 3)).astype(np.float32)
+    got = upsample_by_interleaving(tf.constant(x)).numpy()
+    np.testing.assert_allclose(got, tf1_bilinear_2x(x), atol=1e-6)
 
 
 def test_upsampling_keeps_the_dtype():

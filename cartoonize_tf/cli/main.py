@@ -81,7 +81,8 @@ def main(argv=None, root=Path(".")):
         if not hasattr(args, "pipeline_args"):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.pipeline_args = extra
-    if not args.verbose:
+    # Another Keras backend (KERAS_BACKEND=jax for `train`) may run where TensorFlow is not.
+    if not args.verbose and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
         quiet_tensorflow()
     # The library reports through `logging`; the command line shows it as plain lines.
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout, force=True)

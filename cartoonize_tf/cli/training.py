@@ -2,7 +2,6 @@
 
 import argparse
 import sys
-from pathlib import Path
 
 from cartoonize_tf.cli.defaults import DEFAULT_PRETRAIN_DIR, DEFAULT_TRAIN_DIR
 from cartoonize_tf.training.options import (
@@ -10,6 +9,8 @@ from cartoonize_tf.training.options import (
     DEFAULT_LOSS_WEIGHTS,
     DISTRIBUTE_CHOICES,
     XLA_CHOICES,
+    RunError,
+    settings_record,
 )
 from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES
 
@@ -174,12 +175,7 @@ def train_and_save(args, model, checkpoint, chief, folder, data, settings, gener
 
     Returns the final step, or None after printing why the run stopped.
     """
-    from cartoonize_tf.training.loop import (
-        RunError,
-        run_loop,
-        save_float32_generator,
-        settings_record,
-    )
+    from cartoonize_tf.training.loop import run_loop, save_float32_generator
 
     if chief:
         folder.write_settings(settings_record(args))
@@ -197,17 +193,18 @@ def train_and_save(args, model, checkpoint, chief, folder, data, settings, gener
 def pretrain_command(args):
     import tensorflow as tf
 
-    from cartoonize_tf.data.dataset import DataError
-    from cartoonize_tf.training.builders import build_generator, build_pretrainer
-    from cartoonize_tf.training.loop import (
-        RunError,
-        variables_by_path,
+    from cartoonize_tf.data.image_folders import DataError
+    from cartoonize_tf.training.builders import (
+        build_generator,
+        build_pretrainer,
+        load_pretrained_generator,
     )
+    from cartoonize_tf.training.loop import variables_by_path
 
     try:
         sides = ("photo", "cartoon") if args.paired else ("photo",)
         # Before prepare_run, which creates the run folder.
-        pretrained = None if args.pretrained is None else load_pretrained(args.pretrained)
+        pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
         strategy, chief, folder, data, settings = prepare_run(args, sides, args.paired)
     except (DataError, RunError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -232,36 +229,29 @@ def pretrain_command(args):
     return 0
 
 
-def load_pretrained(path):
-    """The generator of an earlier run (its generator.keras, or the run folder)."""
-    from cartoonize_tf.models.loading import load_generator
-    from cartoonize_tf.training.loop import GENERATOR_FILE, RunError
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / GENERATOR_FILE
-    if not path.is_file():
-        raise RunError(f"--pretrained: no generator at {path}; train one first (pretrain.py) "
-                       "or leave --pretrained out to start from random weights")
-    return load_generator(path)
-
-
 def train_command(args):
+    import keras
+
+    if keras.backend.backend() == "jax":
+        from cartoonize_tf.cli.training_jax import jax_train_command
+
+        return jax_train_command(args)
     import tensorflow as tf
 
-    from cartoonize_tf.data.dataset import DataError
+    from cartoonize_tf.data.image_folders import DataError
     from cartoonize_tf.models.vgg_features import VGGFeatures, VGGWeightsError
-    from cartoonize_tf.training.builders import build_gan, build_generator
-    from cartoonize_tf.training.loop import (
-        RunError,
-        variables_by_path,
+    from cartoonize_tf.training.builders import (
+        build_gan,
+        build_generator,
+        load_pretrained_generator,
     )
+    from cartoonize_tf.training.loop import variables_by_path
 
     try:
         loss_weights = dict(args.loss_weight)
         uses_teacher = loss_weights.get("teacher") or loss_weights.get("teacher_edges")
         sides = ("photo", "cartoon", "teacher") if uses_teacher else ("photo", "cartoon")
-        pretrained = None if args.pretrained is None else load_pretrained(args.pretrained)
+        pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
         strategy, chief, folder, data, settings = prepare_run(args, sides)
         vgg_weights = None if args.vgg_weights == "none" else args.vgg_weights
         vgg = None

@@ -1,8 +1,4 @@
-"""Training data: the authors' folder layout read into `tf.data` pipelines of random patches.
-
-Layout under `--data-dir` (the face folders are optional and go together):
-
-    photo_scenery/  cartoon_scenery/  [photo_face/  cartoon_face/]
+"""Training data: the authors' folder layout (`image_folders`) read into `tf.data` pipelines.
 
 Photos and cartoons are unpaired: each side is shuffled on its own. When face
 folders are present, one batch in five comes from them, as in the authors'
@@ -10,57 +6,12 @@ training. With `paired=True` (supervised training on a teacher's cartoons)
 each photo has the cartoon of the same file name, and both get the same crop.
 """
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import tensorflow as tf
-from PIL import Image
 
-from cartoonize_tf.utils.image_io import IMAGE_SUFFIXES
-
-# Formats tf.io.decode_image reads; TIFF is not among them.
-TRAINING_SUFFIXES = tuple(s for s in IMAGE_SUFFIXES if s not in (".tif", ".tiff"))
-FACE_EVERY = 5
-
-
-class DataError(ValueError):
-    """The data folder is missing, empty, or lacks a required sub-folder."""
-
-
-@dataclass
-class ImageList:
-    """The readable image files of a folder, and the ones skipped as undecodable."""
-
-    folder: Path
-    files: list
-    skipped: list
-
-
-def is_decodable(path):
-    try:
-        with Image.open(path) as image:
-            image.verify()
-        return True
-    except Exception:  # noqa: BLE001 - any failure means TensorFlow will not read it either
-        return False
-
-
-def list_images(folder):
-    """The image files of `folder` (not recursive), checked in parallel; undecodable ones skipped."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"Missing folder {folder}")
-    candidates = sorted(p for p in folder.iterdir()
-                        if p.is_file() and p.suffix.lower() in TRAINING_SUFFIXES)
-    with ThreadPoolExecutor() as pool:
-        readable = list(pool.map(is_decodable, candidates))
-    files = [str(p) for p, ok in zip(candidates, readable) if ok]
-    skipped = [str(p) for p, ok in zip(candidates, readable) if not ok]
-    if not files:
-        raise DataError(f"{folder} holds no readable images ({', '.join(TRAINING_SUFFIXES)}); "
-                        f"{len(skipped)} undecodable file(s) skipped")
-    return ImageList(folder, files, skipped)
+from cartoonize_tf.data.image_folders import FACE_EVERY, find_groups, list_images, paired_files
 
 
 def decode(path):
@@ -108,16 +59,6 @@ def patch_dataset(files, patch_size, batch_size, seed=None, flip=False):
     return dataset.batch(batch_size, drop_remainder=True)
 
 
-def paired_files(photos, cartoons):
-    """(photo files, cartoon files) matched by file name; an unmatched file is an error."""
-    by_name = {Path(path).name: path for path in cartoons.files}
-    missing = [Path(path).name for path in photos.files if Path(path).name not in by_name]
-    if missing:
-        raise DataError(f"paired training: {len(missing)} photo(s) in {photos.folder} have no "
-                        f"cartoon of the same name in {cartoons.folder}, e.g. {missing[0]}")
-    return photos.files, [by_name[Path(path).name] for path in photos.files]
-
-
 def interleave_faces(scenery, face):
     """One batch in `FACE_EVERY` from `face`, the rest from `scenery`."""
     choice = tf.data.Dataset.range(FACE_EVERY).repeat().map(
@@ -137,19 +78,6 @@ class TrainingData:
                  + (f", {len(listing.skipped)} undecodable skipped" if listing.skipped else "")
                  for listing in self.lists]
         return "\n".join(lines)
-
-
-def find_groups(data_dir, sides):
-    """Which groups ("scenery", and "face" when present) the data folder holds for `sides`."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise DataError(f"Data folder {data_dir} does not exist")
-    for side in sides:
-        if not (data_dir / f"{side}_scenery").is_dir():
-            raise DataError(f"{data_dir} needs a '{side}_scenery' folder (layout: photo_scenery/, "
-                            "cartoon_scenery/, and optionally photo_face/, cartoon_face/)")
-    has_faces = all((data_dir / f"{side}_face").is_dir() for side in sides)
-    return ["scenery", "face"] if has_faces else ["scenery"]
 
 
 def build_dataset(data_dir, sides, patch_size, batch_size, seed=None, paired=False, flip=False):

@@ -1,7 +1,7 @@
 """Random grey conversion used for the texture representation."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 # Weight ranges of the authors' uniform colour shift, per channel name.
 DEFAULT_WEIGHT_RANGES = {"r": (0.199, 0.399), "g": (0.487, 0.687), "b": (0.014, 0.214)}
@@ -54,13 +54,15 @@ class ColorShift(keras.layers.Layer):
         weights = self.fixed_weights if weights is None else weights
         if weights is not None:
             check_channel_names("weights", weights)
-            weights = tf.stack([tf.cast(weights[c], tf.float32) for c in self.channel_order])
+            weights = ops.stack([ops.cast(weights[c], "float32") for c in self.channel_order])
         else:
-            low = tf.constant([self.weight_ranges[c][0] for c in self.channel_order], tf.float32)
-            high = tf.constant([self.weight_ranges[c][1] for c in self.channel_order], tf.float32)
+            low = ops.convert_to_tensor([self.weight_ranges[c][0] for c in self.channel_order],
+                                        "float32")
+            high = ops.convert_to_tensor([self.weight_ranges[c][1] for c in self.channel_order],
+                                         "float32")
             weights = keras.random.uniform([3], 0.0, 1.0, seed=self.seed_generator)
             weights = low + weights * (high - low)
-        return weights / tf.reduce_sum(weights)
+        return weights / ops.sum(weights)
 
     def call(self, images, weights=None):
         """Shifts `images` (a batch or a list of batches) with one set of weights.
@@ -73,7 +75,7 @@ class ColorShift(keras.layers.Layer):
         single = not isinstance(images, (list, tuple))
         batches = [images] if single else list(images)
         weights = self.draw_weights(weights)
-        shifted = [tf.reduce_sum(x * tf.cast(weights, x.dtype), axis=-1, keepdims=True)
+        shifted = [ops.sum(x * ops.cast(weights, x.dtype), axis=-1, keepdims=True)
                    for x in batches]
         return shifted[0] if single else shifted
 

@@ -1,18 +1,17 @@
 """Edge-preserving guided filter (He et al., 2010) as a Keras layer."""
 
 import keras
-import tensorflow as tf
 
 
 def box_mean(x, radius):
     """Mean over a (2r+1)x(2r+1) window, counting only pixels inside the image.
 
-    `avg_pool` with "SAME" padding divides by the number of valid pixels under
+    Average pooling with "same" padding divides by the number of valid pixels under
     the window, so no normaliser the size of the image is ever built: the graph
     stays free of image-sized constants (this matters for fixed-size TFLite).
     """
     size = 2 * radius + 1
-    return tf.nn.avg_pool2d(x, ksize=size, strides=1, padding="SAME")
+    return keras.ops.average_pool(x, pool_size=size, strides=1, padding="same")
 
 
 def guided_filter(x, y, radius, eps):

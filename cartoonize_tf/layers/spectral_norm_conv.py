@@ -1,7 +1,7 @@
 """A convolution whose kernel is divided by its spectral norm in every forward pass."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="cartoonize_tf")
@@ -69,22 +69,20 @@ class SpectralNormConv2D(keras.layers.Layer):
 
     def normalized_kernel(self, training=False):
         """`W / sigma(W)` after one power iteration; with `training`, `u` keeps its result."""
-        kernel = tf.convert_to_tensor(self.kernel)
-        matrix = tf.reshape(kernel, [-1, self.filters])
-        u = tf.convert_to_tensor(self.u)
-        v_hat = tf.nn.l2_normalize(tf.matmul(u, matrix, transpose_b=True))
-        u_hat = tf.nn.l2_normalize(tf.matmul(v_hat, matrix))
-        u_hat = tf.stop_gradient(u_hat)
-        v_hat = tf.stop_gradient(v_hat)
-        sigma = tf.matmul(tf.matmul(v_hat, matrix), u_hat, transpose_b=True)
+        kernel = ops.convert_to_tensor(self.kernel)
+        matrix = ops.reshape(kernel, (-1, self.filters))
+        u = ops.convert_to_tensor(self.u)
+        v_hat = ops.stop_gradient(l2_normalize(ops.matmul(u, ops.transpose(matrix))))
+        u_hat = ops.stop_gradient(l2_normalize(ops.matmul(v_hat, matrix)))
+        sigma = ops.matmul(ops.matmul(v_hat, matrix), ops.transpose(u_hat))
         if training:
             self.u.assign(u_hat)
         return kernel / sigma
 
     def call(self, inputs, training=False):
-        kernel = tf.cast(self.normalized_kernel(training=training), inputs.dtype)
-        outputs = tf.nn.conv2d(inputs, kernel, strides=[1, *self.strides, 1], padding="SAME")
-        outputs = outputs + tf.cast(self.bias, outputs.dtype)
+        kernel = ops.cast(self.normalized_kernel(training=training), inputs.dtype)
+        outputs = ops.conv(inputs, kernel, strides=self.strides, padding="same")
+        outputs = outputs + ops.cast(self.bias, outputs.dtype)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
@@ -106,6 +104,11 @@ class SpectralNormConv2D(keras.layers.Layer):
             "u_initializer": keras.initializers.serialize(self.u_initializer),
         })
         return config
+
+
+def l2_normalize(x):
+    """`x / ||x||` over its last axis, as `tf.nn.l2_normalize` (norms floored at 1e-6)."""
+    return x * ops.rsqrt(ops.maximum(ops.sum(ops.square(x), axis=-1, keepdims=True), 1e-12))
 
 
 def _pair(value, name):

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import keras
 
-from cartoonize_tf.models.authors_checkpoint import load_authors_checkpoint
 from cartoonize_tf.models.generator import UNetGenerator
 
 
@@ -18,6 +17,9 @@ def load_generator(path):
         if not isinstance(model, UNetGenerator):
             raise TypeError(f"{path} holds a {type(model).__name__}, not a UNetGenerator")
         return model
+    # Reading a TF1 checkpoint needs TensorFlow; a `.keras` file loads on any Keras backend.
+    from cartoonize_tf.models.authors_checkpoint import load_authors_checkpoint
+
     return load_authors_checkpoint(path)
 
 

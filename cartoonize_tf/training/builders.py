@@ -2,17 +2,18 @@
 
 The training commands, the tests and the benchmarks all build their models
 here, so a change to the recipe (optimiser settings, discriminator shape,
-channel order) is made once.
+channel order) is made once. The parts (generator, discriminators, Adam) build
+on any Keras backend; the TensorFlow models are imported where they are built.
 """
+
+from pathlib import Path
 
 import keras
 
 from cartoonize_tf.models.discriminator import PatchDiscriminator
 from cartoonize_tf.models.generator import UNetGenerator
-from cartoonize_tf.models.loading import with_rgb_weights
-from cartoonize_tf.training.generator_pretrainer import GeneratorPretrainer
-from cartoonize_tf.training.options import ADAM
-from cartoonize_tf.training.white_box_gan import WhiteBoxCartoonGAN
+from cartoonize_tf.models.loading import load_generator, with_rgb_weights
+from cartoonize_tf.training.options import ADAM, GENERATOR_FILE, RunError
 
 
 def adam(learning_rate=None):
@@ -28,6 +29,17 @@ def build_generator(channels=32, num_blocks=4, pretrained=None):
     generator = UNetGenerator(channels=channels, num_blocks=num_blocks, channel_order="rgb")
     generator.build((None, None, None, 3))
     return generator
+
+
+def load_pretrained_generator(path):
+    """The generator of an earlier run, for `--pretrained` (its generator.keras, or the run folder)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / GENERATOR_FILE
+    if not path.is_file():
+        raise RunError(f"--pretrained: no generator at {path}; train one first (pretrain.py) "
+                       "or leave --pretrained out to start from random weights")
+    return load_generator(path)
 
 
 def build_discriminators(channels=32, num_stages=3):
@@ -54,6 +66,8 @@ def build_gan(vgg_features, generator=None, discriminator_channels=32, discrimin
         learning_rate: Adam's learning rate for both players (default 2e-4).
         superpixel_mode, loss_weights, xla, seed: as `WhiteBoxCartoonGAN` takes them.
     """
+    from cartoonize_tf.training.white_box_gan import WhiteBoxCartoonGAN  # TensorFlow only
+
     generator = generator if generator is not None else build_generator()
     surface, texture = build_discriminators(discriminator_channels, discriminator_stages)
     gan = WhiteBoxCartoonGAN(generator, surface, texture, vgg_features,
@@ -67,6 +81,8 @@ def build_gan(vgg_features, generator=None, discriminator_channels=32, discrimin
 
 def build_pretrainer(generator=None, learning_rate=None, edge_weight=0.0):
     """A compiled `GeneratorPretrainer` with its optimiser slots created."""
+    from cartoonize_tf.training.generator_pretrainer import GeneratorPretrainer  # TensorFlow only
+
     generator = generator if generator is not None else build_generator()
     pretrainer = GeneratorPretrainer(generator, edge_weight=edge_weight)
     pretrainer.compile(optimizer=adam(learning_rate))

@@ -11,17 +11,10 @@ import tensorflow as tf
 
 from cartoonize_tf.models.generator import UNetGenerator
 from cartoonize_tf.training.callbacks import CheckpointEvery, CheckpointSaveError, TrainingMonitor
-from cartoonize_tf.training.options import DISTRIBUTE_CHOICES
+from cartoonize_tf.training.options import DISTRIBUTE_CHOICES, GENERATOR_FILE, RunError
 from cartoonize_tf.utils.files import atomic_output
 
 logger = logging.getLogger(__name__)
-
-GENERATOR_FILE = "generator.keras"
-
-
-class RunError(RuntimeError):
-    """A training run cannot start as asked; the message says what to do."""
-
 
 @dataclass
 class LoopSettings:
@@ -150,9 +143,3 @@ def run_loop(model, checkpoint, folder, dataset, settings, sample_photos, render
                        int(model.train_steps.numpy()))
         raise
     return int(model.train_steps.numpy())
-
-
-def settings_record(args):
-    """The command's options as a JSON-friendly dict, for `settings.json`."""
-    return {k: v for k, v in vars(args).items() if k != "handler"}
-

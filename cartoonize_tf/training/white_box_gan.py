@@ -3,19 +3,12 @@
 import keras
 import tensorflow as tf
 
-from cartoonize_tf.layers.color_shift import ColorShift
-from cartoonize_tf.layers.guided_filter import guided_filter
 from cartoonize_tf.layers.superpixel import Superpixel
-from cartoonize_tf.training import losses
-from cartoonize_tf.training.options import DEFAULT_LOSS_WEIGHTS
-
-# "G's output" in training: the generator's raw output filtered with the photo as guide.
-TRAINING_FILTER = {"radius": 1, "eps": 1e-2}
-# The surface representation: each image filtered with itself.
-SURFACE_FILTER = {"radius": 5, "eps": 0.2}
-GENERATOR_METRICS = ("generator_loss", "total_variation", "surface_g", "texture_g", "content",
-                     "structure", "teacher", "teacher_edges")
-DISCRIMINATOR_METRICS = ("discriminator_loss", "surface_d", "texture_d")
+from cartoonize_tf.training.gan_objectives import (
+    DISCRIMINATOR_METRICS,
+    GENERATOR_METRICS,
+    GANObjectives,
+)
 
 
 def replica_share(loss):
@@ -30,7 +23,7 @@ def gradients_by_path(optimizer, gradients, variables):
     return {variable.path: gradient for variable, gradient in zip(variables, gradients)}
 
 
-class WhiteBoxCartoonGAN(keras.Model):
+class WhiteBoxCartoonGAN(keras.Model, GANObjectives):
     """Generator, surface and texture discriminators, and the losses that train them.
 
     Each `train_step` takes `(photos, cartoons)` in [-1, 1] (or `(photos,
@@ -40,6 +33,10 @@ class WhiteBoxCartoonGAN(keras.Model):
        (the discriminators in training mode: their spectral-norm `u` advances);
     3. updates both discriminators (one optimiser) on `surface + texture`,
        against a fresh output of the updated G, as the authors' code did.
+
+    The losses are `GANObjectives`' (shared with the JAX trainer); this class
+    adds TensorFlow's side: gradient tapes, XLA, replicas, loss scaling and the
+    superpixel step.
 
     Args:
         generator: a `UNetGenerator`.
@@ -68,18 +65,13 @@ class WhiteBoxCartoonGAN(keras.Model):
 
     def __init__(self, generator, surface_discriminator, texture_discriminator, vgg_features,
                  superpixel_mode="simple", loss_weights=None, xla="auto", seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.generator = generator
-        self.surface_discriminator = surface_discriminator
-        self.texture_discriminator = texture_discriminator
-        self.vgg_features = vgg_features
+        keras.Model.__init__(self, **kwargs)
+        GANObjectives.__init__(self, generator, surface_discriminator, texture_discriminator,
+                               vgg_features, loss_weights=loss_weights, seed=seed)
         self.superpixel_mode = superpixel_mode
-        self.loss_weights = {**DEFAULT_LOSS_WEIGHTS, **(loss_weights or {})}
         self.seed = seed
         self.xla = bool(tf.config.list_physical_devices("GPU")) if xla == "auto" else bool(xla)
-        order = generator.channel_order
-        self.superpixel = Superpixel(superpixel_mode, channel_order=order)
-        self.color_shift = ColorShift(channel_order=order, seed=seed)
+        self.superpixel = Superpixel(superpixel_mode, channel_order=generator.channel_order)
         self.train_steps = keras.Variable(0, dtype="int64", trainable=False, name="train_steps",
                                           aggregation="only_first_replica")
         self.trackers = {name: keras.metrics.Mean(name=name)
@@ -116,25 +108,6 @@ class WhiteBoxCartoonGAN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def generate(self, photos, training=False):
-        """G's output as the losses see it: guided-filtered with the photo as guide."""
-        raw = tf.cast(self.generator(photos, training=training), tf.float32)
-        return guided_filter(photos, raw, **TRAINING_FILTER)
-
-    def surface(self, images):
-        return guided_filter(images, images, **SURFACE_FILTER)
-
-    def features(self, images):
-        """What the content and structure terms compare: VGG19 features, or the pixels."""
-        if self.vgg_features is None:
-            return images
-        return tf.cast(self.vgg_features(images), tf.float32)
-
-    def feature_loss(self, features_a, features_b):
-        if self.vgg_features is None:
-            return losses.pixel_l1_loss(features_a, features_b)
-        return losses.feature_l1_loss(features_a, features_b)
-
     def _generator_update(self, photos, superpixels, shift_weights=None,
                           return_gradients=False, teachers=None):
         """One Adam step of G; returns the losses (and, if asked, the gradients).
@@ -156,35 +129,10 @@ class WhiteBoxCartoonGAN(keras.Model):
         """
         # The targets' features need no gradient: computed outside the tape, the
         # backward pass through VGG covers G's output alone.
-        # (The Superpixel layer returns its compute dtype: float16 under mixed precision.)
-        if superpixels is None:
-            photo_features, superpixel_features = self.features(photos), None
-        else:
-            photo_features, superpixel_features = tf.split(
-                self.features(tf.concat([photos, tf.cast(superpixels, photos.dtype)], 0)), 2)
+        photo_features, superpixel_features = self.target_features(photos, superpixels)
         with tf.GradientTape() as tape:
-            fake = self.generate(photos, training=True)
-            fake_grey = self.color_shift(fake, weights=shift_weights)
-            surface_g = losses.lsgan_generator_loss(tf.cast(
-                self.surface_discriminator(self.surface(fake), training=True), tf.float32))
-            texture_g = losses.lsgan_generator_loss(tf.cast(
-                self.texture_discriminator(fake_grey, training=True), tf.float32))
-            fake_features = self.features(fake)
-            content = self.feature_loss(photo_features, fake_features)
-            structure = (tf.zeros([]) if superpixel_features is None
-                         else self.feature_loss(superpixel_features, fake_features))
-            total_variation = losses.total_variation_loss(fake)
-            if teachers is None:
-                teacher = teacher_edges = tf.zeros([])
-            else:
-                teachers = tf.cast(teachers, fake.dtype)
-                teacher = losses.pixel_l1_loss(fake, teachers)
-                teacher_edges = losses.edge_l1(fake, teachers)
-            w = self.loss_weights
-            generator_loss = (w["total_variation"] * total_variation + w["surface"] * surface_g
-                              + w["texture"] * texture_g + w["content"] * content
-                              + w["structure"] * structure + w["teacher"] * teacher
-                              + w["teacher_edges"] * teacher_edges)
+            generator_loss, results = self.generator_objective(
+                photos, photo_features, superpixel_features, shift_weights, teachers)
             scaled = self.generator_optimizer.scale_loss(replica_share(generator_loss))
         variables = self.generator.trainable_variables
         gradients = tape.gradient(scaled, variables)
@@ -192,9 +140,6 @@ class WhiteBoxCartoonGAN(keras.Model):
         reported = (gradients_by_path(self.generator_optimizer, gradients, variables)
                     if return_gradients else None)
         self.generator_optimizer.apply(gradients, variables)
-        results = {"generator_loss": generator_loss, "total_variation": total_variation,
-                   "surface_g": surface_g, "texture_g": texture_g, "content": content,
-                   "structure": structure, "teacher": teacher, "teacher_edges": teacher_edges}
         if return_gradients:
             return results, reported
         return results
@@ -212,18 +157,10 @@ class WhiteBoxCartoonGAN(keras.Model):
                 discriminator loss (for the raw kernels; this replica's share,
                 without loss scaling).
         """
-        fake = tf.stop_gradient(self.generate(photos))
-        fake_grey, cartoon_grey = self.color_shift([fake, cartoons], weights=shift_weights)
+        fake, fake_grey, cartoon_grey = self.discriminator_inputs(photos, cartoons, shift_weights)
         with tf.GradientTape() as tape:
-            # Real and fake in one call: one spectral-norm power iteration per update.
-            surface_logits = tf.cast(self.surface_discriminator(
-                tf.concat([self.surface(cartoons), self.surface(fake)], 0), training=True),
-                tf.float32)
-            texture_logits = tf.cast(self.texture_discriminator(
-                tf.concat([cartoon_grey, fake_grey], 0), training=True), tf.float32)
-            surface_d = losses.lsgan_discriminator_loss(*tf.split(surface_logits, 2))
-            texture_d = losses.lsgan_discriminator_loss(*tf.split(texture_logits, 2))
-            discriminator_loss = surface_d + texture_d
+            discriminator_loss, results = self.discriminator_objective(
+                cartoons, fake, cartoon_grey, fake_grey)
             scaled = self.discriminator_optimizer.scale_loss(replica_share(discriminator_loss))
         variables = self.discriminator_variables
         gradients = tape.gradient(scaled, variables)
@@ -231,8 +168,6 @@ class WhiteBoxCartoonGAN(keras.Model):
         reported = (gradients_by_path(self.discriminator_optimizer, gradients, variables)
                     if return_gradients else None)
         self.discriminator_optimizer.apply(gradients, variables)
-        results = {"discriminator_loss": discriminator_loss, "surface_d": surface_d,
-                   "texture_d": texture_d}
         if return_gradients:
             return results, reported
         return results

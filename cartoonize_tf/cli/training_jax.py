@@ -1,0 +1,65 @@
+"""The `train` command on Keras's JAX backend (`KERAS_BACKEND=jax`): the GAN on a GPU without TF.
+
+It trains the same objectives with `JaxGANSteps` on numpy patches. What needs
+TensorFlow is refused with a message: VGG19 features, superpixels,
+distribution and mixed precision.
+"""
+
+import sys
+
+from cartoonize_tf.training.options import XLA_CHOICES, RunError, settings_record
+
+
+def unsupported_options(args, loss_weights):
+    """Messages for the options the JAX trainer does not take."""
+    problems = []
+    if args.vgg_weights != "pixels":
+        problems.append("--vgg-weights pixels (the VGG19 features are TensorFlow-only)")
+    if loss_weights.get("structure", 1.0) != 0:
+        problems.append("--loss-weight structure=0 (superpixels run through tf.py_function)")
+    if args.distribute != "none":
+        problems.append("--distribute none (one device)")
+    if args.mixed_precision:
+        problems.append("no --mixed-precision")
+    if XLA_CHOICES[args.xla] is False:
+        problems.append("--xla auto or on (every JAX step is compiled)")
+    return problems
+
+
+def jax_train_command(args):
+    from cartoonize_tf.data.image_folders import DataError
+    from cartoonize_tf.data.patch_sampler import PatchSampler
+    from cartoonize_tf.training.builders import build_generator, load_pretrained_generator
+    from cartoonize_tf.training.jax_gan import build_jax_gan_steps
+    from cartoonize_tf.training.jax_loop import JaxRunFolder, run_jax_training
+
+    loss_weights = dict(args.loss_weight)
+    problems = unsupported_options(args, loss_weights)
+    if problems:
+        print("error: with KERAS_BACKEND=jax, train needs " + "; ".join(problems),
+              file=sys.stderr)
+        return 2
+    folder = JaxRunFolder(args.output_dir)
+    try:
+        folder.check(args.resume)
+        pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
+        uses_teacher = loss_weights.get("teacher") or loss_weights.get("teacher_edges")
+        sides = ("photo", "cartoon", "teacher") if uses_teacher else ("photo", "cartoon")
+        sampler = PatchSampler(args.data_dir, sides, args.patch_size, args.batch_size,
+                               seed=args.seed, flip=args.flip)
+    except (DataError, RunError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Training data:\n{sampler.describe()}")
+    import jax
+
+    print(f"Devices: {', '.join(str(d) for d in jax.devices())}")
+    steps = build_jax_gan_steps(build_generator(pretrained=pretrained),
+                                loss_weights=loss_weights, learning_rate=args.learning_rate,
+                                seed=args.seed)
+    folder.write_settings(settings_record(args))
+    step = run_jax_training(steps, sampler, folder, args.steps, args.save_every, args.log_every,
+                            not args.no_progress, args.resume)
+    print(f"Training done at step {step}: {folder.generator}")
+    print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
+    return 0

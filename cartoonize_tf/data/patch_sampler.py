@@ -1,0 +1,129 @@
+"""Random training patches in numpy, from images held decoded in memory (the JAX trainer's data).
+
+The same folders, pairing and crops as `dataset.build_dataset`, without
+TensorFlow: photos and their teachers share a crop, cartoons are drawn on their
+own, and with face folders one batch in five comes from them.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from cartoonize_tf.data.image_folders import (
+    FACE_EVERY,
+    DataError,
+    find_groups,
+    list_images,
+    paired_files,
+)
+
+log = logging.getLogger(__name__)
+DEFAULT_MEMORY_LIMIT = 8 << 30
+
+
+@dataclass
+class ImageGroup:
+    """One group's decoded images: `[side][image]` uint8 arrays, the sides of an image alike."""
+
+    images: list
+
+    def crops(self, rng, count, patch_size, flip):
+        """`count` random crops of each side, as float32 `[count, patch, patch, 3]` in [-1, 1]."""
+        batches = [[] for _ in self.images]
+        for index in rng.integers(len(self.images[0]), size=count):
+            height, width = self.images[0][index].shape[:2]
+            top = rng.integers(height - patch_size + 1)
+            left = rng.integers(width - patch_size + 1)
+            mirror = flip and rng.random() < 0.5
+            for batch, side in zip(batches, self.images):
+                patch = side[index][top:top + patch_size, left:left + patch_size]
+                batch.append(patch[:, ::-1] if mirror else patch)
+        return [np.stack(b).astype(np.float32) / 127.5 - 1.0 for b in batches]
+
+
+def decoded_size(path, patch_size):
+    """Bytes the decoded RGB image will take (scaled up to the patch if smaller), from its header."""
+    with Image.open(path) as image:
+        width, height = image.size
+    scale = max(1.0, patch_size / min(width, height))
+    return int(np.ceil(width * scale)) * int(np.ceil(height * scale)) * 3
+
+
+def load_rgb(path, patch_size):
+    """The image as uint8 RGB, scaled up (bicubic) so that its short side holds a patch."""
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        scale = max(1.0, patch_size / min(image.size))
+        if scale > 1.0:
+            image = image.resize(tuple(int(np.ceil(s * scale)) for s in image.size),
+                                 Image.Resampling.BICUBIC)
+        return np.asarray(image)
+
+
+class PatchSampler:
+    """Endless batches of random square patches, one array per side, like `build_dataset`'s.
+
+    Args:
+        data_dir: the training folder (see `image_folders`).
+        sides: `("photo",)`, `("photo", "cartoon")` or `("photo", "cartoon", "teacher")`;
+            a teacher is matched to its photo by file name and cropped alike.
+        patch_size, batch_size: the patches' side and the batch's size.
+        seed: seed for the crops.
+        flip: flip patches left-right at random.
+        memory_limit: most bytes the decoded images may take; checked from the
+            image headers before anything is decoded.
+    """
+
+    def __init__(self, data_dir, sides, patch_size, batch_size, seed=None, flip=False,
+                 memory_limit=DEFAULT_MEMORY_LIMIT):
+        self.patch_size = patch_size
+        self.batch_size = batch_size
+        self.flip = flip
+        self.rng = np.random.default_rng(seed)
+        self.lists = []
+        # Per group: the "paired" sides (photo, and teacher if asked) and the cartoon side.
+        self.groups = []
+        files_by_group = []
+        for group in find_groups(data_dir, sides):
+            lists = {side: list_images(f"{data_dir}/{side}_{group}") for side in sides}
+            self.lists.extend(lists.values())
+            paired = (paired_files(lists["photo"], lists["teacher"]) if "teacher" in lists
+                      else (lists["photo"].files,))
+            files_by_group.append((paired, (lists["cartoon"].files,) if "cartoon" in lists else ()))
+        every_file = [f for paired, cartoons in files_by_group
+                      for side in (*paired, *cartoons) for f in side]
+        needed = sum(decoded_size(path, patch_size) for path in every_file)
+        if needed > memory_limit:
+            raise DataError(f"the training images take {needed / 2**30:.1f} GiB decoded, over the "
+                            f"{memory_limit / 2**30:.1f} GiB limit: cut them into smaller tiles "
+                            "or use fewer")
+        log.info("Decoding %d training images (%.0f MiB)", len(every_file), needed / 2**20)
+        for paired, cartoons in files_by_group:
+            pairs = ImageGroup([[load_rgb(f, patch_size) for f in side] for side in paired])
+            for photo, teacher in zip(*pairs.images) if "teacher" in sides else ():
+                if photo.shape != teacher.shape:
+                    raise DataError("a teacher's picture differs in size from its photo "
+                                    f"({teacher.shape[:2]} against {photo.shape[:2]})")
+            unpaired = None
+            if cartoons:
+                unpaired = ImageGroup([[load_rgb(f, patch_size) for f in cartoons[0]]])
+            self.groups.append((pairs, unpaired))
+        self.batches = 0
+
+    def describe(self):
+        return "\n".join(f"  {listing.folder}: {len(listing.files)} images"
+                         + (f", {len(listing.skipped)} undecodable skipped"
+                            if listing.skipped else "") for listing in self.lists)
+
+    def next_batch(self):
+        """`(photos, cartoons[, teachers])` or `photos`, float32 NHWC in [-1, 1]."""
+        face_turn = len(self.groups) > 1 and self.batches % FACE_EVERY == 0
+        pairs, unpaired = self.groups[1 if face_turn else 0]
+        self.batches += 1
+        paired = pairs.crops(self.rng, self.batch_size, self.patch_size, self.flip)
+        if unpaired is None:
+            return paired[0]
+        cartoons = unpaired.crops(self.rng, self.batch_size, self.patch_size, self.flip)[0]
+        return (paired[0], cartoons, *paired[1:])

@@ -1,0 +1,141 @@
+"""The White-box GAN's G and D updates on Keras's JAX backend, jit-compiled.
+
+Run with `KERAS_BACKEND=jax`. The objectives are `GANObjectives`, the ones
+`WhiteBoxCartoonGAN` differentiates with TensorFlow; here every variable is
+passed in and out as arrays (JAX's functional style) through
+`keras.StatelessScope`, and the updates are `jax.jit`-compiled whole.
+"""
+
+import jax
+import keras
+import numpy as np
+
+from cartoonize_tf.training.gan_objectives import GANObjectives
+
+STATE_GROUPS = ("generator", "discriminators", "discriminator_states", "generator_optimizer",
+                "discriminator_optimizer")
+
+
+class JaxGANSteps:
+    """One G update then one D update per `train_step`, as `WhiteBoxCartoonGAN` does.
+
+    Holds the training state as arrays (`self.state`, a dict of lists) and
+    writes it back into the Keras variables with `sync_variables`.
+
+    Args:
+        objectives: a `GANObjectives` with `vgg_features=None` (content compares
+            pixels) and the structure weight 0: the VGG and superpixel steps
+            are TensorFlow-only.
+        generator_optimizer, discriminator_optimizer: Keras optimisers.
+        seed: seed for the colour-shift draws.
+    """
+
+    def __init__(self, objectives, generator_optimizer, discriminator_optimizer, seed=None):
+        if keras.backend.backend() != "jax":
+            raise RuntimeError("JaxGANSteps needs KERAS_BACKEND=jax")
+        if objectives.vgg_features is not None or objectives.loss_weights["structure"]:
+            raise ValueError("The JAX steps train without VGG and superpixels: use "
+                             "--vgg-weights pixels and --loss-weight structure=0")
+        self.objectives = objectives
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+        self.rng = np.random.default_rng(seed)
+        discriminators = (objectives.surface_discriminator, objectives.texture_discriminator)
+        self.generator_variables = objectives.generator.trainable_variables
+        self.discriminator_variables = [v for d in discriminators for v in d.trainable_variables]
+        # The spectral-norm vectors `u`, which every training-mode call advances.
+        self.discriminator_state_variables = [v for d in discriminators
+                                              for v in d.non_trainable_variables]
+        generator_optimizer.build(self.generator_variables)
+        discriminator_optimizer.build(self.discriminator_variables)
+        self.variables = dict(zip(STATE_GROUPS, (
+            self.generator_variables, self.discriminator_variables,
+            self.discriminator_state_variables, generator_optimizer.variables,
+            discriminator_optimizer.variables)))
+        self.state = {group: [v.value for v in variables]
+                      for group, variables in self.variables.items()}
+        self._step = jax.jit(self._train_step)
+
+    def draw_shift_weights(self):
+        """Colour-shift weights for one update, drawn on the host from the paper's ranges."""
+        ranges = self.objectives.color_shift.weight_ranges
+        return {c: np.float32(self.rng.uniform(*ranges[c])) for c in "rgb"}
+
+    def train_step(self, photos, cartoons, teachers=None, shift_weights=None):
+        """One G and one D update on a batch in [-1, 1]; returns `{loss term: scalar array}`.
+
+        The results stay on the device (reading them waits for the step), so
+        a loop that reads them now and then keeps the device busy.
+
+        `shift_weights` (the G update's and the D update's dicts "r", "g", "b" ->
+        weight) takes the place of the two colour-shift draws.
+        """
+        shift_weights = shift_weights or (self.draw_shift_weights(), self.draw_shift_weights())
+        self.state, results = self._step(self.state, photos, cartoons, teachers, *shift_weights)
+        return results
+
+    def sync_variables(self):
+        """Writes the state into the Keras variables (before saving the models)."""
+        for group, variables in self.variables.items():
+            for variable, value in zip(variables, self.state[group]):
+                variable.assign(value)
+
+    def _scope(self, **groups):
+        mapping = [pair for group, values in groups.items()
+                   for pair in zip(self.variables[group], values)]
+        return keras.StatelessScope(state_mapping=mapping)
+
+    def _updated_discriminator_states(self, scope, previous):
+        values = [scope.get_current_value(v) for v in self.discriminator_state_variables]
+        return [old if new is None else new for new, old in zip(values, previous)]
+
+    def _train_step(self, state, photos, cartoons, teachers, generator_shift, discriminator_shift):
+        objectives = self.objectives
+
+        def generator_loss(generator_values):
+            with self._scope(generator=generator_values,
+                             discriminators=state["discriminators"],
+                             discriminator_states=state["discriminator_states"]) as scope:
+                loss, results = objectives.generator_objective(
+                    photos, objectives.features(photos), None, generator_shift, teachers)
+            return loss, (results, self._updated_discriminator_states(
+                scope, state["discriminator_states"]))
+
+        gradients, (generator_results, discriminator_states) = jax.grad(
+            generator_loss, has_aux=True)(state["generator"])
+        generator_values, generator_optimizer = self.generator_optimizer.stateless_apply(
+            state["generator_optimizer"], gradients, state["generator"])
+
+        # D sees a fresh output of the updated G, as in the authors' loop.
+        with self._scope(generator=generator_values):
+            fake, fake_grey, cartoon_grey = objectives.discriminator_inputs(
+                photos, cartoons, discriminator_shift)
+
+        def discriminator_loss(discriminator_values):
+            with self._scope(discriminators=discriminator_values,
+                             discriminator_states=discriminator_states) as scope:
+                loss, results = objectives.discriminator_objective(
+                    cartoons, fake, cartoon_grey, fake_grey)
+            return loss, (results, self._updated_discriminator_states(
+                scope, discriminator_states))
+
+        gradients, (discriminator_results, discriminator_states) = jax.grad(
+            discriminator_loss, has_aux=True)(state["discriminators"])
+        discriminator_values, discriminator_optimizer = (
+            self.discriminator_optimizer.stateless_apply(
+                state["discriminator_optimizer"], gradients, state["discriminators"]))
+        state = {"generator": generator_values, "discriminators": discriminator_values,
+                 "discriminator_states": discriminator_states,
+                 "generator_optimizer": generator_optimizer,
+                 "discriminator_optimizer": discriminator_optimizer}
+        return state, {**generator_results, **discriminator_results}
+
+
+def build_jax_gan_steps(generator, loss_weights=None, learning_rate=None, seed=None):
+    """`JaxGANSteps` for `generator` with fresh discriminators and the authors' Adam."""
+    from cartoonize_tf.training.builders import adam, build_discriminators
+
+    surface, texture = build_discriminators()
+    objectives = GANObjectives(generator, surface, texture, None, loss_weights=loss_weights,
+                               seed=seed)
+    return JaxGANSteps(objectives, adam(learning_rate), adam(learning_rate), seed=seed)

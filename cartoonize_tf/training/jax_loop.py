@@ -1,0 +1,114 @@
+"""The JAX trainer's run: steps with a progress bar, averaged losses, resumable checkpoints.
+
+The run folder holds `checkpoints/state.npz` (every array of the training
+state and the step), `log.jsonl` (the losses averaged over each logging
+interval), `settings.json` and, at the end, `generator.keras`: the same file
+the TensorFlow trainer writes, which every backend loads.
+"""
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from cartoonize_tf.training.options import GENERATOR_FILE, RunError
+from cartoonize_tf.utils.files import atomic_output
+
+log = logging.getLogger(__name__)
+STATE_FILE = "state.npz"
+
+
+class JaxRunFolder:
+    """`checkpoints/state.npz`, `log.jsonl`, `settings.json` and `generator.keras` of one run."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.state = self.path / "checkpoints" / STATE_FILE
+        self.log = self.path / "log.jsonl"
+        self.settings = self.path / "settings.json"
+        self.generator = self.path / GENERATOR_FILE
+
+    def check(self, resume):
+        """Refuses to mix two runs in one folder, and to resume a run that is not there."""
+        if resume and not self.state.is_file():
+            raise RunError(f"--resume: no {STATE_FILE} in {self.state.parent} to resume from")
+        if not resume and self.state.is_file():
+            raise RunError(f"{self.path} already holds a run; pass --resume to continue it, "
+                             "or choose another --output-dir")
+
+    def write_settings(self, settings):
+        with atomic_output(self.settings) as temporary:
+            temporary.write_text(json.dumps(settings, indent=2, default=str))
+
+
+def save_state(path, state, step):
+    """Writes every array of `state` (a dict of lists) and the step, atomically."""
+    arrays = {f"{group}/{index}": np.asarray(value)
+              for group, values in state.items() for index, value in enumerate(values)}
+    with atomic_output(path) as temporary:
+        with open(temporary, "wb") as file:
+            np.savez(file, step=step, **arrays)
+
+
+def load_state(path, like):
+    """`(state, step)` from `save_state`'s file; every array must match `like`'s shapes."""
+    with np.load(path) as saved:
+        state = {}
+        for group, values in like.items():
+            state[group] = []
+            for index, value in enumerate(values):
+                key = f"{group}/{index}"
+                if key not in saved or saved[key].shape != tuple(value.shape):
+                    raise ValueError(f"{path} does not match this model ({key}); was it written "
+                                     "by a run with other settings?")
+                state[group].append(saved[key])
+        return state, int(saved["step"])
+
+
+def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every, progress,
+                     resume):
+    """Trains `steps` (a `JaxGANSteps`) on `sampler` up to `total_steps`; returns the last step.
+
+    Saves the state every `save_every` steps and at the end, then the
+    generator. Ctrl-C (SIGINT) ends the run the same way at the step reached,
+    so `timeout -s INT` gives a run a time budget; `--resume` continues it.
+    """
+    step = 0
+    if resume:
+        steps.state, step = load_state(folder.state, steps.state)
+        log.info("Resumed at step %d from %s", step, folder.state)
+    pending, started = [], time.perf_counter()
+    try:
+        with tqdm(total=total_steps, initial=step, disable=not progress, unit="step") as bar:
+            while step < total_steps:
+                pending.append(steps.train_step(*sampler.next_batch()))
+                step += 1
+                bar.update(1)
+                if step % log_every == 0 or step == total_steps:
+                    means = write_log_line(folder.log, step, pending, started)
+                    bar.set_postfix(generator=f"{means['generator_loss']:.3g}",
+                                    discriminator=f"{means['discriminator_loss']:.3g}")
+                    pending, started = [], time.perf_counter()
+                if step % save_every == 0:
+                    save_state(folder.state, steps.state, step)
+    except KeyboardInterrupt:
+        log.info("Interrupted: saving the run at step %d", step)
+        if pending:
+            write_log_line(folder.log, step, pending, started)
+    save_state(folder.state, steps.state, step)
+    steps.sync_variables()
+    with atomic_output(folder.generator) as temporary:
+        steps.objectives.generator.save(temporary)
+    return step
+
+
+def write_log_line(path, step, results, started):
+    """Appends the mean of each loss over `results` (and the steps per second); returns them."""
+    means = {name: float(np.mean([float(r[name]) for r in results])) for name in results[0]}
+    rate = len(results) / (time.perf_counter() - started)
+    with open(path, "a") as file:
+        file.write(json.dumps({"step": step, "steps_per_second": rate, **means}) + "\n")
+    return means

@@ -1,0 +1,122 @@
+"""The JAX trainer (`KERAS_BACKEND=jax`): the TensorFlow GAN's step, and the `train` command.
+
+Each JAX run is a process of its own (Keras picks its backend once per
+process), with TensorFlow made unimportable in it.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from drawn_data import make_training_folder
+
+from cartoonize_tf.training.builders import build_gan, build_generator
+
+pytest.importorskip("jax", reason="the JAX trainer's tests need jax (pip install -e .[test])")
+
+HERE = Path(__file__).parent
+LOSS_WEIGHTS = {"structure": 0.0, "teacher": 10.0, "teacher_edges": 10.0}
+SHIFT_G = {"r": 0.3, "g": 0.6, "b": 0.1}
+SHIFT_D = {"r": 0.25, "g": 0.5, "b": 0.2}
+STEPS = 2
+
+
+def run_with_jax(*command, timeout=600):
+    """Runs `python command...` with Keras on JAX (CPU) and TensorFlow out of reach."""
+    blocker = HERE / "no_tensorflow"
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(blocker),
+                                                       os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, *command], env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def weights_of(*models):
+    return {f"{name}_{i}": keras.ops.convert_to_numpy(w)
+            for name, model in models for i, w in enumerate(model.weights)}
+
+
+@pytest.fixture(scope="module")
+def both_steps(tmp_path_factory):
+    """The same two GAN steps, from the same weights and batch, on TensorFlow and on JAX."""
+    rng = np.random.default_rng(5)
+    folder = tmp_path_factory.mktemp("jax_step")
+    generator = build_generator(channels=8, num_blocks=1)
+    gan = build_gan(None, generator, loss_weights=LOSS_WEIGHTS, xla=False)
+    photos, cartoons, teachers = (rng.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+                                  for _ in range(3))
+    models = (("generator", gan.generator), ("surface", gan.surface_discriminator),
+              ("texture", gan.texture_discriminator))
+    settings = {"channels": 8, "blocks": 1, "loss_weights": LOSS_WEIGHTS, "steps": STEPS,
+                "shift_g": SHIFT_G, "shift_d": SHIFT_D}
+    np.savez(folder / "in.npz", settings=json.dumps(settings), photos=photos, cartoons=cartoons,
+             teachers=teachers, **weights_of(*models))
+    finished = run_with_jax(str(HERE / "jax_step_runner.py"), str(folder / "in.npz"),
+                            str(folder / "out.npz"))
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    tensorflow_results = []
+    for _ in range(STEPS):
+        results = gan.generator_update(photos, None, shift_weights=SHIFT_G, teachers=teachers)
+        results.update(gan.discriminator_update(photos, cartoons, shift_weights=SHIFT_D))
+        tensorflow_results.append({name: float(value) for name, value in results.items()})
+    jax_side = np.load(folder / "out.npz")
+    return {"tensorflow": (tensorflow_results, weights_of(*models)),
+            "jax": (json.loads(str(jax_side["results"])),
+                    {key: jax_side[key] for key in jax_side.files if key != "results"})}
+
+
+def test_jax_losses_match_tensorflow_step_by_step(both_steps):
+    tensorflow_results, _ = both_steps["tensorflow"]
+    jax_results, _ = both_steps["jax"]
+    assert len(jax_results) == len(tensorflow_results) == STEPS
+    for tf_step, jax_step in zip(tensorflow_results, jax_results):
+        assert set(jax_step) == set(tf_step)
+        for name, value in tf_step.items():
+            assert jax_step[name] == pytest.approx(value, rel=1e-5, abs=1e-8), name
+
+
+def test_jax_weights_after_the_steps_match_tensorflow(both_steps):
+    _, tensorflow_weights = both_steps["tensorflow"]
+    _, jax_weights = both_steps["jax"]
+    assert set(jax_weights) == set(tensorflow_weights)
+    for key, expected in tensorflow_weights.items():
+        scale = max(float(np.abs(expected).max()), 1e-6)
+        assert np.abs(jax_weights[key] - expected).max() / scale < 1e-4, key
+
+
+def test_jax_train_command_trains_resumes_and_writes_a_generator(tmp_path):
+    data = make_training_folder(tmp_path / "data", np.random.default_rng(2), count=3,
+                                size=(40, 48), faces=False)
+    (data / "teacher_scenery").mkdir()
+    for photo in (data / "photo_scenery").glob("*.png"):
+        (data / "teacher_scenery" / photo.name).write_bytes(photo.read_bytes())
+    run = tmp_path / "run"
+    command = ["-m", "cartoonize_tf.cli.main", "train", "--data-dir", str(data),
+               "--patch-size", "32", "--batch-size", "2", "--output-dir", str(run),
+               "--vgg-weights", "pixels", "--loss-weight", "structure=0",
+               "--loss-weight", "teacher=1", "--save-every", "1", "--log-every", "1",
+               "--no-progress", "--seed", "0"]
+    first = run_with_jax(*command, "--steps", "1")
+    assert first.returncode == 0, first.stderr[-3000:]
+    again = run_with_jax(*command, "--steps", "1")
+    assert again.returncode == 2 and "already holds a run" in again.stderr
+    resumed = run_with_jax(*command, "--steps", "2", "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    logged = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in logged] == [1, 2]
+    assert all(np.isfinite(entry["generator_loss"]) for entry in logged)
+    trained = keras.saving.load_model(run / "generator.keras")
+    assert trained(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 32, 32, 3)
+
+
+def test_jax_train_command_refuses_what_needs_tensorflow(tmp_path):
+    refused = run_with_jax("-m", "cartoonize_tf.cli.main", "train", "--data-dir",
+                           str(tmp_path), "--output-dir", str(tmp_path / "run"))
+    assert refused.returncode == 2
+    assert "--vgg-weights pixels" in refused.stderr and "structure=0" in refused.stderr
+    assert not (tmp_path / "run").exists()
