@@ -1,8 +1,8 @@
 """The `train` command on Keras's JAX backend (`KERAS_BACKEND=jax`): the GAN on a GPU without TF.
 
 It trains the same objectives with `JaxGANSteps` on numpy patches. What needs
-TensorFlow is refused with a message: VGG19 features, superpixels,
-distribution and mixed precision.
+TensorFlow is refused with a message: VGG19 features, distribution and mixed
+precision.
 """
 
 import sys
@@ -15,8 +15,6 @@ def unsupported_options(args, loss_weights):
     problems = []
     if args.vgg_weights != "pixels":
         problems.append("--vgg-weights pixels (the VGG19 features are TensorFlow-only)")
-    if loss_weights.get("structure", 1.0) != 0:
-        problems.append("--loss-weight structure=0 (superpixels run through tf.py_function)")
     if args.distribute != "none":
         problems.append("--distribute none (one device)")
     if args.mixed_precision:
@@ -56,7 +54,7 @@ def jax_train_command(args):
     print(f"Devices: {', '.join(str(d) for d in jax.devices())}")
     steps = build_jax_gan_steps(build_generator(pretrained=pretrained),
                                 loss_weights=loss_weights, learning_rate=args.learning_rate,
-                                seed=args.seed)
+                                superpixel_mode=args.superpixel, seed=args.seed)
     folder.write_settings(settings_record(args))
     step = run_jax_training(steps, sampler, folder, args.steps, args.save_every, args.log_every,
                             not args.no_progress, args.resume)

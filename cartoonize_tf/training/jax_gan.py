@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from cartoonize_tf.training.gan_objectives import GANObjectives
+from cartoonize_tf.whitebox.superpixels import superpixel_batch
 
 STATE_GROUPS = ("generator", "discriminators", "discriminator_states", "generator_optimizer",
                 "discriminator_optimizer")
@@ -22,21 +23,27 @@ class JaxGANSteps:
     Holds the training state as arrays (`self.state`, a dict of lists) and
     writes it back into the Keras variables with `sync_variables`.
 
+    With a structure weight, each step first runs G on the photos (compiled)
+    and computes the superpixels of its output on the host, in the worker pool
+    the TensorFlow trainer's `Superpixel` layer uses; the compiled update
+    then takes them as its target.
+
     Args:
-        objectives: a `GANObjectives` with `vgg_features=None` (content compares
-            pixels) and the structure weight 0: the VGG and superpixel steps
-            are TensorFlow-only.
+        objectives: a `GANObjectives` with `vgg_features=None` (content and
+            structure compare pixels): the VGG features are TensorFlow-only.
         generator_optimizer, discriminator_optimizer: Keras optimisers.
+        superpixel_mode: one of `SUPERPIXEL_MODES`, for the structure term.
         seed: seed for the colour-shift draws.
     """
 
-    def __init__(self, objectives, generator_optimizer, discriminator_optimizer, seed=None):
+    def __init__(self, objectives, generator_optimizer, discriminator_optimizer,
+                 superpixel_mode="simple", seed=None):
         if keras.backend.backend() != "jax":
             raise RuntimeError("JaxGANSteps needs KERAS_BACKEND=jax")
-        if objectives.vgg_features is not None or objectives.loss_weights["structure"]:
-            raise ValueError("The JAX steps train without VGG and superpixels: use "
-                             "--vgg-weights pixels and --loss-weight structure=0")
+        if objectives.vgg_features is not None:
+            raise ValueError("The JAX steps train without VGG19: use --vgg-weights pixels")
         self.objectives = objectives
+        self.superpixel_mode = superpixel_mode
         self.generator_optimizer = generator_optimizer
         self.discriminator_optimizer = discriminator_optimizer
         self.rng = np.random.default_rng(seed)
@@ -55,6 +62,7 @@ class JaxGANSteps:
         self.state = {group: [v.value for v in variables]
                       for group, variables in self.variables.items()}
         self._step = jax.jit(self._train_step)
+        self._generate = jax.jit(self._generate_output)
 
     def draw_shift_weights(self):
         """Colour-shift weights for one update, drawn on the host from the paper's ranges."""
@@ -71,7 +79,13 @@ class JaxGANSteps:
         weight) takes the place of the two colour-shift draws.
         """
         shift_weights = shift_weights or (self.draw_shift_weights(), self.draw_shift_weights())
-        self.state, results = self._step(self.state, photos, cartoons, teachers, *shift_weights)
+        superpixels = None
+        if self.objectives.loss_weights["structure"]:
+            output = np.asarray(self._generate(self.state["generator"], photos))
+            superpixels = superpixel_batch(output, self.superpixel_mode,
+                                           self.objectives.generator.channel_order)
+        self.state, results = self._step(self.state, photos, cartoons, teachers, superpixels,
+                                         *shift_weights)
         return results
 
     def sync_variables(self):
@@ -89,15 +103,21 @@ class JaxGANSteps:
         values = [scope.get_current_value(v) for v in self.discriminator_state_variables]
         return [old if new is None else new for new, old in zip(values, previous)]
 
-    def _train_step(self, state, photos, cartoons, teachers, generator_shift, discriminator_shift):
+    def _generate_output(self, generator_values, photos):
+        with self._scope(generator=generator_values):
+            return self.objectives.generate(photos)
+
+    def _train_step(self, state, photos, cartoons, teachers, superpixels, generator_shift,
+                    discriminator_shift):
         objectives = self.objectives
+        photo_features, superpixel_features = objectives.target_features(photos, superpixels)
 
         def generator_loss(generator_values):
             with self._scope(generator=generator_values,
                              discriminators=state["discriminators"],
                              discriminator_states=state["discriminator_states"]) as scope:
                 loss, results = objectives.generator_objective(
-                    photos, objectives.features(photos), None, generator_shift, teachers)
+                    photos, photo_features, superpixel_features, generator_shift, teachers)
             return loss, (results, self._updated_discriminator_states(
                 scope, state["discriminator_states"]))
 
@@ -131,11 +151,13 @@ class JaxGANSteps:
         return state, {**generator_results, **discriminator_results}
 
 
-def build_jax_gan_steps(generator, loss_weights=None, learning_rate=None, seed=None):
+def build_jax_gan_steps(generator, loss_weights=None, learning_rate=None,
+                        superpixel_mode="simple", seed=None):
     """`JaxGANSteps` for `generator` with fresh discriminators and the authors' Adam."""
     from cartoonize_tf.training.builders import adam, build_discriminators
 
     surface, texture = build_discriminators()
     objectives = GANObjectives(generator, surface, texture, None, loss_weights=loss_weights,
                                seed=seed)
-    return JaxGANSteps(objectives, adam(learning_rate), adam(learning_rate), seed=seed)
+    return JaxGANSteps(objectives, adam(learning_rate), adam(learning_rate),
+                       superpixel_mode=superpixel_mode, seed=seed)
