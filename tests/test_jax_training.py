@@ -27,10 +27,14 @@ SHIFT_D = {"r": 0.25, "g": 0.5, "b": 0.2}
 STEPS = 2
 
 
-def run_with_jax(*command, timeout=600):
-    """Runs `python command...` with Keras on JAX (CPU) and TensorFlow out of reach."""
+def run_with_jax(*command, compile_cache=None, timeout=600):
+    """Runs `python command...` with Keras on JAX (CPU) and TensorFlow out of reach.
+
+    Runs given the same `compile_cache` folder reuse each other's compiled steps.
+    """
     blocker = HERE / "no_tensorflow"
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
+    cache = {"JAX_COMPILATION_CACHE_DIR": str(compile_cache)} if compile_cache else {}
+    env = {**os.environ, **cache, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(blocker),
                                                        os.environ.get("PYTHONPATH")]))}
     return subprocess.run([sys.executable, *command], env=env, capture_output=True, text=True,
@@ -104,11 +108,12 @@ def test_jax_train_command_trains_resumes_and_writes_a_generator(tmp_path):
                "--patch-size", "32", "--batch-size", "2", "--output-dir", str(run),
                "--vgg-weights", "pixels", "--loss-weight", "teacher=1", "--save-every", "1",
                "--log-every", "1", "--no-progress", "--seed", "0"]
-    first = run_with_jax(*command, "--steps", "1")
+    cache = tmp_path / "compiled"
+    first = run_with_jax(*command, "--steps", "1", compile_cache=cache)
     assert first.returncode == 0, first.stderr[-3000:]
     again = run_with_jax(*command, "--steps", "1")
     assert again.returncode == 2 and "already holds a run" in again.stderr
-    resumed = run_with_jax(*command, "--steps", "2", "--resume")
+    resumed = run_with_jax(*command, "--steps", "2", "--resume", compile_cache=cache)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     logged = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert [entry["step"] for entry in logged] == [1, 2]

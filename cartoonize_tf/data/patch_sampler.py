@@ -62,6 +62,14 @@ def load_rgb(path, patch_size):
         return np.asarray(image)
 
 
+def check_same_sizes(photos, teachers, teacher_files):
+    """Raises `DataError` unless each teacher's picture has its photo's size (they share crops)."""
+    for photo, teacher, path in zip(photos, teachers, teacher_files):
+        if photo.shape != teacher.shape:
+            raise DataError(f"{path}: {teacher.shape[1]}x{teacher.shape[0]}, but its photo is "
+                            f"{photo.shape[1]}x{photo.shape[0]}; a teacher must match its photo")
+
+
 class PatchSampler:
     """Endless batches of random square patches, one array per side, like `build_dataset`'s.
 
@@ -102,10 +110,8 @@ class PatchSampler:
         log.info("Decoding %d training images (%.0f MiB)", len(every_file), needed / 2**20)
         for paired, cartoons in files_by_group:
             pairs = ImageGroup([[load_rgb(f, patch_size) for f in side] for side in paired])
-            for photo, teacher in zip(*pairs.images) if "teacher" in sides else ():
-                if photo.shape != teacher.shape:
-                    raise DataError("a teacher's picture differs in size from its photo "
-                                    f"({teacher.shape[:2]} against {photo.shape[:2]})")
+            if "teacher" in sides:
+                check_same_sizes(*pairs.images, paired[1])
             unpaired = None
             if cartoons:
                 unpaired = ImageGroup([[load_rgb(f, patch_size) for f in cartoons[0]]])
