@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from drawn_data import make_training_folder
 
-from cartoonize_tf.training.builders import build_gan, build_generator
+from cartoonize_tf.training.builders import build_gan, build_generator, build_pretrainer
 
 pytest.importorskip("jax", reason="the JAX trainer's tests need jax (pip install -e .[test])")
 
@@ -57,8 +57,8 @@ def both_steps(tmp_path_factory):
                                   for _ in range(3))
     models = (("generator", gan.generator), ("surface", gan.surface_discriminator),
               ("texture", gan.texture_discriminator))
-    settings = {"channels": 8, "blocks": 1, "loss_weights": LOSS_WEIGHTS, "steps": STEPS,
-                "shift_g": SHIFT_G, "shift_d": SHIFT_D}
+    settings = {"mode": "gan", "channels": 8, "blocks": 1, "loss_weights": LOSS_WEIGHTS,
+                "steps": STEPS, "shift_g": SHIFT_G, "shift_d": SHIFT_D}
     np.savez(folder / "in.npz", settings=json.dumps(settings), photos=photos, cartoons=cartoons,
              teachers=teachers, **weights_of(*models))
     finished = run_with_jax(str(HERE / "jax_step_runner.py"), str(folder / "in.npz"),
@@ -97,17 +97,43 @@ def test_jax_weights_after_the_steps_match_tensorflow(both_steps):
         assert np.abs(jax_weights[key] - expected).max() / scale < 1e-4, key
 
 
-def test_jax_train_command_trains_resumes_and_writes_a_generator(tmp_path):
+def test_jax_pretraining_matches_tensorflow(tmp_path):
+    rng = np.random.default_rng(6)
+    generator = build_generator(channels=8, num_blocks=1)
+    photos, targets = (rng.uniform(-1, 1, (2, 32, 32, 3)).astype("float32") for _ in range(2))
+    settings = {"mode": "pretrain", "channels": 8, "blocks": 1, "edge_weight": 1.0,
+                "steps": STEPS}
+    np.savez(tmp_path / "in.npz", settings=json.dumps(settings), photos=photos,
+             teachers=targets, **weights_of(("generator", generator)))
+    finished = run_with_jax(str(HERE / "jax_step_runner.py"), str(tmp_path / "in.npz"),
+                            str(tmp_path / "out.npz"))
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    pretrainer = build_pretrainer(generator, edge_weight=1.0)
+    for _ in range(STEPS):
+        mean_l1 = float(pretrainer.train_step((photos, targets))["l1"])  # running mean
+    jax_side = np.load(tmp_path / "out.npz")
+    jax_l1 = [step["l1"] for step in json.loads(str(jax_side["results"]))]
+    assert np.mean(jax_l1) == pytest.approx(mean_l1, rel=1e-5)
+    for key, expected in weights_of(("generator", generator)).items():
+        scale = max(float(np.abs(expected).max()), 1e-6)
+        assert np.abs(jax_side[key] - expected).max() / scale < 1e-4, key
+
+
+def test_jax_pretrain_then_train_resumes_and_writes_a_generator(tmp_path):
     data = make_training_folder(tmp_path / "data", np.random.default_rng(2), count=3,
                                 size=(40, 48), faces=False)
     (data / "teacher_scenery").mkdir()
     for photo in (data / "photo_scenery").glob("*.png"):
         (data / "teacher_scenery" / photo.name).write_bytes(photo.read_bytes())
+    common = ["--data-dir", str(data), "--patch-size", "32", "--batch-size", "2",
+              "--save-every", "1", "--log-every", "1", "--no-progress", "--seed", "0"]
+    pretrained = run_with_jax("-m", "cartoonize_tf.cli.main", "pretrain", *common, "--steps", "1",
+                              "--output-dir", str(tmp_path / "pretrain"))
+    assert pretrained.returncode == 0, pretrained.stderr[-3000:]
     run = tmp_path / "run"
-    command = ["-m", "cartoonize_tf.cli.main", "train", "--data-dir", str(data),
-               "--patch-size", "32", "--batch-size", "2", "--output-dir", str(run),
-               "--vgg-weights", "pixels", "--loss-weight", "teacher=1", "--save-every", "1",
-               "--log-every", "1", "--no-progress", "--seed", "0"]
+    command = ["-m", "cartoonize_tf.cli.main", "train", *common, "--output-dir", str(run),
+               "--pretrained", str(tmp_path / "pretrain"), "--vgg-weights", "pixels",
+               "--loss-weight", "teacher=1"]
     cache = tmp_path / "compiled"
     first = run_with_jax(*command, "--steps", "1", compile_cache=cache)
     assert first.returncode == 0, first.stderr[-3000:]

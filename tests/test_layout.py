@@ -15,7 +15,7 @@ ALLOWED = {
     "export": {"models"},
     "inference": {"export", "models", "utils"},
     "data": {"utils", "whitebox"},
-    "training": {"models", "layers", "utils"},
+    "training": {"models", "layers", "whitebox", "utils"},  # the JAX trainer's host superpixels
     "serving": set(),
     "cli": {"utils", "whitebox", "layers", "models", "export", "inference", "data", "training",
             "serving"},

@@ -35,8 +35,18 @@ def test_teacher_gets_its_photos_crop(data_dir):
 
 
 def test_small_images_are_scaled_up_to_a_patch(data_dir):
-    photos = PatchSampler(data_dir, ("photo",), 64, 2, seed=0).next_batch()
+    (photos,) = PatchSampler(data_dir, ("photo",), 64, 2, seed=0).next_batch()
     assert photos.shape == (2, 64, 64, 3)
+
+
+def test_paired_cartoons_get_their_photos_crop(data_dir):
+    for cartoon in (data_dir / "cartoon_scenery").glob("*.png"):
+        cartoon.unlink()
+    for photo in (data_dir / "photo_scenery").glob("*.png"):
+        (data_dir / "cartoon_scenery" / photo.name).write_bytes(photo.read_bytes())
+    photos, cartoons = PatchSampler(data_dir, ("photo", "cartoon"), 24, 6, seed=2,
+                                    paired=True).next_batch()
+    np.testing.assert_array_equal(photos, cartoons)
 
 
 def test_a_teacher_of_another_size_is_refused(data_dir):

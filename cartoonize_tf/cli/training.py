@@ -191,6 +191,12 @@ def train_and_save(args, model, checkpoint, chief, folder, data, settings, gener
 
 
 def pretrain_command(args):
+    import keras
+
+    if keras.backend.backend() == "jax":
+        from cartoonize_tf.cli.training_jax import jax_pretrain_command
+
+        return jax_pretrain_command(args)
     import tensorflow as tf
 
     from cartoonize_tf.data.image_folders import DataError

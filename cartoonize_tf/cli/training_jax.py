@@ -1,8 +1,8 @@
-"""The `train` command on Keras's JAX backend (`KERAS_BACKEND=jax`): the GAN on a GPU without TF.
+"""`pretrain` and `train` on Keras's JAX backend (`KERAS_BACKEND=jax`): on a GPU without TF.
 
-It trains the same objectives with `JaxGANSteps` on numpy patches. What needs
-TensorFlow is refused with a message: VGG19 features, distribution and mixed
-precision.
+They train the same losses with `JaxPretrainSteps` and `JaxGANSteps` on numpy
+patches. What needs TensorFlow is refused with a message: VGG19 features,
+distribution and mixed precision.
 """
 
 import sys
@@ -10,54 +10,72 @@ import sys
 from cartoonize_tf.training.options import XLA_CHOICES, RunError, settings_record
 
 
-def unsupported_options(args, loss_weights):
-    """Messages for the options the JAX trainer does not take."""
+def unsupported_options(args):
+    """Messages for the options the JAX trainers do not take."""
     problems = []
-    if args.vgg_weights != "pixels":
+    if getattr(args, "vgg_weights", "pixels") != "pixels":
         problems.append("--vgg-weights pixels (the VGG19 features are TensorFlow-only)")
     if args.distribute != "none":
         problems.append("--distribute none (one device)")
     if args.mixed_precision:
         problems.append("no --mixed-precision")
-    if XLA_CHOICES[args.xla] is False:
+    if XLA_CHOICES[getattr(args, "xla", "auto")] is False:
         problems.append("--xla auto or on (every JAX step is compiled)")
     return problems
 
 
-def jax_train_command(args):
+def run_jax_command(args, name, sides, paired, build_steps):
+    """Checks, data, the run and its report, for command `name`; returns the exit code.
+
+    `build_steps(generator)` makes the command's steps from the generator to train.
+    """
     from cartoonize_tf.data.image_folders import DataError
     from cartoonize_tf.data.patch_sampler import PatchSampler
     from cartoonize_tf.training.builders import build_generator, load_pretrained_generator
-    from cartoonize_tf.training.jax_gan import build_jax_gan_steps
     from cartoonize_tf.training.jax_loop import JaxRunFolder, run_jax_training
 
-    loss_weights = dict(args.loss_weight)
-    problems = unsupported_options(args, loss_weights)
+    problems = unsupported_options(args)
     if problems:
-        print("error: with KERAS_BACKEND=jax, train needs " + "; ".join(problems),
+        print(f"error: with KERAS_BACKEND=jax, {name} needs " + "; ".join(problems),
               file=sys.stderr)
         return 2
     folder = JaxRunFolder(args.output_dir)
     try:
         folder.check(args.resume)
         pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
-        uses_teacher = loss_weights.get("teacher") or loss_weights.get("teacher_edges")
-        sides = ("photo", "cartoon", "teacher") if uses_teacher else ("photo", "cartoon")
         sampler = PatchSampler(args.data_dir, sides, args.patch_size, args.batch_size,
-                               seed=args.seed, flip=args.flip)
-    except (DataError, RunError, ValueError, OSError) as error:
+                               seed=args.seed, paired=paired, flip=args.flip)
+    except (DataError, RunError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"Training data:\n{sampler.describe()}")
     import jax
 
     print(f"Devices: {', '.join(str(d) for d in jax.devices())}")
-    steps = build_jax_gan_steps(build_generator(pretrained=pretrained),
-                                loss_weights=loss_weights, learning_rate=args.learning_rate,
-                                superpixel_mode=args.superpixel, seed=args.seed)
+    steps = build_steps(build_generator(pretrained=pretrained))
     folder.write_settings(settings_record(args))
     step = run_jax_training(steps, sampler, folder, args.steps, args.save_every, args.log_every,
                             not args.no_progress, args.resume)
-    print(f"Training done at step {step}: {folder.generator}")
+    print(f"{name.capitalize()} done at step {step}: {folder.generator}")
     print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
     return 0
+
+
+def jax_pretrain_command(args):
+    from cartoonize_tf.training.builders import adam
+    from cartoonize_tf.training.jax_pretrainer import JaxPretrainSteps
+
+    sides = ("photo", "cartoon") if args.paired else ("photo",)
+    return run_jax_command(args, "pretrain", sides, args.paired, lambda generator: JaxPretrainSteps(
+        generator, adam(args.learning_rate), edge_weight=args.edge_weight))
+
+
+def jax_train_command(args):
+    from cartoonize_tf.training.jax_gan import build_jax_gan_steps
+
+    loss_weights = dict(args.loss_weight)
+    uses_teacher = loss_weights.get("teacher") or loss_weights.get("teacher_edges")
+    sides = ("photo", "cartoon", "teacher") if uses_teacher else ("photo", "cartoon")
+    return run_jax_command(args, "train", sides, False, lambda generator: build_jax_gan_steps(
+        generator, loss_weights=loss_weights, learning_rate=args.learning_rate,
+        superpixel_mode=args.superpixel, seed=args.seed))

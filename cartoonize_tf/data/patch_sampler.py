@@ -79,43 +79,47 @@ class PatchSampler:
             a teacher is matched to its photo by file name and cropped alike.
         patch_size, batch_size: the patches' side and the batch's size.
         seed: seed for the crops.
+        paired: match the cartoons to the photos by file name, as the teachers are
+            (`pretrain.py --paired`).
         flip: flip patches left-right at random.
         memory_limit: most bytes the decoded images may take; checked from the
             image headers before anything is decoded.
     """
 
-    def __init__(self, data_dir, sides, patch_size, batch_size, seed=None, flip=False,
-                 memory_limit=DEFAULT_MEMORY_LIMIT):
+    def __init__(self, data_dir, sides, patch_size, batch_size, seed=None, paired=False,
+                 flip=False, memory_limit=DEFAULT_MEMORY_LIMIT):
+        self.sides = tuple(sides)
         self.patch_size = patch_size
         self.batch_size = batch_size
         self.flip = flip
         self.rng = np.random.default_rng(seed)
+        match = "cartoon" if paired else ("teacher" if "teacher" in sides else None)
+        # Sides cropped together (the photo and its match), and the side drawn on its own.
+        self.paired_sides = ("photo", match) if match else ("photo",)
+        self.unpaired_sides = tuple(side for side in sides if side not in self.paired_sides)
         self.lists = []
-        # Per group: the "paired" sides (photo, and teacher if asked) and the cartoon side.
-        self.groups = []
         files_by_group = []
         for group in find_groups(data_dir, sides):
             lists = {side: list_images(f"{data_dir}/{side}_{group}") for side in sides}
             self.lists.extend(lists.values())
-            paired = (paired_files(lists["photo"], lists["teacher"]) if "teacher" in lists
-                      else (lists["photo"].files,))
-            files_by_group.append((paired, (lists["cartoon"].files,) if "cartoon" in lists else ()))
-        every_file = [f for paired, cartoons in files_by_group
-                      for side in (*paired, *cartoons) for f in side]
+            files = (paired_files(lists["photo"], lists[match]) if match
+                     else (lists["photo"].files,))
+            files_by_group.append((files, [lists[side].files for side in self.unpaired_sides]))
+        every_file = [f for paired_lists, unpaired_lists in files_by_group
+                      for side in (*paired_lists, *unpaired_lists) for f in side]
         needed = sum(decoded_size(path, patch_size) for path in every_file)
         if needed > memory_limit:
             raise DataError(f"the training images take {needed / 2**30:.1f} GiB decoded, over the "
                             f"{memory_limit / 2**30:.1f} GiB limit: cut them into smaller tiles "
                             "or use fewer")
         log.info("Decoding %d training images (%.0f MiB)", len(every_file), needed / 2**20)
-        for paired, cartoons in files_by_group:
-            pairs = ImageGroup([[load_rgb(f, patch_size) for f in side] for side in paired])
-            if "teacher" in sides:
-                check_same_sizes(*pairs.images, paired[1])
-            unpaired = None
-            if cartoons:
-                unpaired = ImageGroup([[load_rgb(f, patch_size) for f in cartoons[0]]])
-            self.groups.append((pairs, unpaired))
+        self.groups = []  # per group: (the paired sides' ImageGroup, one per unpaired side)
+        for paired_lists, unpaired_lists in files_by_group:
+            pairs = ImageGroup([[load_rgb(f, patch_size) for f in side] for side in paired_lists])
+            if match:
+                check_same_sizes(*pairs.images, paired_lists[1])
+            self.groups.append((pairs, [ImageGroup([[load_rgb(f, patch_size) for f in side]])
+                                        for side in unpaired_lists]))
         self.batches = 0
 
     def describe(self):
@@ -124,12 +128,12 @@ class PatchSampler:
                             if listing.skipped else "") for listing in self.lists)
 
     def next_batch(self):
-        """`(photos, cartoons[, teachers])` or `photos`, float32 NHWC in [-1, 1]."""
+        """One float32 NHWC batch in [-1, 1] per side, in `sides` order (a tuple)."""
         face_turn = len(self.groups) > 1 and self.batches % FACE_EVERY == 0
         pairs, unpaired = self.groups[1 if face_turn else 0]
         self.batches += 1
-        paired = pairs.crops(self.rng, self.batch_size, self.patch_size, self.flip)
-        if unpaired is None:
-            return paired[0]
-        cartoons = unpaired.crops(self.rng, self.batch_size, self.patch_size, self.flip)[0]
-        return (paired[0], cartoons, *paired[1:])
+        batches = dict(zip(self.paired_sides,
+                           pairs.crops(self.rng, self.batch_size, self.patch_size, self.flip)))
+        for side, group in zip(self.unpaired_sides, unpaired):
+            batches[side] = group.crops(self.rng, self.batch_size, self.patch_size, self.flip)[0]
+        return tuple(batches[side] for side in self.sides)

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from cartoonize_tf.training.losses import edge_l1
+from cartoonize_tf.training.losses import reconstruction_loss
 from cartoonize_tf.training.white_box_gan import replica_share
 
 
@@ -56,9 +56,7 @@ class GeneratorPretrainer(keras.Model):
         photos, targets = data if isinstance(data, tuple) else (data, data)
         with tf.GradientTape() as tape:
             output = tf.cast(self.generator(photos, training=True), tf.float32)
-            loss = tf.reduce_mean(tf.abs(output - targets))
-            if self.edge_weight:
-                loss += self.edge_weight * edge_l1(output, targets)
+            loss = reconstruction_loss(output, targets, self.edge_weight)
             scaled = self.optimizer.scale_loss(replica_share(loss))
         variables = self.generator.trainable_variables
         self.optimizer.apply(tape.gradient(scaled, variables), variables)

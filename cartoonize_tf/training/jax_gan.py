@@ -7,21 +7,18 @@ passed in and out as arrays (JAX's functional style) through
 """
 
 import jax
-import keras
 import numpy as np
 
 from cartoonize_tf.training.gan_objectives import GANObjectives
+from cartoonize_tf.training.jax_state import JaxTrainingState
 from cartoonize_tf.whitebox.superpixels import superpixel_batch
 
 STATE_GROUPS = ("generator", "discriminators", "discriminator_states", "generator_optimizer",
                 "discriminator_optimizer")
 
 
-class JaxGANSteps:
+class JaxGANSteps(JaxTrainingState):
     """One G update then one D update per `train_step`, as `WhiteBoxCartoonGAN` does.
-
-    Holds the training state as arrays (`self.state`, a dict of lists) and
-    writes it back into the Keras variables with `sync_variables`.
 
     With a structure weight, each step first runs G on the photos (compiled)
     and computes the superpixels of its output on the host, in the worker pool
@@ -36,10 +33,10 @@ class JaxGANSteps:
         seed: seed for the colour-shift draws.
     """
 
+    PROGRESS_METRICS = ("generator_loss", "discriminator_loss")
+
     def __init__(self, objectives, generator_optimizer, discriminator_optimizer,
                  superpixel_mode="simple", seed=None):
-        if keras.backend.backend() != "jax":
-            raise RuntimeError("JaxGANSteps needs KERAS_BACKEND=jax")
         if objectives.vgg_features is not None:
             raise ValueError("The JAX steps train without VGG19: use --vgg-weights pixels")
         self.objectives = objectives
@@ -48,19 +45,17 @@ class JaxGANSteps:
         self.discriminator_optimizer = discriminator_optimizer
         self.rng = np.random.default_rng(seed)
         discriminators = (objectives.surface_discriminator, objectives.texture_discriminator)
-        self.generator_variables = objectives.generator.trainable_variables
-        self.discriminator_variables = [v for d in discriminators for v in d.trainable_variables]
+        generator_variables = objectives.generator.trainable_variables
+        discriminator_variables = [v for d in discriminators for v in d.trainable_variables]
         # The spectral-norm vectors `u`, which every training-mode call advances.
         self.discriminator_state_variables = [v for d in discriminators
                                               for v in d.non_trainable_variables]
-        generator_optimizer.build(self.generator_variables)
-        discriminator_optimizer.build(self.discriminator_variables)
-        self.variables = dict(zip(STATE_GROUPS, (
-            self.generator_variables, self.discriminator_variables,
-            self.discriminator_state_variables, generator_optimizer.variables,
-            discriminator_optimizer.variables)))
-        self.state = {group: [v.value for v in variables]
-                      for group, variables in self.variables.items()}
+        generator_optimizer.build(generator_variables)
+        discriminator_optimizer.build(discriminator_variables)
+        super().__init__(dict(zip(STATE_GROUPS, (
+            generator_variables, discriminator_variables, self.discriminator_state_variables,
+            generator_optimizer.variables, discriminator_optimizer.variables))),
+            objectives.generator)
         self._step = jax.jit(self._train_step)
         self._generate = jax.jit(self._generate_output)
 
@@ -88,23 +83,12 @@ class JaxGANSteps:
                                          *shift_weights)
         return results
 
-    def sync_variables(self):
-        """Writes the state into the Keras variables (before saving the models)."""
-        for group, variables in self.variables.items():
-            for variable, value in zip(variables, self.state[group]):
-                variable.assign(value)
-
-    def _scope(self, **groups):
-        mapping = [pair for group, values in groups.items()
-                   for pair in zip(self.variables[group], values)]
-        return keras.StatelessScope(state_mapping=mapping)
-
     def _updated_discriminator_states(self, scope, previous):
         values = [scope.get_current_value(v) for v in self.discriminator_state_variables]
         return [old if new is None else new for new, old in zip(values, previous)]
 
     def _generate_output(self, generator_values, photos):
-        with self._scope(generator=generator_values):
+        with self.scope(generator=generator_values):
             return self.objectives.generate(photos)
 
     def _train_step(self, state, photos, cartoons, teachers, superpixels, generator_shift,
@@ -113,7 +97,7 @@ class JaxGANSteps:
         photo_features, superpixel_features = objectives.target_features(photos, superpixels)
 
         def generator_loss(generator_values):
-            with self._scope(generator=generator_values,
+            with self.scope(generator=generator_values,
                              discriminators=state["discriminators"],
                              discriminator_states=state["discriminator_states"]) as scope:
                 loss, results = objectives.generator_objective(
@@ -127,12 +111,12 @@ class JaxGANSteps:
             state["generator_optimizer"], gradients, state["generator"])
 
         # D sees a fresh output of the updated G, as in the authors' loop.
-        with self._scope(generator=generator_values):
+        with self.scope(generator=generator_values):
             fake, fake_grey, cartoon_grey = objectives.discriminator_inputs(
                 photos, cartoons, discriminator_shift)
 
         def discriminator_loss(discriminator_values):
-            with self._scope(discriminators=discriminator_values,
+            with self.scope(discriminators=discriminator_values,
                              discriminator_states=discriminator_states) as scope:
                 loss, results = objectives.discriminator_objective(
                     cartoons, fake, cartoon_grey, fake_grey)

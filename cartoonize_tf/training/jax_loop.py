@@ -70,7 +70,9 @@ def load_state(path, like):
 
 def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every, progress,
                      resume):
-    """Trains `steps` (a `JaxGANSteps`) on `sampler` up to `total_steps`; returns the last step.
+    """Trains `steps` (`JaxGANSteps` or `JaxPretrainSteps`) on `sampler` up to `total_steps`.
+
+    Returns the last step.
 
     Saves the state every `save_every` steps and at the end, then the
     generator. Ctrl-C (SIGINT) ends the run the same way at the step reached,
@@ -89,8 +91,8 @@ def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every,
                 bar.update(1)
                 if step % log_every == 0 or step == total_steps:
                     means = write_log_line(folder.log, step, pending, started)
-                    bar.set_postfix(generator=f"{means['generator_loss']:.3g}",
-                                    discriminator=f"{means['discriminator_loss']:.3g}")
+                    bar.set_postfix({name: f"{means[name]:.3g}"
+                                     for name in steps.PROGRESS_METRICS})
                     pending, started = [], time.perf_counter()
                 if step % save_every == 0:
                     save_state(folder.state, steps.state, step)
@@ -101,7 +103,7 @@ def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every,
     save_state(folder.state, steps.state, step)
     steps.sync_variables()
     with atomic_output(folder.generator) as temporary:
-        steps.objectives.generator.save(temporary)
+        steps.generator.save(temporary)
     return step
 
 

@@ -42,3 +42,11 @@ def edge_l1(output, target):
     def differences(image):
         return image[:, 1:, :-1] - image[:, :-1, :-1], image[:, :-1, 1:] - image[:, :-1, :-1]
     return sum(ops.mean(ops.abs(a - b)) for a, b in zip(differences(output), differences(target)))
+
+
+def reconstruction_loss(output, targets, edge_weight=0.0):
+    """The pretraining loss: L1 to the targets, plus `edge_weight` times `edge_l1`."""
+    loss = pixel_l1_loss(output, targets)
+    if edge_weight:
+        loss += edge_weight * edge_l1(output, targets)
+    return loss
