@@ -4,8 +4,8 @@ import argparse
 import sys
 
 from cartoonize_tf.cli.model_option import ModelOptionError, add_model_option, check_model_exists
+from cartoonize_tf.cli.style_options import add_backend_option, add_strength_option
 from cartoonize_tf.inference.options import (
-    BACKENDS,
     BULK_INSTALL_HINT,
     DEFAULT_MAX_PIXELS,
     FILE_FORMATS,
@@ -36,10 +36,8 @@ def add_bulk_parser(subparsers, root):
     add_model_option(parser, root, "a .keras generator (local or on a Beam filesystem)")
     parser.add_argument("--resize", choices=SIZE_POLICIES, default="authors",
                         help="as in 'cartoonize run'")
-    parser.add_argument("--strength", type=float, default=1.0,
-                        help="how cartoony, from 0 (the photo) to 1 (the model's own output)")
-    parser.add_argument("--backend", choices=BACKENDS, default="auto",
-                        help="runtime for the generator (as in 'cartoonize run')")
+    add_strength_option(parser)
+    add_backend_option(parser)
     parser.add_argument("--format", choices=tuple(FILE_FORMATS), default=None,
                         help="write every output in this format instead of the input's own")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS["generator"],

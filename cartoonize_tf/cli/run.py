@@ -10,8 +10,8 @@ from cartoonize_tf.cli.model_option import (
     check_model_exists,
     load_model,
 )
+from cartoonize_tf.cli.style_options import add_backend_option, add_strength_option
 from cartoonize_tf.inference.options import (
-    BACKENDS,
     DEFAULT_MAX_PIXELS,
     DEFAULT_TILE,
     FILE_FORMATS,
@@ -42,10 +42,7 @@ def add_run_parser(subparsers, root):
                         help="'generator': the trained network (fast); 'filter': the project's "
                              "white-box renderer, the default model's teacher (slow, no model "
                              "needed, always the input's full size)")
-    parser.add_argument("--backend", choices=BACKENDS, default="auto",
-                        help="runtime for the generator: auto picks the fastest that keeps the "
-                             "pictures (benchmarks/inference.py measures them all); tf is the "
-                             "reference; tflite-int8 is faster and close (about 50 dB)")
+    add_backend_option(parser)
     parser.add_argument("--format", choices=tuple(FILE_FORMATS), default=None,
                         help="write every output in this format instead of the input's own")
     parser.add_argument("--max-pixels", type=int, default=None,
@@ -55,9 +52,7 @@ def add_run_parser(subparsers, root):
                              f"images in tiles), {DEFAULT_MAX_PIXELS['filter']:,} with --method "
                              "filter (about 0.43 GB of memory per megapixel)")
     style = parser.add_argument_group("style and memory")
-    style.add_argument("--strength", type=float, default=1.0,
-                       help="how cartoony, from 0 (the photo) to 1 (the model's own output); "
-                            "no retraining")
+    add_strength_option(style)
     style.add_argument("--tile", type=int, default=DEFAULT_TILE,
                        help="images with a side longer than this run in overlapping tiles of "
                             "this size (memory about 0.43 GB per megapixel of tile; a multiple "

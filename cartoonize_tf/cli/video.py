@@ -5,8 +5,8 @@ import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.model_option import ModelOptionError, add_model_option, load_model
+from cartoonize_tf.cli.style_options import add_backend_option, add_strength_option
 from cartoonize_tf.inference.options import (
-    BACKENDS,
     DEFAULT_TILE,
     VIDEO_CODECS,
     VIDEO_INPUT_SUFFIXES,
@@ -29,8 +29,7 @@ def add_video_parser(subparsers, root):
     parser.add_argument("output", help="the cartoon video (.mp4, .mov or .mkv), or a folder: "
                                        "then INPUT's name with _cartoon.mp4")
     add_model_option(parser, root, "a .keras generator, or the authors' TF1 checkpoint")
-    parser.add_argument("--strength", type=float, default=1.0,
-                        help="how cartoony, from 0 (the video) to 1 (the model's own output)")
+    add_strength_option(parser, source="the video")
     parser.add_argument("--max-side", type=int, default=None,
                         help="scale frames down so that their longer side is at most this many "
                              "pixels before cartoonizing (the output has that size); default: "
@@ -38,8 +37,7 @@ def add_video_parser(subparsers, root):
     parser.add_argument("--smooth", type=float, default=0.0,
                         help="temporal smoothing, 0 (off) to below 1: blends each frame with the "
                              "previous output where the picture barely changed")
-    parser.add_argument("--backend", choices=BACKENDS, default="auto",
-                        help="runtime for the generator (as in 'cartoonize run')")
+    add_backend_option(parser)
     parser.add_argument("--tile", type=int, default=DEFAULT_TILE,
                         help="frames with a side longer than this run in tiles; 0: always whole")
     parser.add_argument("--codec", choices=VIDEO_CODECS, default=None,
