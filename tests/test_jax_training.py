@@ -146,6 +146,9 @@ def test_jax_pretrain_then_train_resumes_and_writes_a_generator(tmp_path):
     assert all(np.isfinite(entry["generator_loss"]) for entry in logged)
     trained = keras.saving.load_model(run / "generator.keras")
     assert trained(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 32, 32, 3)
+    (run / "checkpoints" / "state.npz").write_bytes(b"not a checkpoint")
+    broken = run_with_jax(*command, "--steps", "3", "--resume")
+    assert broken.returncode == 2 and "cannot be read" in broken.stderr, broken.stderr[-3000:]
 
 
 def test_jax_train_command_refuses_what_needs_tensorflow(tmp_path):

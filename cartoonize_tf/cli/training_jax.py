@@ -54,8 +54,12 @@ def run_jax_command(args, name, sides, paired, build_steps):
     print(f"Devices: {', '.join(str(d) for d in jax.devices())}")
     steps = build_steps(build_generator(pretrained=pretrained))
     folder.write_settings(settings_record(args))
-    step = run_jax_training(steps, sampler, folder, args.steps, args.save_every, args.log_every,
-                            not args.no_progress, args.resume)
+    try:
+        step = run_jax_training(steps, sampler, folder, args.steps, args.save_every,
+                                args.log_every, not args.no_progress, args.resume)
+    except RunError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"{name.capitalize()} done at step {step}: {folder.generator}")
     print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
     return 0

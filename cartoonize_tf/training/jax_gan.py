@@ -9,6 +9,7 @@ passed in and out as arrays (JAX's functional style) through
 import jax
 import numpy as np
 
+from cartoonize_tf.training.builders import adam, build_discriminators
 from cartoonize_tf.training.gan_objectives import GANObjectives
 from cartoonize_tf.training.jax_state import JaxTrainingState
 from cartoonize_tf.whitebox.superpixels import superpixel_batch
@@ -138,8 +139,6 @@ class JaxGANSteps(JaxTrainingState):
 def build_jax_gan_steps(generator, loss_weights=None, learning_rate=None,
                         superpixel_mode="simple", seed=None):
     """`JaxGANSteps` for `generator` with fresh discriminators and the authors' Adam."""
-    from cartoonize_tf.training.builders import adam, build_discriminators
-
     surface, texture = build_discriminators()
     objectives = GANObjectives(generator, surface, texture, None, loss_weights=loss_weights,
                                seed=seed)

@@ -9,6 +9,7 @@ the TensorFlow trainer writes, which every backend loads.
 import json
 import logging
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ class JaxRunFolder:
             raise RunError(f"--resume: no {STATE_FILE} in {self.state.parent} to resume from")
         if not resume and self.state.is_file():
             raise RunError(f"{self.path} already holds a run; pass --resume to continue it, "
-                             "or choose another --output-dir")
+                           "or choose another --output-dir")
 
     def write_settings(self, settings):
         with atomic_output(self.settings) as temporary:
@@ -54,7 +55,18 @@ def save_state(path, state, step):
 
 
 def load_state(path, like):
-    """`(state, step)` from `save_state`'s file; every array must match `like`'s shapes."""
+    """`(state, step)` from `save_state`'s file; every array must match `like`'s shapes.
+
+    Raises `RunError` when the file cannot be read or belongs to another model.
+    """
+    try:
+        return read_state(path, like)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise RunError(f"--resume: {path} cannot be read ({error}); start a new run in "
+                       "another --output-dir") from None
+
+
+def read_state(path, like):
     with np.load(path) as saved:
         state = {}
         for group, values in like.items():
@@ -62,8 +74,8 @@ def load_state(path, like):
             for index, value in enumerate(values):
                 key = f"{group}/{index}"
                 if key not in saved or saved[key].shape != tuple(value.shape):
-                    raise ValueError(f"{path} does not match this model ({key}); was it written "
-                                     "by a run with other settings?")
+                    raise RunError(f"--resume: {path} does not match this model ({key}); was it "
+                                   "written by a run with other settings?")
                 state[group].append(saved[key])
         return state, int(saved["step"])
 
