@@ -10,7 +10,8 @@ from cartoonize_tf.training.options import (
     DISTRIBUTE_CHOICES,
     XLA_CHOICES,
     RunError,
-    settings_record,
+    gan_sides,
+    pretraining_sides,
 )
 from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES
 
@@ -178,7 +179,7 @@ def train_and_save(args, model, checkpoint, chief, folder, data, settings, gener
     from cartoonize_tf.training.loop import run_loop, save_float32_generator
 
     if chief:
-        folder.write_settings(settings_record(args))
+        folder.write_settings(args)
     try:
         step = run_loop(model, checkpoint, folder, data.dataset, settings,
                         first_photos(data.dataset), render, args.resume)
@@ -208,7 +209,7 @@ def pretrain_command(args):
     from cartoonize_tf.training.loop import variables_by_path
 
     try:
-        sides = ("photo", "cartoon") if args.paired else ("photo",)
+        sides = pretraining_sides(args.paired)
         # Before prepare_run, which creates the run folder.
         pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
         strategy, chief, folder, data, settings = prepare_run(args, sides, args.paired)
@@ -255,8 +256,7 @@ def train_command(args):
 
     try:
         loss_weights = dict(args.loss_weight)
-        uses_teacher = loss_weights.get("teacher") or loss_weights.get("teacher_edges")
-        sides = ("photo", "cartoon", "teacher") if uses_teacher else ("photo", "cartoon")
+        sides = gan_sides(loss_weights)
         pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
         strategy, chief, folder, data, settings = prepare_run(args, sides)
         vgg_weights = None if args.vgg_weights == "none" else args.vgg_weights

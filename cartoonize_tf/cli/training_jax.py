@@ -7,7 +7,7 @@ distribution and mixed precision.
 
 import sys
 
-from cartoonize_tf.training.options import XLA_CHOICES, RunError, settings_record
+from cartoonize_tf.training.options import XLA_CHOICES, RunError, gan_sides, pretraining_sides
 
 
 def unsupported_options(args):
@@ -53,7 +53,7 @@ def run_jax_command(args, name, sides, paired, build_steps):
 
     print(f"Devices: {', '.join(str(d) for d in jax.devices())}")
     steps = build_steps(build_generator(pretrained=pretrained))
-    folder.write_settings(settings_record(args))
+    folder.write_settings(args)
     try:
         step = run_jax_training(steps, sampler, folder, args.steps, args.save_every,
                                 args.log_every, not args.no_progress, args.resume)
@@ -69,17 +69,21 @@ def jax_pretrain_command(args):
     from cartoonize_tf.training.builders import adam
     from cartoonize_tf.training.jax_pretrainer import JaxPretrainSteps
 
-    sides = ("photo", "cartoon") if args.paired else ("photo",)
-    return run_jax_command(args, "pretrain", sides, args.paired, lambda generator: JaxPretrainSteps(
-        generator, adam(args.learning_rate), edge_weight=args.edge_weight))
+    def build_steps(generator):
+        return JaxPretrainSteps(generator, adam(args.learning_rate), edge_weight=args.edge_weight)
+
+    return run_jax_command(args, "pretrain", pretraining_sides(args.paired), args.paired,
+                           build_steps)
 
 
 def jax_train_command(args):
     from cartoonize_tf.training.jax_gan import build_jax_gan_steps
 
     loss_weights = dict(args.loss_weight)
-    uses_teacher = loss_weights.get("teacher") or loss_weights.get("teacher_edges")
-    sides = ("photo", "cartoon", "teacher") if uses_teacher else ("photo", "cartoon")
-    return run_jax_command(args, "train", sides, False, lambda generator: build_jax_gan_steps(
-        generator, loss_weights=loss_weights, learning_rate=args.learning_rate,
-        superpixel_mode=args.superpixel, seed=args.seed))
+
+    def build_steps(generator):
+        return build_jax_gan_steps(generator, loss_weights=loss_weights,
+                                   learning_rate=args.learning_rate,
+                                   superpixel_mode=args.superpixel, seed=args.seed)
+
+    return run_jax_command(args, "train", gan_sides(loss_weights), False, build_steps)

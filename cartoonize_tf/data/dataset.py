@@ -11,7 +11,13 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from cartoonize_tf.data.image_folders import FACE_EVERY, find_groups, list_images, paired_files
+from cartoonize_tf.data.image_folders import (
+    FACE_EVERY,
+    describe_lists,
+    find_groups,
+    list_images,
+    paired_files,
+)
 
 
 def decode(path):
@@ -74,10 +80,7 @@ class TrainingData:
     lists: list
 
     def describe(self):
-        lines = [f"  {listing.folder}: {len(listing.files)} images"
-                 + (f", {len(listing.skipped)} undecodable skipped" if listing.skipped else "")
-                 for listing in self.lists]
-        return "\n".join(lines)
+        return describe_lists(self.lists)
 
 
 def build_dataset(data_dir, sides, patch_size, batch_size, seed=None, paired=False, flip=False):

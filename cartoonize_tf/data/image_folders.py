@@ -78,3 +78,10 @@ def find_groups(data_dir, sides):
                             "cartoon_scenery/, and optionally photo_face/, cartoon_face/)")
     has_faces = all((data_dir / f"{side}_face").is_dir() for side in sides)
     return ["scenery", "face"] if has_faces else ["scenery"]
+
+
+def describe_lists(lists):
+    """One line per `ImageList`: its folder, image count and undecodable files skipped."""
+    return "\n".join(f"  {listing.folder}: {len(listing.files)} images"
+                     + (f", {len(listing.skipped)} undecodable skipped" if listing.skipped else "")
+                     for listing in lists)

@@ -14,6 +14,7 @@ from PIL import Image
 from cartoonize_tf.data.image_folders import (
     FACE_EVERY,
     DataError,
+    describe_lists,
     find_groups,
     list_images,
     paired_files,
@@ -43,22 +44,26 @@ class ImageGroup:
         return [np.stack(b).astype(np.float32) / 127.5 - 1.0 for b in batches]
 
 
+def training_size(size, patch_size):
+    """`(width, height)` scaled up, if needed, so that the short side holds a patch."""
+    scale = max(1.0, patch_size / min(size))
+    return tuple(int(np.ceil(side * scale)) for side in size)
+
+
 def decoded_size(path, patch_size):
     """Bytes the decoded RGB image will take (scaled up to the patch if smaller), from its header."""
     with Image.open(path) as image:
-        width, height = image.size
-    scale = max(1.0, patch_size / min(width, height))
-    return int(np.ceil(width * scale)) * int(np.ceil(height * scale)) * 3
+        width, height = training_size(image.size, patch_size)
+    return width * height * 3
 
 
 def load_rgb(path, patch_size):
     """The image as uint8 RGB, scaled up (bicubic) so that its short side holds a patch."""
     with Image.open(path) as image:
         image = image.convert("RGB")
-        scale = max(1.0, patch_size / min(image.size))
-        if scale > 1.0:
-            image = image.resize(tuple(int(np.ceil(s * scale)) for s in image.size),
-                                 Image.Resampling.BICUBIC)
+        size = training_size(image.size, patch_size)
+        if size != image.size:
+            image = image.resize(size, Image.Resampling.BICUBIC)
         return np.asarray(image)
 
 
@@ -123,9 +128,7 @@ class PatchSampler:
         self.batches = 0
 
     def describe(self):
-        return "\n".join(f"  {listing.folder}: {len(listing.files)} images"
-                         + (f", {len(listing.skipped)} undecodable skipped"
-                            if listing.skipped else "") for listing in self.lists)
+        return describe_lists(self.lists)
 
     def next_batch(self):
         """One float32 NHWC batch in [-1, 1] per side, in `sides` order (a tuple)."""

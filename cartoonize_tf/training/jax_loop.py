@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from cartoonize_tf.training.options import GENERATOR_FILE, RunError
+from cartoonize_tf.training.options import GENERATOR_FILE, RunError, write_settings
 from cartoonize_tf.utils.files import atomic_output
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,8 @@ class JaxRunFolder:
             raise RunError(f"{self.path} already holds a run; pass --resume to continue it, "
                            "or choose another --output-dir")
 
-    def write_settings(self, settings):
-        with atomic_output(self.settings) as temporary:
-            temporary.write_text(json.dumps(settings, indent=2, default=str))
+    def write_settings(self, args):
+        write_settings(self.settings, args)
 
 
 def save_state(path, state, step):

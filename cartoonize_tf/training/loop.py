@@ -1,6 +1,5 @@
 """What the pretraining and training commands share: devices, precision, run folders, the loop."""
 
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -11,7 +10,12 @@ import tensorflow as tf
 
 from cartoonize_tf.models.generator import UNetGenerator
 from cartoonize_tf.training.callbacks import CheckpointEvery, CheckpointSaveError, TrainingMonitor
-from cartoonize_tf.training.options import DISTRIBUTE_CHOICES, GENERATOR_FILE, RunError
+from cartoonize_tf.training.options import (
+    DISTRIBUTE_CHOICES,
+    GENERATOR_FILE,
+    RunError,
+    write_settings,
+)
 from cartoonize_tf.utils.files import atomic_output
 
 logger = logging.getLogger(__name__)
@@ -90,10 +94,8 @@ class RunFolder:
         except OSError as error:
             raise RunError(f"cannot write the run folder {self.path}: {error}") from None
 
-    def write_settings(self, settings):
-        self.path.mkdir(parents=True, exist_ok=True)
-        with atomic_output(self.settings) as temporary:
-            temporary.write_text(json.dumps(settings, indent=2, default=str))
+    def write_settings(self, args):
+        write_settings(self.settings, args)
 
 
 def variables_by_path(model):

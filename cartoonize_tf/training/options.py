@@ -1,5 +1,9 @@
 """Names, settings and errors of the training runs, free of TensorFlow (`--help`, the JAX trainer)."""
 
+import json
+
+from cartoonize_tf.utils.files import atomic_output
+
 # The authors' optimiser for G and D (train.py): TF1's Adam epsilon is 1e-8, Keras's 1e-7.
 ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multiworker")
@@ -19,3 +23,20 @@ class RunError(RuntimeError):
 def settings_record(args):
     """The command's options as a JSON-friendly dict, for `settings.json`."""
     return {k: v for k, v in vars(args).items() if k != "handler"}
+
+
+def write_settings(path, args):
+    """Writes the command's options to `path` (a run's `settings.json`), atomically."""
+    with atomic_output(path) as temporary:
+        temporary.write_text(json.dumps(settings_record(args), indent=2, default=str))
+
+
+def pretraining_sides(paired):
+    """The data sides `pretrain` reads: photos, and their paired cartoons with `--paired`."""
+    return ("photo", "cartoon") if paired else ("photo",)
+
+
+def gan_sides(loss_weights):
+    """The data sides `train` reads: photos and cartoons, and teachers when a teacher term is on."""
+    uses_teacher = loss_weights.get("teacher") or loss_weights.get("teacher_edges")
+    return ("photo", "cartoon", "teacher") if uses_teacher else ("photo", "cartoon")
