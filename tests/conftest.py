@@ -1,5 +1,6 @@
 """Shared fixtures: the authors' reference data and small generators (helpers live in helpers.py)."""
 
+import logging
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -7,6 +8,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 from helpers import REFERENCE_DIR
+
+
+@pytest.fixture(autouse=True)
+def restored_root_logging():
+    """Undoes the `logging.basicConfig` of a test that ran the CLI in-process.
+
+    Its handler writes to that test's captured stdout, which is closed once the
+    test ends; later tests' log records would meet a closed file.
+    """
+    root = logging.getLogger()
+    handlers, level = set(root.handlers), root.level
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers and type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
