@@ -1,6 +1,7 @@
 """The pretrain and train commands end to end, on a tiny drawn folder, on the CPU."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -142,6 +143,31 @@ def test_sigkill_mid_training_resumes_from_the_last_checkpoint(data_dir, tmp_pat
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Trained 1 steps" in result.stdout
     assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith(f"ckpt-{killed_at + 1}")
+
+
+def test_sigterm_saves_the_step_reached_and_the_generator(data_dir, tmp_path):
+    out = tmp_path / "terminated"
+    process = subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "train_code" / "pretrain.py"), "--data-dir",
+         str(data_dir), "--steps", "100000", "--save-every", "2", "--output-dir", str(out), *TINY],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    try:
+        while not tf.train.latest_checkpoint(str(out / "checkpoints")):
+            if time.time() > deadline or process.poll() is not None:
+                pytest.fail("no checkpoint within two minutes")
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr[-2000:]
+    match = re.search(r"stopped at step (\d+) of 100000", stderr)
+    assert match, stderr[-2000:]
+    stopped_at = int(match.group(1))
+    assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith(f"ckpt-{stopped_at}")
+    # Written only when the loop ends, so its presence shows the stop went through the loop.
+    assert load_generator(out / "generator.keras") is not None
 
 
 TWO_CPU_REPLICAS = """

@@ -16,6 +16,7 @@ from cartoonize_tf.cli.export import (
 )
 from cartoonize_tf.cli.run import add_run_parser
 from cartoonize_tf.cli.serve import add_serve_parser
+from cartoonize_tf.cli.stopped import STOPPED
 from cartoonize_tf.cli.training import add_pretrain_parser, add_train_parser
 from cartoonize_tf.cli.video import add_video_parser
 
@@ -86,7 +87,11 @@ def main(argv=None, root=Path(".")):
         quiet_tensorflow()
     # The library reports through `logging`; the command line shows it as plain lines.
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout, force=True)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:  # training stops at the end of a step and returns STOPPED itself
+        print("Interrupted.", file=sys.stderr)
+        return STOPPED
 
 
 if __name__ == "__main__":

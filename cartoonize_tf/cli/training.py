@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from cartoonize_tf.cli.defaults import DEFAULT_PRETRAIN_DIR, DEFAULT_TRAIN_DIR
+from cartoonize_tf.cli.stopped import report_stop
 from cartoonize_tf.training.options import (
     ADAM,
     DEFAULT_LOSS_WEIGHTS,
@@ -226,6 +227,8 @@ def pretrain_command(args):
                           generator)
     if step is None:
         return 2
+    if step < args.steps:
+        return report_stop("pretraining", step, args, folder)
     if chief:
         print(f"Pretraining done at step {step}: {folder.generator}")
         if args.paired:
@@ -287,6 +290,8 @@ def train_command(args):
                           model.generate)
     if step is None:
         return 2
+    if step < args.steps:
+        return report_stop("training", step, args, folder)
     if chief:
         print(f"Training done at step {step}: {folder.generator}")
         print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")

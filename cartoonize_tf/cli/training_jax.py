@@ -7,6 +7,7 @@ distribution and mixed precision.
 
 import sys
 
+from cartoonize_tf.cli.stopped import report_stop
 from cartoonize_tf.training.options import XLA_CHOICES, RunError, gan_sides, pretraining_sides
 
 
@@ -60,6 +61,8 @@ def run_jax_command(args, name, sides, paired, build_steps):
     except RunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if step < args.steps:
+        return report_stop(name, step, args, folder)
     print(f"{name.capitalize()} done at step {step}: {folder.generator}")
     print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
     return 0

@@ -128,3 +128,15 @@ class CheckpointEvery(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.save()
+
+
+class StopWhenAsked(keras.callbacks.Callback):
+    """Ends `fit` after the step in which a `StopRequest` was made (Ctrl-C, SIGTERM)."""
+
+    def __init__(self, request):
+        super().__init__()
+        self.request = request
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.request.requested:
+            self.model.stop_training = True

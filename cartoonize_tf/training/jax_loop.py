@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from cartoonize_tf.training.options import GENERATOR_FILE, RunError, write_settings
+from cartoonize_tf.training.stopping import StopRequest
 from cartoonize_tf.utils.files import atomic_output
 
 log = logging.getLogger(__name__)
@@ -86,31 +87,28 @@ def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every,
     Returns the last step.
 
     Saves the state every `save_every` steps and at the end, then the
-    generator. Ctrl-C (SIGINT) ends the run the same way at the step reached,
-    so `timeout -s INT` gives a run a time budget; `--resume` continues it.
+    generator. Ctrl-C or SIGTERM ends the run the same way at the step reached,
+    so `timeout` gives a run a time budget; `--resume` continues it.
     """
     step = 0
     if resume:
         steps.state, step = load_state(folder.state, steps.state)
         log.info("Resumed at step %d from %s", step, folder.state)
     pending, started = [], time.perf_counter()
-    try:
-        with tqdm(total=total_steps, initial=step, disable=not progress, unit="step") as bar:
-            while step < total_steps:
-                pending.append(steps.train_step(*sampler.next_batch()))
-                step += 1
-                bar.update(1)
-                if step % log_every == 0 or step == total_steps:
-                    means = write_log_line(folder.log, step, pending, started)
-                    bar.set_postfix({name: f"{means[name]:.3g}"
-                                     for name in steps.PROGRESS_METRICS})
-                    pending, started = [], time.perf_counter()
-                if step % save_every == 0:
-                    save_state(folder.state, steps.state, step)
-    except KeyboardInterrupt:
-        log.info("Interrupted: saving the run at step %d", step)
-        if pending:
-            write_log_line(folder.log, step, pending, started)
+    with StopRequest() as stop, tqdm(total=total_steps, initial=step, disable=not progress,
+                                     unit="step") as bar:
+        while step < total_steps and not stop.requested:
+            pending.append(steps.train_step(*sampler.next_batch()))
+            step += 1
+            bar.update(1)
+            if step % log_every == 0 or step == total_steps:
+                means = write_log_line(folder.log, step, pending, started)
+                bar.set_postfix({name: f"{means[name]:.3g}" for name in steps.PROGRESS_METRICS})
+                pending, started = [], time.perf_counter()
+            if step % save_every == 0:
+                save_state(folder.state, steps.state, step)
+    if pending:  # stopped between two log lines
+        write_log_line(folder.log, step, pending, started)
     save_state(folder.state, steps.state, step)
     steps.sync_variables()
     with atomic_output(folder.generator) as temporary:

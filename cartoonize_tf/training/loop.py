@@ -9,13 +9,19 @@ import keras
 import tensorflow as tf
 
 from cartoonize_tf.models.generator import UNetGenerator
-from cartoonize_tf.training.callbacks import CheckpointEvery, CheckpointSaveError, TrainingMonitor
+from cartoonize_tf.training.callbacks import (
+    CheckpointEvery,
+    CheckpointSaveError,
+    StopWhenAsked,
+    TrainingMonitor,
+)
 from cartoonize_tf.training.options import (
     DISTRIBUTE_CHOICES,
     GENERATOR_FILE,
     RunError,
     write_settings,
 )
+from cartoonize_tf.training.stopping import StopRequest
 from cartoonize_tf.utils.files import atomic_output
 
 logger = logging.getLogger(__name__)
@@ -122,7 +128,8 @@ def save_float32_generator(generator, path):
 def run_loop(model, checkpoint, folder, dataset, settings, sample_photos, render, resume):
     """Restores (with `resume`), trains up to `settings.steps`, checkpoints, saves the generator.
 
-    Returns the final step. A run interrupted with Ctrl-C saves a checkpoint first.
+    Returns the final step: below `settings.steps` when Ctrl-C or SIGTERM stopped
+    the run, which then saves a checkpoint of the step it reached.
     """
     manager = tf.train.CheckpointManager(checkpoint, str(folder.checkpoints), max_to_keep=3)
     if resume:
@@ -135,13 +142,9 @@ def run_loop(model, checkpoint, folder, dataset, settings, sample_photos, render
     monitor = TrainingMonitor(folder.logs, first_step, settings.steps, settings.log_every,
                               settings.sample_every, sample_photos, render, settings.progress)
     try:
-        model.fit(dataset, epochs=1, steps_per_epoch=settings.steps - first_step, verbose=0,
-                  shuffle=False, callbacks=[monitor, saver])
+        with StopRequest() as stop:
+            model.fit(dataset, epochs=1, steps_per_epoch=settings.steps - first_step,
+                      verbose=0, shuffle=False, callbacks=[monitor, StopWhenAsked(stop), saver])
     except CheckpointSaveError as error:
         raise RunError(str(error)) from error
-    except KeyboardInterrupt:
-        saver.save()
-        logger.warning("Interrupted: checkpoint saved at step %d; continue with --resume.",
-                       int(model.train_steps.numpy()))
-        raise
     return int(model.train_steps.numpy())
