@@ -36,7 +36,8 @@ def add_common_options(parser, default_steps, default_output):
                      help="run folder: checkpoints/, logs/ (TensorBoard), settings.json, and "
                           "generator.keras when done")
     run.add_argument("--resume", action="store_true",
-                     help="continue the run in --output-dir from its latest checkpoint")
+                     help="continue the run in --output-dir from its latest checkpoint "
+                          "(Ctrl-C or SIGTERM stops a run at the end of a step and saves it)")
     run.add_argument("--learning-rate", type=float, default=ADAM["learning_rate"],
                      help="Adam learning rate (beta1 0.5, beta2 0.99, epsilon 1e-8)")
     run.add_argument("--seed", type=int, default=None, help="seed for weights, crops and draws")

@@ -86,8 +86,9 @@ class TrainingMonitor(keras.callbacks.Callback):
         steps = self.step - self.first_step
         seconds = time.perf_counter() - self.run_start
         losses = ", ".join(f"{k} {v:.4g}" for k, v in self.last_values.items())
-        logger.info("Trained %d steps in %.1f s (%.2f steps/s, first step included); "
-                    "last losses: %s", steps, seconds, steps / seconds, losses)
+        logger.info("Trained %d steps in %.1f s (%.2f steps/s, first step included)%s",
+                    steps, seconds, steps / seconds,
+                    f"; last losses: {losses}" if losses else "")
 
 
 class CheckpointSaveError(RuntimeError):
