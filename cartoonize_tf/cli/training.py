@@ -176,7 +176,8 @@ def first_photos(dataset, count=SAMPLE_COUNT):
 def train_and_save(args, model, checkpoint, chief, folder, data, settings, generator, render):
     """Records the settings, runs the loop and saves the float32 generator (the chief does).
 
-    Returns the final step, or None after printing why the run stopped.
+    Returns the final step (below --steps when Ctrl-C or SIGTERM stopped the run), or None
+    after printing the error that ended it.
     """
     from cartoonize_tf.training.loop import run_loop, save_float32_generator
 
