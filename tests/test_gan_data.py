@@ -1,6 +1,7 @@
 """The GAN's unpaired training folder, on fake unpacked Debian packages (no download)."""
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -64,10 +65,9 @@ def save(array, path):
     Image.fromarray(array).save(path)
 
 
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
-    """A GAN folder built from three fake packages, as if fetched and unpacked."""
-    root = tmp_path_factory.mktemp("gan")
+def build_from_fake_packages(root, *options):
+    """Runs `prepare-data --gan` on three fake packages, as if fetched and unpacked;
+    returns the folder and the packages fetched."""
     trees = root / "unpacked"
     for package, text in COPYRIGHTS.items():
         (trees / package / "usr/share/doc" / package).mkdir(parents=True)
@@ -98,9 +98,31 @@ def prepared(tmp_path_factory):
             "folder": "usr/share/games/fake/art", "copyright_folder": "data/art",
             "names": ["forts/castle.png", "scenes/*.png"]}})
         assert main(["prepare-data", "--gan", "--output-dir", str(root / "data"),
-                     "--cache-dir", str(root / "cache"), "--no-progress"]) == 0
-    assert sorted(set(fetched)) == sorted(COPYRIGHTS)
-    return root / "data"
+                     "--cache-dir", str(root / "cache"), "--no-progress", *options]) == 0
+    return root / "data", set(fetched)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    folder, fetched = build_from_fake_packages(tmp_path_factory.mktemp("gan"))
+    assert fetched == set(COPYRIGHTS)
+    return folder
+
+
+def test_no_drawings_leaves_the_drawn_art_out_and_unfetched(tmp_path):
+    folder, fetched = build_from_fake_packages(tmp_path, "--no-drawings")
+    assert fetched == {"fake-photos", "fake-other-photos"}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert {s["kind"] for s in manifest["sources"]} == {"photo", "rendered photo"}
+    assert "drawn art" not in manifest["split"]
+    cartoons = [Path(path).name for path in list_images(folder / "cartoon_scenery").files]
+    assert cartoons and all(name.startswith("rendered_") for name in cartoons)
+
+
+def test_no_drawings_without_gan_is_refused(tmp_path, capsys):
+    assert main(["prepare-data", "--no-drawings", "--output-dir", str(tmp_path / "data")]) == 2
+    assert "--gan" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
 
 
 def test_the_manifest_gives_package_version_path_licence_and_side_per_file(prepared):

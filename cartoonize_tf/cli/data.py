@@ -27,6 +27,10 @@ def add_prepare_data_parser(subparsers):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--gan", action="store_true",
                         help="build the GAN's unpaired photo / cartoon folder, not the paired one")
+    parser.add_argument("--no-drawings", action="store_true",
+                        help="with --gan: leave the drawn art out, so the cartoon side is the "
+                             "renderer's cartoons alone (what the model card's later CPU runs "
+                             "trained on)")
     parser.add_argument("--output-dir", default=argparse.SUPPRESS,
                         help=f"the training folder to create (must not exist yet); default "
                              f"{DEFAULT_DATA_DIR}, or {DEFAULT_GAN_DATA_DIR} with --gan")
@@ -40,6 +44,10 @@ def prepare_data_command(args):
     from cartoonize_tf.data.photo_sources import SourceError
 
     output = getattr(args, "output_dir", None) or str(DEFAULT_GAN_DATA_DIR if args.gan else DEFAULT_DATA_DIR)
+    if args.no_drawings and not args.gan:
+        print("error: --no-drawings shapes the GAN's cartoon side; use it with --gan",
+              file=sys.stderr)
+        return 2
     if Path(output).exists():
         print(f"error: {output} already exists; remove it or choose another --output-dir",
               file=sys.stderr)
@@ -48,7 +56,8 @@ def prepare_data_command(args):
         if args.gan:
             from cartoonize_tf.data.gan_preparation import prepare_gan
 
-            manifest = prepare_gan(output, args.cache_dir, progress=not args.no_progress)
+            manifest = prepare_gan(output, args.cache_dir, progress=not args.no_progress,
+                                   with_drawings=not args.no_drawings)
         else:
             from cartoonize_tf.data.preparation import prepare
 

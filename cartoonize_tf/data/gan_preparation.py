@@ -50,11 +50,15 @@ MAX_UPSCALE = 1.5
 MIN_ART_SHARE = 0.5  # of a drawing's patch, the share that must be the drawing
 MIN_EDGE_SHARE = 0.01  # of a drawing's patch, the share of Canny (50, 150) edge pixels
 
-SPLIT = ("Photo side: the photos of photo_sources (Debian wallpapers and scikit-image) but the "
-         "held-out ones. Cartoon side: drawn art from Debian packages (cartoon_sources."
-         "DEBIAN_DRAWINGS) and the renderer's cartoons of the photos of cartoon_sources."
-         "RENDERED_PHOTOS, a different wallpaper package, whose photos are on no side. No "
-         "source image is on both sides; the held-out photos are on neither.")
+
+def describe_split(with_drawings):
+    """The manifest's "split": what each side holds."""
+    drawn = ("drawn art from Debian packages (cartoon_sources.DEBIAN_DRAWINGS) and "
+             if with_drawings else "")
+    return ("Photo side: the photos of photo_sources (Debian wallpapers and scikit-image) but "
+            f"the held-out ones. Cartoon side: {drawn}the renderer's cartoons of the photos of "
+            "cartoon_sources.RENDERED_PHOTOS, a different wallpaper package, whose photos are on "
+            "no side. No source image is on both sides; the held-out photos are on neither.")
 
 
 def flatten_drawing(rgba, backdrop=BACKDROP):
@@ -112,20 +116,24 @@ def check_sides_apart(photos, cartoon_sources):
                           + ", ".join(f"{package} {path}" for package, path in sorted(shared)))
 
 
-def prepare_gan(output, cache, progress=True):
-    """Builds the GAN's unpaired training folder at `output`; returns the manifest."""
+def prepare_gan(output, cache, progress=True, with_drawings=True):
+    """Builds the GAN's unpaired training folder at `output`; returns the manifest.
+
+    With `with_drawings` False the cartoon side is the renderer's cartoons alone
+    (the drawing packages are not fetched).
+    """
     from cartoonize_tf.data import cartoon_sources, photo_sources
 
     output, partial = Path(output), Path(f"{output}.partial")
     photos = photo_sources.all_photos(cache)
     rendered = cartoon_sources.rendered_photos(cache)
-    drawings = cartoon_sources.debian_drawings(cache)
+    drawings = cartoon_sources.debian_drawings(cache) if with_drawings else []
     check_sides_apart(photos, rendered + drawings)
     shutil.rmtree(partial, ignore_errors=True)
     for folder in ("photo_scenery", "teacher_scenery", "cartoon_scenery", "eval_photos"):
         (partial / folder).mkdir(parents=True)
     manifest = {"kind": "gan (unpaired)", "patch_size": PATCH_SIZE, "scales": list(SCALES),
-                "split": SPLIT,
+                "split": describe_split(with_drawings),
                 "renderer": "cartoonize_tf.whitebox.renderer.render_cartoon",
                 "drawings": {"backdrop": list(BACKDROP), "max_upscale": MAX_UPSCALE,
                              "min_art_share": MIN_ART_SHARE, "min_edge_share": MIN_EDGE_SHARE},
