@@ -115,31 +115,39 @@ def test_empty_data_folder_fails_before_training(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def pretrain_command_line(data_dir, out, steps, save_every, *extra):
+    return [sys.executable, str(PROJECT_ROOT / "train_code" / "pretrain.py"),
+            "--data-dir", str(data_dir), "--steps", str(steps), "--save-every", str(save_every),
+            "--output-dir", str(out), *TINY, *extra]
+
+
+def checkpoint_step(out):
+    """The step of the run's latest checkpoint, 0 when it has none."""
+    latest = tf.train.latest_checkpoint(str(out / "checkpoints"))
+    return int(latest.rsplit("-", 1)[1]) if latest else 0
+
+
+def wait_for_checkpoint(process, out, step, timeout=120):
+    """Waits until the running `process` has saved a checkpoint at `step` or later."""
+    deadline = time.time() + timeout
+    while checkpoint_step(out) < step:
+        if time.time() > deadline or process.poll() is not None:
+            pytest.fail(f"no checkpoint at step {step} within {timeout} s")
+        time.sleep(0.2)
+
+
 def test_sigkill_mid_training_resumes_from_the_last_checkpoint(data_dir, tmp_path):
     out = tmp_path / "killed"
-
-    def command(steps, *extra):
-        return [sys.executable, str(PROJECT_ROOT / "train_code" / "pretrain.py"),
-                "--data-dir", str(data_dir), "--steps", str(steps), "--save-every", "1",
-                "--output-dir", str(out), *TINY, *extra]
-
-    process = subprocess.Popen(command(100_000), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
+    process = subprocess.Popen(pretrain_command_line(data_dir, out, 100_000, 1),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while time.time() < deadline:
-            latest = tf.train.latest_checkpoint(str(out / "checkpoints"))
-            if latest and int(latest.rsplit("-", 1)[1]) >= 3:
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("no checkpoint within two minutes")
+        wait_for_checkpoint(process, out, 3)
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-    killed_at = int(tf.train.latest_checkpoint(str(out / "checkpoints")).rsplit("-", 1)[1])
-    result = subprocess.run(command(killed_at + 1, "--resume"), capture_output=True, text=True,
-                            timeout=300)
+    killed_at = checkpoint_step(out)
+    result = subprocess.run(pretrain_command_line(data_dir, out, killed_at + 1, 1, "--resume"),
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Trained 1 steps" in result.stdout
     assert tf.train.latest_checkpoint(str(out / "checkpoints")).endswith(f"ckpt-{killed_at + 1}")
@@ -147,16 +155,10 @@ def test_sigkill_mid_training_resumes_from_the_last_checkpoint(data_dir, tmp_pat
 
 def test_sigterm_saves_the_step_reached_and_the_generator(data_dir, tmp_path):
     out = tmp_path / "terminated"
-    process = subprocess.Popen(
-        [sys.executable, str(PROJECT_ROOT / "train_code" / "pretrain.py"), "--data-dir",
-         str(data_dir), "--steps", "100000", "--save-every", "2", "--output-dir", str(out), *TINY],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
+    process = subprocess.Popen(pretrain_command_line(data_dir, out, 100_000, 2),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        while not tf.train.latest_checkpoint(str(out / "checkpoints")):
-            if time.time() > deadline or process.poll() is not None:
-                pytest.fail("no checkpoint within two minutes")
-            time.sleep(0.2)
+        wait_for_checkpoint(process, out, 1)
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=120)
     finally:
