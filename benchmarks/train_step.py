@@ -1,7 +1,7 @@
 """Training speed: steps per second and where a step's time goes.
 
     python benchmarks/train_step.py [--batch-size 16] [--patch-size 256] [--superpixel simple]
-                                    [--xla auto] [--pixels]
+                                    [--xla auto] [--pixels] [--precision auto]
 
 Builds the full-size GAN (VGG19 with random weights: the speed is the same;
 `--pixels`: no VGG, the content and structure terms on pixels, as
@@ -19,7 +19,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES  # noqa: E402 - after the log level
+from cartoonize_tf.training.options import PRECISION_CHOICES  # noqa: E402 - after the log level
+from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES  # noqa: E402
 
 
 def median_seconds(function, repeats):
@@ -40,22 +41,24 @@ def main():
     parser.add_argument("--superpixel", choices=SUPERPIXEL_MODES, default="simple")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--xla", choices=("auto", "on", "off"), default="auto")
-    parser.add_argument("--mixed-precision", action="store_true")
+    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="float32",
+                        help="compute type, as train.py's --precision")
+    parser.add_argument("--mixed-precision", dest="precision", action="store_const",
+                        const="float16", help="the same as --precision float16")
     parser.add_argument("--pixels", action="store_true",
                         help="no VGG19: content and structure on pixels (--vgg-weights pixels)")
     args = parser.parse_args()
 
-    import keras
     import numpy as np
     import tensorflow as tf
 
     from cartoonize_tf.models.vgg_features import VGGFeatures
     from cartoonize_tf.training.builders import build_gan
+    from cartoonize_tf.training.loop import set_precision
     from cartoonize_tf.training.options import XLA_CHOICES
     from cartoonize_tf.whitebox.superpixels import superpixel_batch
 
-    if args.mixed_precision:
-        keras.mixed_precision.set_global_policy("mixed_float16")
+    precision = set_precision(args.precision)
     gan = build_gan(None if args.pixels else VGGFeatures(weights=None), superpixel_mode=args.superpixel,
                     xla=XLA_CHOICES[args.xla], seed=0)
     rng = np.random.default_rng(0)
@@ -87,7 +90,7 @@ def main():
     total = sum(parts.values())
     print(f"train_step benchmark: batch {args.batch_size}, {args.patch_size} px, "
           f"superpixel {args.superpixel}, XLA {'on' if gan.xla else 'off'}, "
-          f"{'mixed_float16' if args.mixed_precision else 'float32'}, "
+          f"{precision}, "
           f"{'pixels' if args.pixels else 'VGG19'} content, on {devices}; "
           f"median of {args.repeats}")
     print(f"{'part':34s} {'ms':>10s} {'share':>7s}")

@@ -195,16 +195,42 @@ def test_mirrored_strategy_over_two_replicas(data_dir, tmp_path):
     assert (out / "generator.keras").is_file()
 
 
-def test_mixed_precision_trains_and_saves_float32(data_dir, tmp_path):
-    out = tmp_path / "mixed"
+@pytest.mark.parametrize("precision", [["--precision", "bfloat16"], ["--mixed-precision"]])
+def test_reduced_precision_trains_and_saves_float32(data_dir, tmp_path, precision, capsys):
+    out = tmp_path / "reduced"
     try:
-        assert main(["pretrain", "--data-dir", str(data_dir), "--mixed-precision", "--steps", "2",
+        assert main(["pretrain", "--data-dir", str(data_dir), *precision, "--steps", "2",
                      "--output-dir", str(out), *TINY]) == 0
     finally:
         import keras
         keras.mixed_precision.set_global_policy("float32")
+    expected = "bfloat16" if "bfloat16" in precision else "float16"
+    assert f"Precision: {expected}" in capsys.readouterr().out
     generator = load_generator(out / "generator.keras")
     assert generator.dtype_policy.name == "float32"
+
+
+def test_auto_precision_is_bfloat16_only_where_the_hardware_has_it(tmp_path):
+    from cartoonize_tf.training.options import cpu_has_bfloat16, resolve_precision
+
+    assert resolve_precision("auto", has_gpu=True, cpu_bfloat16=False) == "bfloat16"
+    assert resolve_precision("auto", has_gpu=False, cpu_bfloat16=True) == "bfloat16"
+    assert resolve_precision("auto", has_gpu=False, cpu_bfloat16=False) == "float32"
+    assert resolve_precision("float16", has_gpu=False, cpu_bfloat16=False) == "float16"
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    assert cpu_has_bfloat16(cpuinfo)
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2\n")
+    assert not cpu_has_bfloat16(cpuinfo)
+    assert not cpu_has_bfloat16(tmp_path / "missing")
+
+
+def test_pretraining_through_cel_shading_saves_the_stage(data_dir, tmp_path):
+    out = tmp_path / "cel"
+    assert main(["pretrain", "--data-dir", str(data_dir), "--paired", "--cel-shading",
+                 "--steps", "2", "--output-dir", str(out), *TINY]) == 0
+    generator = load_generator(out / "generator.keras")
+    assert generator.cel_shading == {} and generator.cel_shading_layer is not None
 
 
 def test_loss_weights_parse_and_unknown_names_are_refused(capsys):

@@ -18,8 +18,10 @@ def unsupported_options(args):
         problems.append("--vgg-weights pixels (the VGG19 features are TensorFlow-only)")
     if args.distribute != "none":
         problems.append("--distribute none (one device)")
-    if args.mixed_precision:
-        problems.append("no --mixed-precision")
+    if args.precision not in ("auto", "float32"):
+        problems.append("--precision float32 (the JAX steps compute in float32)")
+    if getattr(args, "cel_shading", False):
+        problems.append("no --cel-shading (train through the stage on TensorFlow)")
     if XLA_CHOICES[getattr(args, "xla", "auto")] is False:
         problems.append("--xla auto or on (every JAX step is compiled)")
     return problems

@@ -2,6 +2,7 @@
 
 import keras
 
+from cartoonize_tf.layers.cel_shading import CelShading
 from cartoonize_tf.layers.residual_block import ResidualBlock
 from cartoonize_tf.layers.resize import upsample_bilinear_2x
 
@@ -13,7 +14,10 @@ class UNetGenerator(keras.Model):
     """Photo-to-cartoon U-Net: two stride-2 stages, residual blocks, two upsampling stages.
 
     Maps images in [-1, 1] (NHWC, height and width multiples of 4) to the raw
-    cartoon of the same size, before the output guided filter.
+    cartoon of the same size, before the output guided filter. A generator
+    trained with a cel-shading stage carries it (`cel_shading_layer`), which
+    the inference pipeline applies after the output filter
+    (`models.pipeline.cartoon_from_raw`).
 
     Args:
         channels: width of the first stage; the network uses 1x, 2x and 4x this.
@@ -21,6 +25,9 @@ class UNetGenerator(keras.Model):
         channel_order: "rgb" or "bgr", the channel order the weights expect.
             The authors' checkpoint was trained on OpenCV's BGR images; the
             network itself never reorders channels, its callers do.
+        cel_shading: None (no stage: the authors' model), or a dict of
+            `CelShading` settings (`{}` for its defaults) for the stage this
+            generator was trained through.
         **kwargs: standard `keras.Model` arguments.
 
     Example:
@@ -32,13 +39,17 @@ class UNetGenerator(keras.Model):
         Representations", CVPR 2020.
     """
 
-    def __init__(self, channels=32, num_blocks=4, channel_order="rgb", **kwargs):
+    def __init__(self, channels=32, num_blocks=4, channel_order="rgb", cel_shading=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if channel_order not in CHANNEL_ORDERS:
             raise ValueError(f"channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}")
         self.channels = channels
         self.num_blocks = num_blocks
         self.channel_order = channel_order
+        self.cel_shading = None if cel_shading is None else dict(cel_shading)
+        self.cel_shading_layer = (None if cel_shading is None else
+                                  CelShading(**cel_shading, dtype="float32", name="cel_shading"))
 
         def conv(filters, size, index, strides=1, activation="leaky_relu"):
             name = "conv" if index == 0 else f"conv_{index}"
@@ -80,5 +91,5 @@ class UNetGenerator(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update({"channels": self.channels, "num_blocks": self.num_blocks,
-                       "channel_order": self.channel_order})
+                       "channel_order": self.channel_order, "cel_shading": self.cel_shading})
         return config

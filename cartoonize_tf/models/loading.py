@@ -23,6 +23,15 @@ def load_generator(path):
     return load_authors_checkpoint(path)
 
 
+def generator_copy(generator, **config_changes):
+    """A built `UNetGenerator` with `generator`'s weights and its config, changed as given
+    (`dtype="float32"`, `cel_shading=None`, ...)."""
+    copy = UNetGenerator.from_config({**generator.get_config(), **config_changes})
+    copy.build((None, None, None, 3))
+    copy.set_weights(generator.get_weights())
+    return copy
+
+
 def with_rgb_weights(generator):
     """An RGB `UNetGenerator` that draws the same pictures as `generator` (RGB or BGR).
 
@@ -30,11 +39,7 @@ def with_rgb_weights(generator):
     channels of its first convolution and the output channels (and biases) of
     its last; every other weight is copied as it is.
     """
-    config = generator.get_config()
-    config["channel_order"] = "rgb"
-    rgb = UNetGenerator.from_config(config)
-    rgb.build((None, None, None, 3))
-    rgb.set_weights(generator.get_weights())
+    rgb = generator_copy(generator, channel_order="rgb")
     if generator.channel_order == "bgr":
         first, last = rgb.plain_convs[0], rgb.plain_convs[-1]
         first.kernel.assign(first.kernel[:, :, ::-1, :])

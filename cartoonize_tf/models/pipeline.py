@@ -1,4 +1,5 @@
-"""The inference graph: uint8 photo -> [-1, 1] -> generator -> output guided filter -> uint8.
+"""The inference graph: uint8 photo -> [-1, 1] -> generator -> output guided filter ->
+cel shading (generators trained with it) -> uint8.
 
 Every runtime and every export computes exactly this (`cartoonize_batch`, or
 `cartoonize_any_size` for images whose sides are not multiples of 8).
@@ -17,6 +18,19 @@ OUTPUT_FILTER_SCOPE = "output_filter"
 SIZE_MULTIPLE = 8
 
 
+def cartoon_from_raw(generator, photos, raw, filter_radius=OUTPUT_FILTER_RADIUS,
+                     filter_eps=OUTPUT_FILTER_EPS):
+    """The cartoon in [-1, 1] from RGB photos in [-1, 1] and the generator's raw RGB output:
+    the output guided filter, then the generator's cel-shading stage if it has one.
+
+    Inference and the training that goes through the stage both use this.
+    """
+    cartoon = guided_filter(photos, raw, filter_radius, filter_eps)
+    if generator.cel_shading_layer is not None:
+        cartoon = generator.cel_shading_layer(cartoon)
+    return cartoon
+
+
 def cartoonize_batch(generator, images, filter_radius=OUTPUT_FILTER_RADIUS,
                      filter_eps=OUTPUT_FILTER_EPS):
     """uint8 RGB `[N, H, W, 3]` (H, W multiples of 4) -> uint8 RGB cartoons of the same shape.
@@ -24,17 +38,16 @@ def cartoonize_batch(generator, images, filter_radius=OUTPUT_FILTER_RADIUS,
     Scales to [-1, 1], reorders channels to what the generator's weights
     expect, runs it, applies the output guided filter with the photo as guide
     (the authors' radius 1 and eps 5e-3 unless given: a larger radius or eps
-    smooths more), and converts back by truncation, as the authors' code does.
+    smooths more) and the generator's cel shading if it has one, and converts
+    back by truncation, as the authors' code does.
     """
     x = tf.cast(images, tf.float32) / 127.5 - 1.0
-    if generator.channel_order == "bgr":
-        x = tf.reverse(x, axis=[-1])
-    y = tf.cast(generator(x), tf.float32)
+    bgr = generator.channel_order == "bgr"
+    y = tf.cast(generator(tf.reverse(x, axis=[-1]) if bgr else x), tf.float32)
     # The scope names these ops, so the int8 TFLite export can keep them in float.
     with tf.name_scope(OUTPUT_FILTER_SCOPE):
-        y = guided_filter(x, y, filter_radius, filter_eps)
-        if generator.channel_order == "bgr":
-            y = tf.reverse(y, axis=[-1])
+        y = cartoon_from_raw(generator, x, tf.reverse(y, axis=[-1]) if bgr else y,
+                             filter_radius, filter_eps)
         return tf.cast(tf.clip_by_value((y + 1.0) * 127.5, 0.0, 255.0), tf.uint8)
 
 

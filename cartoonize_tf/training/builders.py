@@ -12,7 +12,7 @@ import keras
 
 from cartoonize_tf.models.discriminator import PatchDiscriminator
 from cartoonize_tf.models.generator import UNetGenerator
-from cartoonize_tf.models.loading import load_generator, with_rgb_weights
+from cartoonize_tf.models.loading import generator_copy, load_generator, with_rgb_weights
 from cartoonize_tf.training.options import ADAM, GENERATOR_FILE, RunError
 
 
@@ -22,11 +22,18 @@ def adam(learning_rate=None):
                                                if learning_rate is not None else {})})
 
 
-def build_generator(channels=32, num_blocks=4, pretrained=None):
-    """A built RGB `UNetGenerator`, random or with `pretrained`'s pictures (any channel order)."""
+def build_generator(channels=32, num_blocks=4, pretrained=None, cel_shading=None):
+    """A built RGB `UNetGenerator`, random or with `pretrained`'s pictures (any channel order).
+
+    `cel_shading` (a dict of `CelShading` settings) gives it that stage, replacing any
+    that `pretrained` has; None keeps `pretrained`'s (a random generator has none).
+    """
     if pretrained is not None:
-        return with_rgb_weights(pretrained)
-    generator = UNetGenerator(channels=channels, num_blocks=num_blocks, channel_order="rgb")
+        generator = with_rgb_weights(pretrained)
+        return generator if cel_shading is None else generator_copy(generator,
+                                                                    cel_shading=cel_shading)
+    generator = UNetGenerator(channels=channels, num_blocks=num_blocks, channel_order="rgb",
+                              cel_shading=cel_shading)
     generator.build((None, None, None, 3))
     return generator
 

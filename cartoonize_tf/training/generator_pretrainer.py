@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from cartoonize_tf.models.pipeline import cartoon_from_raw
 from cartoonize_tf.training.losses import reconstruction_loss
 from cartoonize_tf.training.white_box_gan import replica_share
 
@@ -13,7 +14,9 @@ class GeneratorPretrainer(keras.Model):
     With batches of photos in [-1, 1] the target is the photo itself: the
     authors' initialisation stage before the GAN. With `(photos, targets)`
     batches it learns a paired mapping, such as a teacher renderer's cartoons.
-    `compile` takes one optimiser.
+    A generator with a cel-shading stage is trained through it: the loss is
+    taken on what inference draws (output guided filter, then the stage), so
+    the network learns where tones and lines fall. `compile` takes one optimiser.
 
     Args:
         generator: a `UNetGenerator`.
@@ -56,6 +59,8 @@ class GeneratorPretrainer(keras.Model):
         photos, targets = data if isinstance(data, tuple) else (data, data)
         with tf.GradientTape() as tape:
             output = tf.cast(self.generator(photos, training=True), tf.float32)
+            if self.generator.cel_shading_layer is not None:
+                output = cartoon_from_raw(self.generator, photos, output)
             loss = reconstruction_loss(output, targets, self.edge_weight)
             scaled = self.optimizer.scale_loss(replica_share(loss))
         variables = self.generator.trainable_variables

@@ -8,7 +8,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from cartoonize_tf.models.generator import UNetGenerator
+from cartoonize_tf.models.loading import generator_copy
 from cartoonize_tf.training.callbacks import (
     CheckpointEvery,
     CheckpointSaveError,
@@ -18,7 +18,9 @@ from cartoonize_tf.training.callbacks import (
 from cartoonize_tf.training.options import (
     DISTRIBUTE_CHOICES,
     GENERATOR_FILE,
+    PRECISION_POLICIES,
     RunError,
+    resolve_precision,
     write_settings,
 )
 from cartoonize_tf.training.stopping import StopRequest
@@ -63,9 +65,15 @@ def is_chief(strategy):
         and "chief" not in resolver.cluster_spec().as_dict())
 
 
-def set_precision(mixed):
-    """Keras mixed precision (float16 compute, float32 weights; losses are scaled) or float32."""
-    keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
+def set_precision(name):
+    """Sets Keras's global dtype policy for `--precision name`; returns the precision used.
+
+    bfloat16 and float16 compute in that type and keep float32 weights (float16
+    also scales its losses); `auto` is bfloat16 where the hardware has it.
+    """
+    precision = resolve_precision(name, has_gpu=bool(tf.config.list_physical_devices("GPU")))
+    keras.mixed_precision.set_global_policy(PRECISION_POLICIES[precision])
+    return precision
 
 
 class RunFolder:
@@ -116,11 +124,7 @@ def variables_by_path(model):
 
 def save_float32_generator(generator, path):
     """Writes the generator as a float32 `.keras` model, whatever precision it trained in."""
-    config = generator.get_config()
-    config["dtype"] = "float32"
-    plain = UNetGenerator.from_config(config)
-    plain.build((None, None, None, 3))
-    plain.set_weights(generator.get_weights())
+    plain = generator_copy(generator, dtype="float32")
     with atomic_output(path) as temporary:
         plain.save(temporary)
 

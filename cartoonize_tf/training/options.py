@@ -14,6 +14,13 @@ DEFAULT_LOSS_WEIGHTS = {"total_variation": 1e4, "surface": 0.1, "texture": 1.0,
                         "content": 200.0, "structure": 200.0, "teacher": 0.0,
                         "teacher_edges": 0.0}
 GENERATOR_FILE = "generator.keras"
+# --precision: the Keras dtype policy each name trains under. The weights and the saved
+# generator stay float32; only float16 needs loss scaling (bfloat16 has float32's range).
+PRECISION_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16",
+                      "float16": "mixed_float16"}
+PRECISION_CHOICES = ("auto", *PRECISION_POLICIES)
+# CPU feature flags (/proc/cpuinfo) of native bfloat16 arithmetic.
+BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 class RunError(RuntimeError):
@@ -29,6 +36,28 @@ def write_settings(path, args):
     """Writes the command's options to `path` (a run's `settings.json`), atomically."""
     with atomic_output(path) as temporary:
         temporary.write_text(json.dumps(settings_record(args), indent=2, default=str))
+
+
+def cpu_has_bfloat16(cpuinfo="/proc/cpuinfo"):
+    """Whether this CPU computes bfloat16 natively (AVX512_BF16 or AMX); False if unknown."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as file:
+            flags = next((line for line in file if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return any(flag in flags for flag in BFLOAT16_CPU_FLAGS)
+
+
+def resolve_precision(name, has_gpu=False, cpu_bfloat16=None):
+    """The precision that `--precision name` trains in: `auto` becomes bfloat16 on a GPU or
+    on a CPU with native bfloat16 units, float32 elsewhere (emulated bfloat16 is slower)."""
+    if name not in PRECISION_CHOICES:
+        raise RunError(f"--precision must be one of {', '.join(PRECISION_CHOICES)}, got {name!r}")
+    if name != "auto":
+        return name
+    if cpu_bfloat16 is None:
+        cpu_bfloat16 = cpu_has_bfloat16()
+    return "bfloat16" if has_gpu or cpu_bfloat16 else "float32"
 
 
 def pretraining_sides(paired):

@@ -1,0 +1,145 @@
+"""Cel shading as a white-box Keras layer: flat tones and dark outlines, differentiable."""
+
+import keras
+from keras import ops
+
+from cartoonize_tf.layers.guided_filter import box_mean, guided_filter
+
+# Rec. 601 luma weights, for RGB images.
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+# Luminance is handled on a 0..100 scale (like CIE L*); images are in [-1, 1].
+LUMINANCE_SCALE = 50.0
+
+
+def luminance(rgb):
+    """Luma of an RGB image in [-1, 1], on a 0..100 scale, shape [N, H, W, 1]."""
+    weights = ops.convert_to_tensor(LUMA_WEIGHTS, dtype=rgb.dtype)
+    return (ops.sum(rgb * weights, axis=-1, keepdims=True) + 1.0) * LUMINANCE_SCALE
+
+
+def soft_quantize(level, step, sharpness):
+    """A smooth staircase: flat at the middle of each `step`-wide band, a tanh step at its edges.
+
+    `round` picks the nearest band edge (no gradient flows through it); the
+    tanh saturates to half a step on either side, so the curve is continuous.
+    """
+    edge = ops.round(level / step) * step
+    return edge + 0.5 * step * ops.tanh(sharpness * (level - edge))
+
+
+def slope(level):
+    """Gradient magnitude of the 3x3 mean of `level`, per pixel (the last row and column
+    repeat their neighbours' differences: slicing only, which every exporter takes)."""
+    smooth = box_mean(level, 1)
+    dx = smooth[:, :, 1:, :] - smooth[:, :, :-1, :]
+    dy = smooth[:, 1:, :, :] - smooth[:, :-1, :, :]
+    dx = ops.concatenate([dx, dx[:, :, -1:, :]], axis=2)
+    dy = ops.concatenate([dy, dy[:, -1:, :, :]], axis=1)
+    return ops.sqrt(dx * dx + dy * dy + 1e-6)
+
+
+@keras.saving.register_keras_serializable(package="cartoonize_tf")
+class CelShading(keras.layers.Layer):
+    """Cel shading of a cartoon in [-1, 1]: a few flat tones and dark outlines.
+
+    Three white-box steps, all differentiable so a generator can be trained
+    through them, built from small box means only (no image-sized constant:
+    exports to SavedModel, TFLite and ONNX at any size):
+
+    - **Flat colour.** The chroma (each channel minus the channel mean) goes
+      through a guided filter of radius `chroma_radius` with the grey image as
+      guide: colour noise inside regions goes, colour edges stay.
+    - **Tones.** Luminance (0..100) goes through a soft staircase of `levels`
+      bands (`soft_quantize`); colour is kept by shifting R, G and B together.
+      Content aware: only where the slope exceeds `gentle_slope` (luminance
+      units per pixel), faded in over the same width again, so skies and
+      blurred backgrounds keep their gradients instead of banding.
+    - **Outlines.** A difference of Gaussians, `d = G(1.15) - surround_ratio *
+      G(1.63)` (cascaded box means), darkens the dark side of edges by
+      `1 + tanh(line_sharpness * min(d + line_threshold + texture_weight * t, 0))`,
+      where `t` is the local mean of |G(1.15) - G(1.63)|: a lone long edge draws a
+      line, busy texture (fur, food, foliage) raises its own threshold and stays
+      unlined.
+
+    Args:
+        levels: number of luminance bands over 0..100.
+        step_sharpness: steepness of each band edge (per luminance unit).
+        gentle_slope: slope under which tones are left as they are.
+        line_threshold: how negative the difference of Gaussians must be for a line.
+        line_sharpness: how quickly a line darkens to black past the threshold.
+        surround_ratio: weight of the wider Gaussian (below 1 leaves flat areas unlined).
+        texture_weight: how strongly local edge activity raises the line threshold.
+        chroma_radius: radius of the chroma guided filter (0: colours untouched).
+        chroma_eps: its regularisation (larger flattens colour across fainter edges).
+        **kwargs: standard `keras.layers.Layer` arguments.
+
+    Example:
+        >>> shaded = CelShading()(filtered_generator_output)  # RGB in [-1, 1]
+    """
+
+    def __init__(self, levels=8, step_sharpness=0.9, gentle_slope=0.2, line_threshold=0.5,
+                 line_sharpness=4.0, surround_ratio=0.98, texture_weight=0.5, chroma_radius=3,
+                 chroma_eps=1e-2, **kwargs):
+        super().__init__(**kwargs)
+        if int(levels) != levels or levels < 2:
+            raise ValueError(f"levels must be an integer of at least 2, got {levels!r}")
+        for name, value in (("step_sharpness", step_sharpness), ("gentle_slope", gentle_slope),
+                            ("line_sharpness", line_sharpness)):
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
+        if texture_weight < 0:
+            raise ValueError(f"texture_weight must not be negative, got {texture_weight!r}")
+        if int(chroma_radius) != chroma_radius or chroma_radius < 0:
+            raise ValueError(f"chroma_radius must be a whole number >= 0, got {chroma_radius!r}")
+        if chroma_eps <= 0:
+            raise ValueError(f"chroma_eps must be positive, got {chroma_eps!r}")
+        self.levels = int(levels)
+        self.step_sharpness = float(step_sharpness)
+        self.gentle_slope = float(gentle_slope)
+        self.line_threshold = float(line_threshold)
+        self.line_sharpness = float(line_sharpness)
+        self.surround_ratio = float(surround_ratio)
+        self.texture_weight = float(texture_weight)
+        self.chroma_radius = int(chroma_radius)
+        self.chroma_eps = float(chroma_eps)
+
+    def tone_weight(self, level):
+        """0 on gentle gradients, 1 where the slope is at least twice `gentle_slope`."""
+        return ops.clip(slope(level) / self.gentle_slope - 1.0, 0.0, 1.0)
+
+    def line_darkening(self, level):
+        """Factor in (0, 1] for each pixel: below 1 on the dark side of long edges."""
+        narrow = box_mean(box_mean(level, 1), 1)
+        wide = box_mean(box_mean(level, 2), 1)
+        difference = narrow - self.surround_ratio * wide
+        texture = box_mean(ops.abs(narrow - wide), 3)
+        depth = difference + self.line_threshold + self.texture_weight * texture
+        return 1.0 + ops.tanh(self.line_sharpness * ops.minimum(depth, 0.0))
+
+    def flatten_colour(self, rgb):
+        """The image with its chroma smoothed inside regions (edge-aware, grey-guided)."""
+        if self.chroma_radius == 0:
+            return rgb
+        grey = ops.mean(rgb, axis=-1, keepdims=True)
+        return grey + guided_filter(grey, rgb - grey, self.chroma_radius, self.chroma_eps)
+
+    def call(self, inputs):
+        inputs = self.flatten_colour(inputs)
+        level = luminance(inputs)
+        toned = level + self.tone_weight(level) * (
+            soft_quantize(level, 100.0 / self.levels, self.step_sharpness) - level)
+        shaded = inputs + (toned - level) / LUMINANCE_SCALE
+        return (shaded + 1.0) * self.line_darkening(level) - 1.0
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"levels": self.levels, "step_sharpness": self.step_sharpness,
+                       "gentle_slope": self.gentle_slope, "line_threshold": self.line_threshold,
+                       "line_sharpness": self.line_sharpness,
+                       "surround_ratio": self.surround_ratio,
+                       "texture_weight": self.texture_weight,
+                       "chroma_radius": self.chroma_radius, "chroma_eps": self.chroma_eps})
+        return config

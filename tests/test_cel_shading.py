@@ -1,0 +1,121 @@
+"""The CelShading layer: flat tones, outlines on long edges, gradients that survive, exports."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from helpers import run_layer_test
+
+from cartoonize_tf.layers.cel_shading import CelShading, luminance, soft_quantize
+from cartoonize_tf.models.generator import UNetGenerator
+from cartoonize_tf.models.pipeline import cartoonize_batch
+
+
+def ramp(height, width, low, high):
+    """A grey RGB image in [-1, 1] rising from `low` to `high` across its width."""
+    row = np.linspace(low, high, width, dtype=np.float32)
+    return np.broadcast_to(row[None, None, :, None], (1, height, width, 3)).copy()
+
+
+def grey_levels(image):
+    return luminance(tf.constant(image)).numpy()[0, ..., 0]
+
+
+def test_soft_quantize_is_a_continuous_staircase():
+    level = tf.constant(np.linspace(0, 100, 2001, dtype=np.float32))
+    steps = soft_quantize(level, 12.5, 0.9).numpy()
+    assert np.max(np.abs(np.diff(steps))) < 0.6  # no jump anywhere
+    middles = soft_quantize(tf.constant([6.25, 18.75, 31.25]), 12.5, 0.9).numpy()
+    np.testing.assert_allclose(middles, [6.25, 18.75, 31.25], atol=1e-3)
+    # Inside a band the curve is flat: 4 units of input move the output by under 0.1.
+    band = soft_quantize(tf.constant([16.75, 20.75]), 12.5, 0.9).numpy()
+    assert abs(band[1] - band[0]) < 0.1
+
+
+def test_steep_shading_becomes_flat_tones():
+    shading = ramp(32, 96, -0.6, 0.6)  # 1.25 luminance units per pixel
+    levels = grey_levels(CelShading(line_threshold=1e3)(shading).numpy())[16]
+    inner = levels[8:-8]
+    flat_steps = np.abs(np.diff(inner)) < 0.2  # the ramp itself rises 1.25 a pixel
+    assert flat_steps.mean() > 0.5, "most of the ramp should lie on flat tones"
+    assert len(np.unique(np.round(inner[1:][flat_steps]))) <= 8
+
+
+def test_gentle_gradients_keep_their_slope():
+    sky = ramp(32, 96, -0.1, 0.1)  # 0.1 luminance units per pixel: a clear sky
+    before, after = grey_levels(sky)[16], grey_levels(CelShading()(sky).numpy())[16]
+    np.testing.assert_allclose(after, before, atol=0.05)
+
+
+def test_a_long_edge_gets_a_dark_line_and_texture_does_not(rng):
+    edge = np.full((1, 48, 48, 3), 0.6, np.float32)
+    edge[:, :, :24] = -0.2
+    lined = grey_levels(CelShading()(edge).numpy())
+    assert lined[24, 18:24].min() < grey_levels(edge)[24, 20] - 20  # a line beside the edge
+    assert abs(lined[24, 5] - grey_levels(edge)[24, 5]) < 1  # flat areas untouched
+
+    texture = np.clip(0.2 + rng.normal(0, 0.15, (1, 48, 48, 1)), -1, 1).astype(np.float32)
+    texture = np.repeat(texture, 3, axis=-1)
+    darkened = grey_levels(texture) - grey_levels(
+        CelShading(levels=1000, gentle_slope=1e3, chroma_radius=0)(texture).numpy())
+    plain = grey_levels(texture) - grey_levels(
+        CelShading(levels=1000, gentle_slope=1e3, chroma_radius=0, texture_weight=0)(
+            texture).numpy())
+    assert darkened.mean() < 0.5 * plain.mean(), "texture should raise the line threshold"
+
+
+def test_chroma_noise_is_flattened_inside_a_region(rng):
+    patch = np.full((1, 32, 32, 3), [0.4, 0.1, -0.2], np.float32)
+    noisy = patch + rng.normal(0, 0.03, patch.shape).astype(np.float32)
+    chroma = noisy - noisy.mean(axis=-1, keepdims=True)
+    out = CelShading(line_threshold=1e3, gentle_slope=1e3)(noisy).numpy()
+    out_chroma = out - out.mean(axis=-1, keepdims=True)
+    assert out_chroma[:, 4:-4, 4:-4].std(axis=(1, 2)).max() < 0.5 * chroma.std(axis=(1, 2)).min()
+
+
+def test_gradients_reach_the_input(rng):
+    x = tf.Variable(rng.uniform(-0.8, 0.8, (1, 24, 24, 3)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(CelShading()(x) ** 2)
+    gradient = tape.gradient(loss, x).numpy()
+    assert np.all(np.isfinite(gradient)) and np.mean(np.abs(gradient) > 1e-4) > 0.5
+
+
+def test_fixed_size_graph_holds_no_image_sized_constant():
+    layer = CelShading()
+    spec = tf.TensorSpec([1, 96, 128, 3], tf.float32)
+    graph = tf.function(layer).get_concrete_function(spec).graph
+    sizes = [tf.make_ndarray(op.get_attr("value")).size
+             for op in graph.get_operations() if op.type == "Const"]
+    assert max(sizes) < 96 * 128
+
+
+def test_keras_layer_conventions(tmp_path, rng):
+    x = rng.uniform(-1, 1, (2, 12, 10, 3)).astype(np.float32)
+    run_layer_test(CelShading, {"levels": 6, "texture_weight": 1.0, "chroma_radius": 2}, x,
+                   (2, 12, 10, 3), tmp_path)
+
+
+@pytest.mark.parametrize("kwargs", [{"levels": 1}, {"levels": 2.5}, {"step_sharpness": 0},
+                                    {"gentle_slope": -1}, {"texture_weight": -1},
+                                    {"chroma_radius": -1}, {"chroma_eps": 0}])
+def test_rejects_bad_arguments(kwargs):
+    with pytest.raises(ValueError):
+        CelShading(**kwargs)
+
+
+def test_generator_carries_the_stage_through_a_keras_file(tmp_path, rng):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    generator = UNetGenerator(channels=8, num_blocks=1, cel_shading={"levels": 6})
+    generator.build((None, None, None, 3))
+    photos = rng.integers(0, 256, (1, 32, 40, 3), dtype=np.uint8)
+    generator.save(tmp_path / "g.keras")
+    loaded = keras.saving.load_model(tmp_path / "g.keras")
+    assert loaded.cel_shading == {"levels": 6} and loaded.cel_shading_layer.levels == 6
+    np.testing.assert_array_equal(cartoonize_batch(loaded, photos),
+                                  cartoonize_batch(generator, photos))
+    plain = UNetGenerator.from_config({**generator.get_config(), "cel_shading": None})
+    plain.build((None, None, None, 3))
+    plain.set_weights(generator.get_weights())
+    assert np.any(cartoonize_batch(plain, photos) != cartoonize_batch(generator, photos))
