@@ -15,8 +15,10 @@ class GeneratorPretrainer(keras.Model):
     authors' initialisation stage before the GAN. With `(photos, targets)`
     batches it learns a paired mapping, such as a teacher renderer's cartoons.
     A generator with a cel-shading stage is trained through it: the loss is
-    taken on what inference draws (output guided filter, then the stage), so
-    the network learns where tones and lines fall. `compile` takes one optimiser.
+    taken on what inference draws (output guided filter, then the stage)
+    against the target shaded by the same stage, so the teacher says where
+    regions and edges are and the network learns on which side of each tone
+    and line they fall. `compile` takes one optimiser.
 
     Args:
         generator: a `UNetGenerator`.
@@ -61,6 +63,7 @@ class GeneratorPretrainer(keras.Model):
             output = tf.cast(self.generator(photos, training=True), tf.float32)
             if self.generator.cel_shading_layer is not None:
                 output = cartoon_from_raw(self.generator, photos, output)
+                targets = self.generator.cel_shading_layer(targets)
             loss = reconstruction_loss(output, targets, self.edge_weight)
             scaled = self.optimizer.scale_loss(replica_share(loss))
         variables = self.generator.trainable_variables
