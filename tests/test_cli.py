@@ -214,3 +214,14 @@ def test_strength_zero_writes_the_photo_and_bad_style_options_are_refused(photo_
                    *option) == 2
         assert capsys.readouterr().err.startswith("error: ")
     assert not (tmp_path / "other").exists()
+
+
+def test_a_glob_through_a_link_loop_names_each_photo_once(tmp_path, rng):
+    from cartoonize_tf.inference.batch import collect_inputs
+
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    Image.fromarray(random_photo(rng, 8, 8)).save(folder / "a.png")
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    found = collect_inputs(f"{folder}/**/*.png")
+    assert found == [folder / "a.png"]

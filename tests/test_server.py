@@ -167,6 +167,34 @@ def test_a_new_version_is_served_without_restart(server, stub, small_generator):
     assert response.model_spec.version.value == 2
 
 
+def test_odd_version_folders_and_a_broken_new_version(server, caplog):
+    """A folder named "²" (str.isdigit, not int) is ignored; a broken version is tried once."""
+    registry = server.registry
+    served = registry.current.version
+    odd = registry.base_path / "\u00b2"
+    odd.mkdir()
+    (odd / "saved_model.pb").write_bytes(b"")
+    broken = registry.base_path / str(served + 100)
+    broken.mkdir()
+    (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
+    try:
+        with caplog.at_level("WARNING", logger="cartoonize_tf.serving.registry"):
+            time.sleep(10 * registry.poll_seconds)
+        warnings = [r for r in caplog.records if "could not load version" in r.getMessage()]
+        assert len(warnings) == 1 and str(served + 100) in warnings[0].getMessage()
+        assert registry.current.version == served
+    finally:
+        for folder in (odd, broken):
+            (folder / "saved_model.pb").unlink()
+            folder.rmdir()
+
+
+@pytest.mark.parametrize("version", ["9" * 5000, str(2 ** 63)])
+def test_huge_version_numbers_are_not_found(server, version):
+    status, answer = rest(server, f"/v1/models/cartoonizer/versions/{version}")
+    assert status == 404 and "at most" in answer["error"]
+
+
 def test_clients_cartoonize_files(server, tmp_path, rng):
     photo_path = tmp_path / "photo.png"
     Image.fromarray(random_photo(rng, 16, 16)).save(photo_path)
@@ -212,17 +240,26 @@ def test_an_oversize_message_is_resource_exhausted_and_the_server_goes_on(server
 
 # The hostile corpus: sizes claimed by a request but not carried by it.
 
+def string_claim(count):
+    """A serving_bytes request whose string tensor claims `count` images and carries one."""
+    message = request("serving_bytes", image_bytes=[b""])
+    message.inputs["image_bytes"].CopyFrom(claimed_tensor(
+        [count], types_pb2.DT_STRING,
+        string_val=[png_bytes(random_photo(np.random.default_rng(0), 8, 8))]))
+    return message
+
+
 @pytest.mark.parametrize("message", [
     amplification_request(),
     amplification_request((10 ** 7, 8, 8, 3)),  # small images, 1.9e9 elements
     amplification_request((1, -1, 8, 3)),
-    request("serving_bytes", image_bytes=[b""]),  # replaced below: a string shape claim
-], ids=["54-byte-30000x30000", "element-count", "negative-dim", "string-shape"])
+    amplification_request((1, 64, 64, 3)),  # within every cap, one value carried
+    amplification_request((2, 48, 48, 3)),  # each image within the cap, the batch over it
+    string_claim(10 ** 9),
+    string_claim(100_000),  # under the element cap: TensorFlow would pad it with copies
+], ids=["54-byte-30000x30000", "element-count", "negative-dim", "one-value-fills-the-cap",
+        "batch-pixels", "string-shape", "string-padding"])
 def test_claimed_shapes_are_refused_before_allocation(stub, rng, message):
-    if "image_bytes" in message.inputs:
-        message.inputs["image_bytes"].CopyFrom(
-            claimed_tensor([10 ** 9], types_pb2.DT_STRING, string_val=[png_bytes(
-                random_photo(rng, 8, 8))]))
     start = time.perf_counter()
     with pytest.raises(grpc.RpcError) as raised:
         stub.Predict(message, timeout=30)
@@ -343,8 +380,8 @@ def test_ports_in_use_are_refused(server):
 def test_stop_drains_in_flight_requests(server, rng):
     running = start_server(server.registry.base_path, "cartoonizer", grpc_port=0, rest_port=0,
                            host="127.0.0.1")
-    run = running.predictor._run
-    running.predictor._run = lambda *a: (time.sleep(1.5), run(*a))[1]
+    run = running.predictor.run
+    running.predictor.run = lambda *a: (time.sleep(1.5), run(*a))[1]
     channel = grpc.insecure_channel(f"127.0.0.1:{running.grpc_port}")
     stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
     photo = random_photo(rng, 8, 8)
@@ -420,3 +457,60 @@ def test_serve_command_survives_hostile_requests_and_sigterm(server, rng, tmp_pa
     assert process.returncode == 0, err[-2000:]
     assert "Stopped" in out
     assert "cuda" not in err.lower() and "absl" not in err, err[-2000:]
+
+
+def test_a_tensor_must_carry_every_value_it_claims(rng):
+    from cartoonize_tf.serving.errors import ServingError
+    from cartoonize_tf.serving.limits import check_tensor_proto
+
+    real = tf.make_tensor_proto(random_photo(rng, 8, 8)[None])
+    check_tensor_proto("images", real, 64, 1 << 20)  # what clients send passes
+    for proto, carried in ((claimed_tensor([1, 8, 8, 3], int_val=[7]), 1),
+                           (claimed_tensor([3], types_pb2.DT_STRING, string_val=[b"a"]), 1)):
+        with pytest.raises(ServingError, match=f"carries {carried}"):
+            check_tensor_proto("images", proto, 64, 1 << 20)
+    with pytest.raises(ServingError, match="all images of the request"):
+        check_tensor_proto("images", tf.make_tensor_proto(np.zeros((2, 8, 8, 3), np.uint8)),
+                           100, 1 << 20)
+
+
+class SlowVersion:
+    """A served version whose signature takes `seconds` per call and counts its calls."""
+
+    version, max_pixels = 1, None
+
+    def __init__(self, seconds):
+        from tensorflow.core.protobuf import meta_graph_pb2
+
+        self.seconds, self.calls = seconds, 0
+        self.definition = meta_graph_pb2.SignatureDef()
+        images = self.definition.inputs["images"]
+        images.dtype = types_pb2.DT_UINT8
+        for size in (-1, -1, -1, 3):
+            images.tensor_shape.dim.add(size=size)
+
+    def signature(self, name):
+        def run(images):
+            self.calls += 1
+            time.sleep(self.seconds)
+            return {"cartoons": images}
+
+        return "serving_default", run, self.definition
+
+
+def test_a_deadline_stops_a_batch_before_its_next_image():
+    from cartoonize_tf.serving.errors import ServingError
+    from cartoonize_tf.serving.prediction import Predictor
+
+    predictor = Predictor(registry=None, workers=1)
+    slow = SlowVersion(0.2)
+    try:
+        batch = np.zeros((20, 8, 8, 3), np.uint8)
+        with pytest.raises(ServingError, match="deadline"):
+            predictor.predict(slow, None, {"images": batch}, timeout=0.3)
+        time.sleep(1.0)
+        assert slow.calls <= 3  # not 20: the worker is free again
+        version, _, outputs = predictor.predict(slow, None, {"images": batch[:3]}, timeout=10)
+        assert outputs["cartoons"].shape == (3, 8, 8, 3)
+    finally:
+        predictor.shutdown()

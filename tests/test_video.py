@@ -98,3 +98,34 @@ def test_smoother_steadies_still_pictures_and_follows_motion(rng):
     assert mean_consecutive_difference(steady) < mean_consecutive_difference(cartoons) / 2
     moved = 255 - photo  # the picture changed: the new cartoon is kept as it is
     assert np.array_equal(smoother(moved, cartoons[0]), cartoons[0])
+
+
+def one_pixel_wide_video(path, frames=3):
+    """A 1 x 16 video (RGB H.264 in Matroska, which allows odd sides)."""
+    import av
+
+    with av.open(str(path), "w") as output:
+        stream = output.add_stream("libx264rgb", rate=RATE)
+        stream.width, stream.height, stream.pix_fmt = 1, 16, "rgb24"
+        for index in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((16, 1, 3), 100, np.uint8), format="rgb24")
+            frame.pts = index
+            output.mux(stream.encode(frame))
+        output.mux(stream.encode(None))
+
+
+def test_a_one_pixel_wide_video_is_a_one_line_error(tmp_path, model_file, capsys):
+    thin = tmp_path / "thin.mkv"
+    one_pixel_wide_video(thin)
+    assert video(thin, tmp_path / "out.mp4", "--model", model_file) == 2
+    error = capsys.readouterr().err
+    assert "too small" in error and "Traceback" not in error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thin.mkv"]
+
+
+def test_frames_over_the_pixel_cap_are_refused_before_decoding(clip, tmp_path, model_file,
+                                                               capsys):
+    assert video(clip, tmp_path / "out.mp4", "--model", model_file,
+                 "--max-pixels", 64 * 48 - 1) == 2
+    assert "the limit is 3,071" in capsys.readouterr().err
+    assert not (tmp_path / "out.mp4").exists()

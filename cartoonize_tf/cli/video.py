@@ -10,6 +10,7 @@ from cartoonize_tf.inference.options import (
     DEFAULT_TILE,
     VIDEO_CODECS,
     VIDEO_INPUT_SUFFIXES,
+    VIDEO_MAX_PIXELS,
     VIDEO_OUTPUT_FORMATS,
 )
 
@@ -34,6 +35,9 @@ def add_video_parser(subparsers, root):
                         help="scale frames down so that their longer side is at most this many "
                              "pixels before cartoonizing (the output has that size); default: "
                              "the source's size")
+    parser.add_argument("--max-pixels", type=int, default=VIDEO_MAX_PIXELS,
+                        help="refuse source frames of more pixels (width * height) than this, "
+                             "read from the stream's header before any frame is decoded")
     parser.add_argument("--smooth", type=float, default=0.0,
                         help="temporal smoothing, 0 (off) to below 1: blends each frame with the "
                              "previous output where the picture barely changed")
@@ -64,6 +68,8 @@ def video_command(args):
         return fail(f"{destination} exists; pass --overwrite to replace it")
     if args.max_side is not None and args.max_side < 8:
         return fail("--max-side must be at least 8")
+    if args.max_pixels <= 0:
+        return fail("--max-pixels must be positive")
     if not 0.0 <= args.smooth < 1.0:
         return fail("--smooth must be at least 0 and below 1")
     from cartoonize_tf.inference.video import (
@@ -89,7 +95,7 @@ def video_command(args):
         report = cartoonize_video(
             cartoonizer.cartoonize, source, destination, max_side=args.max_side,
             smoother=TemporalSmoother(args.smooth) if args.smooth else None, codec=args.codec,
-            progress=not args.no_progress)
+            progress=not args.no_progress, max_pixels=args.max_pixels)
     except (VideoReadError, ValueError) as error:
         return fail(error)
     print(report.summary())

@@ -41,7 +41,19 @@ def collect_inputs(spec):
     matches = sorted(Path(p) for p in glob.glob(str(spec), recursive=True) if Path(p).is_file())
     if not matches:
         raise FileNotFoundError(f"No file, folder or glob match for {spec!r}")
-    return matches
+    return once_each(matches)
+
+
+def once_each(paths):
+    """`paths` without those that name a file already listed (`**` follows links to folders,
+    so a link loop names one file many times)."""
+    seen, kept = set(), []
+    for path in paths:
+        target = path.resolve()
+        if target not in seen:
+            seen.add(target)
+            kept.append(path)
+    return kept
 
 
 def check_output_dir(output_dir):

@@ -14,6 +14,10 @@ FILE_FORMATS = {"png": ".png", "jpg": ".jpg"}
 # before decoding): the generator runs large images in tiles, so only decoding counts; the
 # renderer (--method filter) works on the whole image at about 0.43 GB per megapixel.
 DEFAULT_MAX_PIXELS = {"generator": 100_000_000, "filter": 16_000_000}
+# A video's frames: 8K UHD (every frame is decoded whole before it is scaled or tiled).
+VIDEO_MAX_PIXELS = 7680 * 4320
+# The smallest frame side a video's output can have (its sides are made even).
+VIDEO_MIN_SIDE = 2
 # `cartoonize video`: containers it reads, and those it writes (by the output's suffix; MP4 unless
 # the output is named otherwise).
 VIDEO_INPUT_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm")

@@ -23,7 +23,12 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from cartoonize_tf.inference.options import VIDEO_CODECS, VIDEO_OUTPUT_FORMATS
+from cartoonize_tf.inference.options import (
+    VIDEO_CODECS,
+    VIDEO_MAX_PIXELS,
+    VIDEO_MIN_SIDE,
+    VIDEO_OUTPUT_FORMATS,
+)
 from cartoonize_tf.utils.files import atomic_output
 
 log = logging.getLogger(__name__)
@@ -209,8 +214,20 @@ class VideoWriter:
             self.output.mux(self.audio_encoder.encode(None))
 
 
+def check_frame_size(source, width, height, max_pixels):
+    """Refuses frames that are too small to encode or larger than `max_pixels` (VideoReadError)."""
+    if not width or not height:
+        raise VideoReadError(f"{source}: the video stream has no frame size")
+    if width * height > max_pixels:
+        raise VideoReadError(f"{source}: frames of {width}x{height} have {width * height:,} "
+                             f"pixels; the limit is {max_pixels:,} (raise --max-pixels)")
+    if min(width, height) < VIDEO_MIN_SIDE:
+        raise VideoReadError(f"{source}: frames of {width}x{height} are too small; a video "
+                             f"needs at least {VIDEO_MIN_SIDE} pixels on each side")
+
+
 def cartoonize_video(cartoonize, source, destination, max_side=None, smoother=None,
-                     codec=None, progress=True):
+                     codec=None, progress=True, max_pixels=VIDEO_MAX_PIXELS):
     """Writes the cartoon of video `source` to `destination` (.mp4, .mov or .mkv).
 
     Args:
@@ -221,6 +238,8 @@ def cartoonize_video(cartoonize, source, destination, max_side=None, smoother=No
         smoother: a `TemporalSmoother`, or None.
         codec: a video encoder name; None picks the first of `VIDEO_CODECS` available.
         progress: show a tqdm bar (frames, frames/s) on stderr.
+        max_pixels: the largest source frame (width * height) read, checked from the
+            stream's header and again on every decoded frame, before its pixels are converted.
 
     Returns a `VideoReport`. Raises `VideoReadError` for an unreadable input, ValueError for
     a bad destination; no partial output is left either way.
@@ -231,8 +250,7 @@ def cartoonize_video(cartoonize, source, destination, max_side=None, smoother=No
     container, video, audio = open_video(source)
     with container:
         width, height = video.codec_context.width, video.codec_context.height
-        if not width or not height:
-            raise VideoReadError(f"{source}: the video stream has no frame size")
+        check_frame_size(source, width, height, max_pixels)
         size = output_size(width, height, max_side)
         if size != (width, height):
             log.info("frames of %dx%d are written at %dx%d", width, height, *size)
@@ -252,6 +270,7 @@ def cartoonize_video(cartoonize, source, destination, max_side=None, smoother=No
                         writer.write_audio(packet)
                         continue
                     for frame in packet.decode():
+                        check_frame_size(source, frame.width, frame.height, max_pixels)
                         rgb = fit_frame(frame.to_ndarray(format="rgb24"), size)
                         cartoon = cartoonize(rgb)
                         if cartoon.shape != rgb.shape:

@@ -1,5 +1,6 @@
 """TF Serving's gRPC API (PredictionService.Predict / GetModelMetadata, ModelService.GetModelStatus)."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -42,9 +43,11 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
             except Exception as error:  # noqa: BLE001 - any malformed TensorProto
                 raise ServingError("INVALID_ARGUMENT", f"malformed input tensor: {error}") from None
+            cancelled = threading.Event()
+            context.add_callback(cancelled.set)  # the RPC ended: deadline, client gone, or done
             version, signature, outputs = self.predictor.predict(
                 loaded, request.model_spec.signature_name, inputs,
-                timeout=context.time_remaining())
+                timeout=context.time_remaining(), cancelled=cancelled)
         except ServingError as error:
             abort(context, error)
         response = predict_pb2.PredictResponse()

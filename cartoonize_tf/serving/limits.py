@@ -1,9 +1,12 @@
 """Size checks made before anything is allocated: claimed tensor shapes and image headers.
 
 A request names sizes it does not carry: a TensorProto of shape
-[1, 30000, 30000, 3] holding one `int_val` is 54 bytes but expands to 2.7 GB,
-and a 746 KB PNG can claim 16000 x 16000 pixels. Both are refused here, from
-the claim alone, before `tf.make_ndarray` or a decoder runs.
+[1, 30000, 30000, 3] holding one `int_val` is 54 bytes but expands to 2.7 GB
+(and a string tensor of shape [100000] with one `string_val` to 100,000
+copies), and a 746 KB PNG can claim 16000 x 16000 pixels. All are refused
+here, from the claim alone, before `tf.make_ndarray` or a decoder runs: a
+tensor must carry exactly the values its shape claims, and the pixel cap is
+on the whole request (every image of a batch counts).
 """
 
 import io
@@ -22,14 +25,35 @@ DEFAULT_MAX_PIXELS = 3840 * 2160
 
 def too_large(pixels, max_pixels, what):
     return ServingError("INVALID_ARGUMENT", f"image too large: {what} has {pixels} pixels "
-                                            f"(height * width); the limit is {max_pixels}")
+                                            f"(height * width, all images of the request); "
+                                            f"the limit is {max_pixels}")
+
+
+# The TensorProto field that lists the values of each dtype (by DataType name).
+VALUE_FIELDS = {"DT_FLOAT": "float_val", "DT_DOUBLE": "double_val", "DT_INT32": "int_val",
+                "DT_INT16": "int_val", "DT_INT8": "int_val", "DT_UINT8": "int_val",
+                "DT_UINT16": "int_val", "DT_INT64": "int64_val", "DT_UINT32": "uint32_val",
+                "DT_UINT64": "uint64_val", "DT_BOOL": "bool_val", "DT_HALF": "half_val",
+                "DT_BFLOAT16": "half_val", "DT_STRING": "string_val"}
+
+
+def carried_values(proto):
+    """How many values a TensorProto carries: its `tensor_content` elements or its typed list
+    (-1 for a dtype no input of ours takes)."""
+    import tensorflow as tf
+    from tensorflow.core.framework import types_pb2
+
+    if proto.tensor_content:
+        return len(proto.tensor_content) // tf.dtypes.as_dtype(proto.dtype).size
+    field = VALUE_FIELDS.get(types_pb2.DataType.Name(proto.dtype))
+    return len(getattr(proto, field)) if field else -1
 
 
 def check_claimed_shape(name, dims, numeric, max_pixels, max_elements):
     """INVALID_ARGUMENT when a shape (a list of ints) is negative, too many elements, or too large.
 
     For a numeric tensor of rank 3 or more the last three axes are [H, W, C] and
-    H * W must stay within `max_pixels`.
+    the pixels of all its images, N * H * W, must stay within `max_pixels`.
     """
     if any(d < 0 for d in dims):
         raise ServingError("INVALID_ARGUMENT", f"input {name}: negative dimension in {dims}")
@@ -37,12 +61,19 @@ def check_claimed_shape(name, dims, numeric, max_pixels, max_elements):
     if elements > max_elements:
         raise ServingError("INVALID_ARGUMENT", f"input {name}: shape {dims} has {elements} "
                                                f"elements; the limit is {max_elements}")
-    if numeric and len(dims) >= 3 and dims[-3] * dims[-2] > max_pixels:
-        raise too_large(dims[-3] * dims[-2], max_pixels, f"input {name} of shape {dims}")
+    if numeric and len(dims) >= 3:
+        pixels = math.prod(dims[:-1])
+        if pixels > max_pixels:
+            raise too_large(pixels, max_pixels, f"input {name} of shape {dims}")
 
 
 def check_tensor_proto(name, proto, max_pixels, max_elements):
-    """The claimed shape of a TensorProto, checked before `tf.make_ndarray` expands it."""
+    """The claimed shape of a TensorProto, checked before `tf.make_ndarray` expands it.
+
+    Besides the caps, the tensor must carry one value per element it claims:
+    TensorFlow would repeat a lone value (or the last one) to fill the shape,
+    so a few bytes could ask for gigabytes of work.
+    """
     from tensorflow.core.framework import types_pb2
 
     if proto.tensor_shape.unknown_rank:
@@ -50,6 +81,11 @@ def check_tensor_proto(name, proto, max_pixels, max_elements):
     dims = [d.size for d in proto.tensor_shape.dim]
     check_claimed_shape(name, dims, proto.dtype != types_pb2.DT_STRING, max_pixels,
                         max_elements)
+    claimed, carried = math.prod(dims), carried_values(proto)
+    if carried != claimed:
+        raise ServingError("INVALID_ARGUMENT", f"input {name}: shape {dims} claims {claimed} "
+                                               f"values but the tensor carries {carried}; send "
+                                               "every value (tf.make_tensor_proto does)")
 
 
 def header_size(data):

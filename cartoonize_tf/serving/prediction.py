@@ -1,5 +1,6 @@
 """Running a request against a signature: input checks, a bounded worker pool, deadlines."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -63,6 +64,7 @@ class Predictor:
         self.max_pixels = max_pixels
         self.max_elements = max_elements
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="predict")
+        self.run = run_image_by_image  # what a worker runs (tests slow it down)
 
     def pixel_limit(self, loaded):
         """The pixel cap for requests to `loaded` (a served version)."""
@@ -78,37 +80,66 @@ class Predictor:
             else:
                 check_claimed_shape(name, list(value.shape), True, max_pixels, self.max_elements)
 
-    def predict(self, loaded, signature_name, inputs, timeout=None):
+    def predict(self, loaded, signature_name, inputs, timeout=None, cancelled=None):
         """`(version, signature_name, {output: ndarray})` or ServingError with TF Serving's code.
 
         `loaded` is the version the front end looked up (`registry.get`) and checked the
         request's claimed sizes against: the whole request sees that one version, even when a
-        new one is loaded meanwhile.
+        new one is loaded meanwhile. A request still queued when its deadline passes never
+        starts; a running one stops before its next image, and so does one whose
+        `cancelled` event the front end sets (its client went away).
         """
         name, function, signature_def = loaded.signature(signature_name)
         check_inputs(inputs, signature_def)
         self.check_sizes(inputs, loaded)
         if timeout is not None and timeout <= 0:
             raise ServingError("DEADLINE_EXCEEDED", "deadline exceeded before the request ran")
-        future = self.pool.submit(self._run, function, inputs)
+        cancelled = cancelled or threading.Event()
+        future = self.pool.submit(self.run, function, inputs, cancelled)
         try:
             outputs = future.result(timeout=timeout)
         except FutureTimeout:
+            cancelled.set()
             future.cancel()
             raise ServingError("DEADLINE_EXCEEDED", "deadline exceeded") from None
         return loaded.version, name, outputs
 
-    @staticmethod
-    def _run(function, inputs):
-        try:
-            results = function(**{k: tf.constant(v) for k, v in inputs.items()})
-        except tf.errors.ResourceExhaustedError as error:
-            raise ServingError("RESOURCE_EXHAUSTED", explain(error)) from None
-        except tf.errors.InvalidArgumentError as error:
-            raise ServingError("INVALID_ARGUMENT", explain(error)) from None
-        except tf.errors.OpError as error:
-            raise ServingError("INTERNAL", explain(error)) from None
-        return {k: np.asarray(v) for k, v in results.items()}
-
     def shutdown(self, wait=False):
         self.pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def batch_size(inputs):
+    """The shared length of the inputs' first axis, or None when they have none in common."""
+    sizes = {value.shape[0] if value.ndim else None for value in inputs.values()}
+    return sizes.pop() if len(sizes) == 1 else None
+
+
+def run_image_by_image(function, inputs, cancelled):
+    """Runs `function` on each image of the batch in turn, stopping once `cancelled` is set,
+    and joins the outputs: the work a cancelled request still does is one image."""
+    count = batch_size(inputs)
+    if count is None or count <= 1:
+        pieces = [inputs]
+    else:
+        pieces = [{k: v[i:i + 1] for k, v in inputs.items()} for i in range(count)]
+    results = []
+    for index, piece in enumerate(pieces):
+        if cancelled.is_set():
+            raise ServingError("CANCELLED", f"cancelled before image {index} of {len(pieces)}")
+        results.append(run_signature(function, piece))
+    if len(results) == 1:
+        return results[0]
+    return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
+
+
+def run_signature(function, inputs):
+    """One call of a signature function; TensorFlow's errors become ServingErrors."""
+    try:
+        results = function(**{k: tf.constant(v) for k, v in inputs.items()})
+    except tf.errors.ResourceExhaustedError as error:
+        raise ServingError("RESOURCE_EXHAUSTED", explain(error)) from None
+    except tf.errors.InvalidArgumentError as error:
+        raise ServingError("INVALID_ARGUMENT", explain(error)) from None
+    except tf.errors.OpError as error:
+        raise ServingError("INTERNAL", explain(error)) from None
+    return {k: np.asarray(v) for k, v in results.items()}

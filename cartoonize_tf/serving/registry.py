@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 import threading
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from cartoonize_tf.serving.errors import ServingError
 from cartoonize_tf.serving.limits import LIMITS_FILE
 
 logger = logging.getLogger(__name__)
+# A version folder: ASCII digits that fit TF Serving's int64 version ("²" passes str.isdigit).
+VERSION_FOLDER = re.compile(r"[0-9]{1,18}")
 
 
 def read_max_pixels(path):
@@ -67,6 +70,9 @@ class ModelRegistry:
         self.poll_seconds = poll_seconds
         self.lock = threading.Lock()
         self.current = None
+        # The version folder that failed to load and its modification time: not retried (nor
+        # warned about again) until it changes.
+        self.failed = None
         self.stopped = threading.Event()
         self.refresh()
         if self.current is None:
@@ -77,23 +83,33 @@ class ModelRegistry:
 
     def newest_version_path(self):
         versions = [p for p in self.base_path.iterdir()
-                    if p.name.isdigit() and (p / "saved_model.pb").is_file()] \
+                    if VERSION_FOLDER.fullmatch(p.name) and (p / "saved_model.pb").is_file()] \
             if self.base_path.is_dir() else []
         return max(versions, key=lambda p: int(p.name), default=None)
 
     def refresh(self):
         newest = self.newest_version_path()
-        if newest is not None and (self.current is None or int(newest.name) != self.current.version):
+        if newest is None or (self.current is not None
+                              and int(newest.name) == self.current.version):
+            return
+        attempt = (newest, (newest / "saved_model.pb").stat().st_mtime_ns)
+        if attempt == self.failed:
+            return
+        try:
             loaded = LoadedVersion(newest)
-            with self.lock:
-                self.current = loaded
+        except Exception:
+            self.failed = attempt
+            raise
+        with self.lock:
+            self.current = loaded
 
     def _watch(self):
         while not self.stopped.wait(self.poll_seconds):
             try:
                 self.refresh()
             except Exception as error:  # noqa: BLE001 - a bad new version must not stop serving
-                logger.warning("could not load a new version: %s", error)
+                logger.warning("could not load version %s (tried again once it changes): %s",
+                               self.failed[0].name if self.failed else "?", error)
 
     def get(self, name, version=None):
         """The loaded version for a request, or ServingError NOT_FOUND."""

@@ -22,7 +22,11 @@ from cartoonize_tf.serving.limits import check_claimed_shape
 logger = logging.getLogger(__name__)
 
 HTTP_STATUS = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "RESOURCE_EXHAUSTED": 429,
-               "DEADLINE_EXCEEDED": 504, "INTERNAL": 500, "UNAVAILABLE": 503}
+               "DEADLINE_EXCEEDED": 504, "INTERNAL": 500, "UNAVAILABLE": 503,
+               "CANCELLED": 499}
+# Versions are int64 in TF Serving's API.
+MAX_VERSION = 2 ** 63 - 1
+MAX_VERSION_DIGITS = len(str(MAX_VERSION))
 # Deeper JSON than any image tensor needs is refused before it reaches a recursive walk.
 MAX_NESTING = 16
 # Seconds a client may take to send its body (one shorter than its Content-Length waits).
@@ -32,8 +36,18 @@ BODY_TIMEOUT = 30
 SKIP_FACTOR = 4
 # Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
 LISTEN_BACKLOG = 1024
-ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?"
+ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[0-9]+))?"
                    r"(?:(?P<metadata>/metadata)|:(?P<verb>predict))?$")
+
+
+def parse_version(digits):
+    """A version number from the URL (ASCII digits); NOT_FOUND past int64, as no version
+    folder can be named so (and Python refuses to parse over 4,300 digits)."""
+    if len(digits) > MAX_VERSION_DIGITS or int(digits) > MAX_VERSION:
+        raise ServingError("NOT_FOUND", f"no version {digits[:30]}"
+                                        f"{'...' if len(digits) > 30 else ''} (versions are "
+                                        f"at most {MAX_VERSION})")
+    return int(digits)
 
 
 def decode_value(value, name, depth=0):
@@ -387,7 +401,7 @@ class RestServer:
         match = ROUTE.match(request.path)
         if not match:
             raise ServingError("NOT_FOUND", f"no such endpoint: {request.path[:200]}")
-        version = int(match["version"]) if match["version"] else None
+        version = parse_version(match["version"]) if match["version"] else None
         if request.method == "GET":
             if match["verb"]:
                 raise ServingError("INVALID_ARGUMENT", "predict needs POST")
@@ -398,8 +412,13 @@ class RestServer:
         if match["verb"] != "predict":
             raise ServingError("NOT_FOUND", f"no such endpoint: POST {request.path[:200]}")
         data = await self.read_body(request)
-        body = await self.loop.run_in_executor(self.pool, self.predict, match["name"], version,
-                                               data)
+        cancelled = threading.Event()
+        try:
+            body = await self.loop.run_in_executor(self.pool, self.predict, match["name"],
+                                                   version, data, cancelled)
+        except asyncio.CancelledError:
+            cancelled.set()  # the client went away: stop before the next image
+            raise
         return web.Response(status=200, body=body, content_type="application/json")
 
     async def read_body(self, request):
@@ -436,7 +455,7 @@ class RestServer:
             "version": str(loaded.version), "state": "AVAILABLE",
             "status": {"error_code": "OK", "error_message": ""}}]}
 
-    def predict(self, name, version, data):
+    def predict(self, name, version, data, cancelled=None):
         """A predict request's JSON body to the JSON answer's bytes (on the thread pool)."""
         try:
             body = json.loads(data or b"null")
@@ -452,7 +471,7 @@ class RestServer:
         _, _, signature_def = loaded.signature(signature_name)
         inputs, row_format = request_inputs(body, signature_def, self.predictor.pixel_limit(loaded),
                                             self.predictor.max_elements)
-        _, _, outputs = self.predictor.predict(loaded, signature_name, inputs)
+        _, _, outputs = self.predictor.predict(loaded, signature_name, inputs, cancelled=cancelled)
         return json.dumps(response_body(outputs, row_format)).encode()
 
 
