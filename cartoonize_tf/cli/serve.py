@@ -14,7 +14,9 @@ def add_serve_parser(subparsers):
         description="Answer TF Serving's gRPC (PredictionService.Predict, GetModelMetadata, "
                     "ModelService.GetModelStatus) and REST (/v1/models/...) requests for the "
                     "newest numeric version under --model-base-path, picking up new versions "
-                    "without a restart. Clients written for TF Serving work unchanged.",
+                    "without a restart. Clients written for TF Serving work unchanged. The "
+                    "REST port also serves a web page at / where photos can be dropped and "
+                    "their cartoons downloaded; --web opens it.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--model-base-path", default=str(DEFAULT_SAVED_MODEL_BASE))
     parser.add_argument("--model-name", default="cartoonizer")
@@ -32,6 +34,9 @@ def add_serve_parser(subparsers):
                         help="largest height * width of a request's image, checked from its "
                              "claimed shape or header before anything is allocated; default: "
                              "the cap the served version was exported with")
+    parser.add_argument("--web", action="store_true",
+                        help="open the web page in this machine's browser (one user: the "
+                             "server stays on 127.0.0.1)")
     parser.add_argument("--grace-seconds", type=float, default=30.0,
                         help="on SIGTERM or Ctrl-C, how long in-flight requests may finish")
     parser.set_defaults(handler=serve_command)
@@ -40,6 +45,10 @@ def add_serve_parser(subparsers):
 def serve_command(args):
     from cartoonize_tf.serving.server import start_server
 
+    if args.web and args.host != "127.0.0.1":
+        print("error: --web is for one user on this machine and listens on 127.0.0.1; leave "
+              "--host out, or drop --web and open http://HOST:PORT/ yourself", file=sys.stderr)
+        return 2
     try:
         server = start_server(args.model_base_path, args.model_name, args.grpc_port,
                               args.rest_port, args.host, args.workers,
@@ -50,6 +59,14 @@ def serve_command(args):
     print(f"Serving {args.model_name} version {server.registry.current.version} from "
           f"{args.model_base_path}: gRPC on {args.host}:{server.grpc_port}, REST on "
           f"http://{args.host}:{server.rest_port}/v1/models/{args.model_name}", flush=True)
+    page = f"http://{args.host}:{server.rest_port}/"
+    print(f"Web page: {page}", flush=True)
+    if args.web:
+        import webbrowser
+
+        if not webbrowser.open(page):
+            print("No browser could be started here: open the address above yourself",
+                  flush=True)
     stop = threading.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stop.set())

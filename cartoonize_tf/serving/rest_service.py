@@ -18,6 +18,7 @@ from google.protobuf import json_format
 
 from cartoonize_tf.serving.errors import ServingError
 from cartoonize_tf.serving.limits import check_claimed_shape
+from cartoonize_tf.serving.web_page import is_page_path, page_response
 
 logger = logging.getLogger(__name__)
 
@@ -398,6 +399,11 @@ class RestServer:
             return response
 
     async def route(self, request):
+        if request.method == "GET" and is_page_path(request.path):
+            registry = self.predictor.registry
+            return page_response(request.path, registry.name,
+                                 self.predictor.pixel_limit(registry.get(registry.name)),
+                                 self.max_body_bytes)
         match = ROUTE.match(request.path)
         if not match:
             raise ServingError("NOT_FOUND", f"no such endpoint: {request.path[:200]}")

@@ -1,0 +1,277 @@
+// The cartoonize_tf page: photos go to this server's TF-Serving REST API (serving_bytes) and
+// come back as cartoons. Strength, the photo | cartoon split and the ZIP are made here.
+"use strict";
+
+const state = { config: null, cards: [] };
+const $ = (selector, root = document) => root.querySelector(selector);
+
+function setStatus(text) {
+  $("#status").textContent = text;
+}
+
+async function loadConfig() {
+  const response = await fetch("config.json", { cache: "no-store" });
+  if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
+  return response.json();
+}
+
+function toBase64(bytes) {
+  let text = "";
+  for (let start = 0; start < bytes.length; start += 0x8000) {
+    text += String.fromCharCode.apply(null, bytes.subarray(start, start + 0x8000));
+  }
+  return btoa(text);
+}
+
+function fromBase64(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function loadImage(url) {
+  return new Promise((resolve, reject) => {
+    const image = new Image();
+    image.onload = () => resolve(image);
+    image.onerror = () => reject(new Error("this file is not an image the browser can read"));
+    image.src = url;
+  });
+}
+
+// POSTs the photo to serving_bytes; `onUpload(fraction)` follows the upload.
+function requestCartoon(bytes, onUpload) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", `v1/models/${encodeURIComponent(state.config.model)}:predict`);
+    request.setRequestHeader("Content-Type", "application/json");
+    request.responseType = "json";
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable) onUpload(event.loaded / event.total);
+    };
+    request.upload.onload = () => onUpload(1);
+    request.onload = () => {
+      const answer = request.response || {};
+      if (request.status !== 200) {
+        reject(new Error(answer.error || `the server answered HTTP ${request.status}`));
+        return;
+      }
+      const prediction = (answer.predictions || [])[0];
+      if (!prediction || !prediction.b64) {
+        reject(new Error("the server's answer holds no image"));
+        return;
+      }
+      resolve(fromBase64(prediction.b64));
+    };
+    request.onerror = () => reject(new Error("the server could not be reached"));
+    request.send(JSON.stringify({ signature_name: "serving_bytes",
+                                  instances: [{ b64: toBase64(bytes) }] }));
+  });
+}
+
+function strength() {
+  return Number($("#strength").value) / 100;
+}
+
+// Draws photo + strength * (cartoon - photo) on the card's canvas and refreshes its download.
+function render(card) {
+  const canvas = $(".cartoon", card.element);
+  const context = canvas.getContext("2d");
+  context.globalAlpha = 1;
+  context.drawImage(card.photo, 0, 0, canvas.width, canvas.height);
+  context.globalAlpha = strength();
+  context.drawImage(card.cartoon, 0, 0, canvas.width, canvas.height);
+  canvas.toBlob((blob) => {
+    if (card.url) URL.revokeObjectURL(card.url);
+    card.blob = blob;
+    card.url = URL.createObjectURL(blob);
+    $(".download", card.element).href = card.url;
+  }, "image/png");
+}
+
+function setSplit(card, percent) {
+  $(".cartoon", card.element).style.clipPath = `inset(0 0 0 ${percent}%)`;
+  $(".divider", card.element).style.left = `${percent}%`;
+}
+
+function cartoonName(fileName) {
+  const stem = fileName.replace(/\.[^.]*$/, "") || "photo";
+  return `${stem}_cartoon.png`;
+}
+
+function newCard(file) {
+  const element = $("#card-template").content.firstElementChild.cloneNode(true);
+  $(".name", element).textContent = file.name;
+  $(".download", element).download = cartoonName(file.name);
+  $("#results").prepend(element);
+  const card = { element, file, name: cartoonName(file.name) };
+  $(".split", element).addEventListener("input", (event) => setSplit(card, event.target.value));
+  setSplit(card, 50);
+  return card;
+}
+
+function fail(card, message) {
+  card.element.classList.remove("working");
+  card.element.classList.add("failed");
+  $(".message", card.element).textContent = message;
+}
+
+async function cartoonize(file) {
+  const card = newCard(file);
+  const message = $(".message", card.element);
+  const bar = $(".bar", card.element);
+  card.element.classList.add("working");
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const { max_pixels: maxPixels, max_body_bytes: maxBody } = state.config;
+    if (bytes.length * 4 / 3 + 1024 > maxBody) {
+      throw new Error(`the file is ${(bytes.length / 1e6).toFixed(1)} MB; this server takes ` +
+                      `about ${(maxBody * 0.75 / 1e6).toFixed(0)} MB at most`);
+    }
+    const photoUrl = URL.createObjectURL(file);
+    const photo = await loadImage(photoUrl);
+    $(".photo", card.element).src = photoUrl;
+    const pixels = photo.naturalWidth * photo.naturalHeight;
+    if (pixels > maxPixels) {
+      throw new Error(`the photo is ${photo.naturalWidth} x ${photo.naturalHeight}; this server ` +
+                      `takes at most ${maxPixels.toLocaleString()} pixels: make it smaller first`);
+    }
+    message.textContent = "Uploading…";
+    const cartoonBytes = await requestCartoon(bytes, (fraction) => {
+      bar.style.width = `${Math.round(fraction * 100)}%`;
+      if (fraction >= 1) message.textContent = "Cartoonizing…";
+    });
+    const cartoonUrl = URL.createObjectURL(new Blob([cartoonBytes], { type: "image/png" }));
+    card.cartoon = await loadImage(cartoonUrl);
+    card.photo = photo;
+    const canvas = $(".cartoon", card.element);
+    canvas.width = card.cartoon.naturalWidth;
+    canvas.height = card.cartoon.naturalHeight;
+    render(card);
+    card.element.classList.remove("working");
+    card.element.classList.add("done");
+    message.textContent = `${canvas.width} x ${canvas.height}: drag the slider under the ` +
+                          "picture to compare";
+    state.cards.push(card);
+    $("#download-all").disabled = false;
+  } catch (error) {
+    fail(card, `Could not cartoonize ${file.name}: ${error.message}`);
+  }
+}
+
+async function cartoonizeAll(files) {
+  const list = Array.from(files);
+  if (!list.length) return;
+  setStatus(`Cartoonizing ${list.length} photo${list.length > 1 ? "s" : ""}…`);
+  for (const file of list) await cartoonize(file);  // one at a time: the server's workers are few
+  const failed = document.querySelectorAll(".card.failed").length;
+  setStatus(`Done: ${state.cards.length} cartoon${state.cards.length === 1 ? "" : "s"}` +
+            (failed ? `, ${failed} failed` : "") + ".");
+}
+
+// A ZIP archive (stored, no compression: PNGs are compressed already) of [name, bytes] pairs.
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes) {
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function zipArchive(entries) {
+  const encoder = new TextEncoder();
+  const parts = [];
+  const central = [];
+  let offset = 0;
+  for (const [name, data] of entries) {
+    const nameBytes = encoder.encode(name);
+    const crc = crc32(data);
+    const local = new DataView(new ArrayBuffer(30));
+    local.setUint32(0, 0x04034b50, true);
+    local.setUint16(4, 20, true);
+    local.setUint16(6, 0x0800, true);  // UTF-8 names
+    local.setUint32(14, crc, true);
+    local.setUint32(18, data.length, true);
+    local.setUint32(22, data.length, true);
+    local.setUint16(26, nameBytes.length, true);
+    const record = new DataView(new ArrayBuffer(46));
+    record.setUint32(0, 0x02014b50, true);
+    record.setUint16(4, 20, true);
+    record.setUint16(6, 20, true);
+    record.setUint16(8, 0x0800, true);
+    record.setUint32(16, crc, true);
+    record.setUint32(20, data.length, true);
+    record.setUint32(24, data.length, true);
+    record.setUint16(28, nameBytes.length, true);
+    record.setUint32(42, offset, true);
+    parts.push(local, nameBytes, data);
+    central.push(record, nameBytes);
+    offset += 30 + nameBytes.length + data.length;
+  }
+  const centralSize = central.reduce((size, part) => size + part.byteLength, 0);
+  const end = new DataView(new ArrayBuffer(22));
+  end.setUint32(0, 0x06054b50, true);
+  end.setUint16(8, entries.length, true);
+  end.setUint16(10, entries.length, true);
+  end.setUint32(12, centralSize, true);
+  end.setUint32(16, offset, true);
+  return new Blob([...parts, ...central, end], { type: "application/zip" });
+}
+
+function uniqueNames(cards) {
+  const used = new Map();
+  return cards.map((card) => {
+    const count = used.get(card.name) || 0;
+    used.set(card.name, count + 1);
+    return count ? card.name.replace(/\.png$/, `_${count + 1}.png`) : card.name;
+  });
+}
+
+async function downloadAll() {
+  const names = uniqueNames(state.cards);
+  const entries = await Promise.all(state.cards.map(async (card, index) =>
+    [names[index], new Uint8Array(await card.blob.arrayBuffer())]));
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(zipArchive(entries));
+  link.download = "cartoons.zip";
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+function wire() {
+  const drop = $("#drop");
+  $("#files").addEventListener("change", (event) => {
+    cartoonizeAll(event.target.files);
+    event.target.value = "";
+  });
+  for (const name of ["dragenter", "dragover"]) {
+    drop.addEventListener(name, (event) => { event.preventDefault(); drop.classList.add("over"); });
+  }
+  for (const name of ["dragleave", "drop"]) {
+    drop.addEventListener(name, () => drop.classList.remove("over"));
+  }
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    cartoonizeAll(event.dataTransfer.files);
+  });
+  $("#strength").addEventListener("input", () => {
+    $("#strength-value").textContent = `${$("#strength").value}%`;
+    state.cards.forEach(render);
+  });
+  $("#download-all").addEventListener("click", downloadAll);
+}
+
+window.addEventListener("DOMContentLoaded", async () => {
+  wire();
+  try {
+    state.config = await loadConfig();
+    setStatus(`Ready: model ${state.config.model}, photos up to ` +
+              `${state.config.max_pixels.toLocaleString()} pixels.`);
+  } catch (error) {
+    setStatus(`The server's settings could not be read (${error.message}); reload the page.`);
+  }
+});
