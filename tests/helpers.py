@@ -2,6 +2,7 @@
 
 import io
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -222,3 +223,20 @@ def video_facts(path):
         container.seek(0)
         count = sum(1 for _ in container.decode(video=0))
     return count, rate, size, audio.codec_context.name if audio else None, seconds, packets
+
+
+@contextmanager
+def served(generator, folder, max_pixels, **options):
+    """`cartoonize serve` in-process on free 127.0.0.1 ports, for `generator` exported to
+    `folder/cartoonizer` with `max_pixels`; stopped on leaving."""
+    from cartoonize_tf.export.saved_model import export_saved_model
+    from cartoonize_tf.serving.server import start_server
+
+    base = Path(folder) / "cartoonizer"
+    export_saved_model(generator, base, max_pixels=max_pixels)
+    running = start_server(base, "cartoonizer", grpc_port=0, rest_port=0, host="127.0.0.1",
+                           **options)
+    try:
+        yield running
+    finally:
+        running.stop()

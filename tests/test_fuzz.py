@@ -24,15 +24,13 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
-from helpers import png_claiming, predict_request, random_photo, raw_http
+from helpers import png_claiming, predict_request, random_photo, raw_http, served
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-from cartoonize_tf.export.saved_model import export_saved_model
-from cartoonize_tf.serving.server import start_server
 from cartoonize_tf.utils.image_io import ImageReadError, read_image
 
 CI = settings(max_examples=50, deadline=None, database=None, derandomize=True,
@@ -127,11 +125,8 @@ def test_read_image_fails_only_with_image_read_error_many():
 
 @pytest.fixture(scope="module")
 def server(small_generator, tmp_path_factory):
-    base = tmp_path_factory.mktemp("fuzz") / "cartoonizer"
-    export_saved_model(small_generator, base, max_pixels=64 * 64)
-    running = start_server(base, "cartoonizer", grpc_port=0, rest_port=0, host="127.0.0.1")
-    yield running
-    running.stop()
+    with served(small_generator, tmp_path_factory.mktemp("fuzz"), 64 * 64) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

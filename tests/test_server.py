@@ -27,6 +27,7 @@ from helpers import (
     post_head,
     random_photo,
     raw_http,
+    served,
 )
 from helpers import predict_request as request
 from PIL import Image
@@ -45,12 +46,8 @@ from cartoonize_tf.serving.server import start_server
 
 @pytest.fixture(scope="module")
 def server(small_generator, tmp_path_factory):
-    base = tmp_path_factory.mktemp("serving") / "cartoonizer"
-    export_saved_model(small_generator, base, max_pixels=64 * 64)
-    running = start_server(base, "cartoonizer", grpc_port=0, rest_port=0, host="127.0.0.1",
-                           poll_seconds=0.2)
-    yield running
-    running.stop()
+    with served(small_generator, tmp_path_factory.mktemp("serving"), 64 * 64, poll_seconds=0.2) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

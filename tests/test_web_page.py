@@ -11,11 +11,8 @@ import urllib.request
 
 import numpy as np
 import pytest
-from helpers import PROJECT_ROOT, random_photo
+from helpers import PROJECT_ROOT, random_photo, served
 from PIL import Image
-
-from cartoonize_tf.export.saved_model import export_saved_model
-from cartoonize_tf.serving.server import start_server
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 SCREENSHOT_DIR = os.environ.get("CARTOONIZE_TF_SCREENSHOTS")
@@ -23,11 +20,8 @@ SCREENSHOT_DIR = os.environ.get("CARTOONIZE_TF_SCREENSHOTS")
 
 @pytest.fixture(scope="module")
 def server(small_generator, tmp_path_factory):
-    base = tmp_path_factory.mktemp("web") / "cartoonizer"
-    export_saved_model(small_generator, base, max_pixels=200 * 200)
-    running = start_server(base, "cartoonizer", grpc_port=0, rest_port=0, host="127.0.0.1")
-    yield running
-    running.stop()
+    with served(small_generator, tmp_path_factory.mktemp("web"), 200 * 200) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
