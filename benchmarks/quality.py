@@ -2,6 +2,13 @@
 
     python benchmarks/quality.py [--photos test_code/test_images data/default/eval_photos]
                                  [--model saved_models/cartoonizer.keras] [--model other.keras]
+                                 [--pairs ../shared/reference/wbc_pairs] [--no-cel-shading]
+
+With `--pairs`, the photos are those of a folder of photo | authors' result
+pairs (`manifest.json` listing `<name>.photo.png` and `<name>.wbc.png`): each
+is cartoonized at twice its size and area-resized back, as the authors' cells
+were cut, the authors' results get a row of their own, and a last column gives
+the SSIM (grey) of each method's picture to the authors' result.
 
 Every photo is first brought to the authors' size (short side at most 720,
 multiples of 8); then each method cartoonizes it: the teacher renderer
@@ -13,6 +20,7 @@ reads 1.00 there.
 """
 
 import argparse
+import json
 import os
 from pathlib import Path
 
@@ -26,7 +34,7 @@ GOALS_NOTE = ("The authors' model on its published examples: flat 2.64, colours 
               "crispness >= 0.64, Lab shift <= 12.\n")
 
 
-def generators(model_paths):
+def generators(model_paths, cel_shading):
     """(name, cartoonize function) for each model and the untrained generator."""
     import keras
 
@@ -35,7 +43,8 @@ def generators(model_paths):
 
     found = []
     for path in model_paths:
-        cartoonizer = Cartoonizer.load(path, size_policy="full", backend="tf")
+        cartoonizer = Cartoonizer.load(path, size_policy="full", backend="tf",
+                                       cel_shading=cel_shading)
         found.append((Path(path).name, cartoonizer.cartoonize))
     keras.utils.set_random_seed(0)
     untrained = UNetGenerator(channel_order="rgb")
@@ -52,9 +61,16 @@ def main():
                         help="folders (or files) of photos; missing folders are skipped")
     parser.add_argument("--model", action="append", default=None,
                         help=f"a .keras generator to score (repeatable; default {DEFAULT_MODELS})")
+    parser.add_argument("--pairs", default=None,
+                        help="a folder of photo | authors' result pairs (manifest.json); "
+                             "replaces --photos")
+    parser.add_argument("--no-cel-shading", action="store_true",
+                        help="score the models without their cel-shading stage")
     args = parser.parse_args()
 
+    import cv2
     import numpy as np
+    from skimage.metrics import structural_similarity
     from tqdm import tqdm
 
     from cartoonize_tf.inference.batch import collect_inputs
@@ -63,24 +79,50 @@ def main():
     from cartoonize_tf.utils.image_io import read_image
     from cartoonize_tf.whitebox.renderer import render_cartoon
 
-    files = [f for folder in args.photos if Path(folder).exists() for f in collect_inputs(folder)]
-    if not files:
-        parser.error(f"no photos found in {args.photos}")
+    if args.pairs:
+        folder = Path(args.pairs)
+        names = json.loads((folder / "manifest.json").read_text())["pairs"]
+        photos = [read_image(folder / f"{name}.photo.png") for name in names]
+        authors = [read_image(folder / f"{name}.wbc.png") for name in names]
+        labels = names
+    else:
+        files = [f for folder in args.photos if Path(folder).exists()
+                 for f in collect_inputs(folder)]
+        if not files:
+            parser.error(f"no photos found in {args.photos}")
+        photos = [authors_resize_crop(read_image(f)) for f in files]
+        authors, labels = None, [Path(f).name for f in files]
     models = [m for m in (args.model or DEFAULT_MODELS) if Path(m).exists()]
     if not models:
         print(f"note: no model found among {args.model or DEFAULT_MODELS}; scoring the teacher "
               "and the untrained generator only")
-    photos = [authors_resize_crop(read_image(f)) for f in files]
-    teacher = [render_cartoon(photo) for photo in tqdm(photos, desc="teacher", leave=False)]
-    rows = [("photo", photos), ("teacher (renderer)", teacher)]
-    for name, cartoonize in generators(models):
-        rows.append((name, [cartoonize(photo) for photo in tqdm(photos, desc=name, leave=False)]))
 
-    print(f"{len(photos)} photos: {', '.join(Path(f).name for f in files)}\n")
+    def at_cell_size(method):
+        """`method` on the photo at twice its size, area-resized back (the pairs' protocol)."""
+        def run(photo):
+            height, width = photo.shape[:2]
+            large = cv2.resize(photo, (2 * width, 2 * height), interpolation=cv2.INTER_CUBIC)
+            return cv2.resize(method(large), (width, height), interpolation=cv2.INTER_AREA)
+        return run if args.pairs else method
+
+    teacher_method = at_cell_size(render_cartoon)
+    teacher = [teacher_method(photo) for photo in tqdm(photos, desc="teacher", leave=False)]
+    rows = [("photo", photos)] + ([("authors' result", authors)] if authors else []) + [
+        ("teacher (renderer)", teacher)]
+    for name, cartoonize in generators(models, cel_shading=not args.no_cel_shading):
+        method = at_cell_size(cartoonize)
+        rows.append((name, [method(photo) for photo in tqdm(photos, desc=name, leave=False)]))
+
+    print(f"{len(photos)} photos: {', '.join(labels)}\n")
     print(GOALS_NOTE)
+    ssim_header = " SSIM to the authors' result |" if authors else ""
     print("| method | flat share, ratio to photo | distinct colours, ratio | edge F | crispness "
-          "| Lab shift | PSNR to teacher |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+          "| Lab shift | PSNR to teacher |" + ssim_header)
+    print("| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if authors else ""))
+
+    def grey_ssim(a, b):
+        return structural_similarity(quality.grey(a), quality.grey(b))
+
     for name, outputs in rows:
         def median(metric):
             return float(np.nanmedian([metric(o, p) for o, p in zip(outputs, photos)]))
@@ -90,9 +132,11 @@ def main():
             f"{median(quality.edge_f_score):.2f}",
             f"{median(lambda o, p: quality.crispness(o)):.2f}",
             f"{median(quality.lab_shift):.1f}",
-            "" if name in ("photo", "teacher (renderer)") else
+            "" if name in ("photo", "authors' result", "teacher (renderer)") else
             f"{np.median([quality.psnr(o, t) for o, t in zip(outputs, teacher)]):.2f} dB",
         ]
+        if authors:
+            figures.append(f"{np.median([grey_ssim(o, a) for o, a in zip(outputs, authors)]):.2f}")
         print(f"| {name} | " + " | ".join(figures) + " |")
 
 

@@ -119,3 +119,36 @@ def test_generator_carries_the_stage_through_a_keras_file(tmp_path, rng):
     plain.build((None, None, None, 3))
     plain.set_weights(generator.get_weights())
     assert np.any(cartoonize_batch(plain, photos) != cartoonize_batch(generator, photos))
+
+
+def test_the_stage_can_be_turned_off(tmp_path, rng):
+    import keras
+
+    from cartoonize_tf.cli.main import main
+    from cartoonize_tf.inference.cartoonizer import Cartoonizer
+
+    keras.utils.set_random_seed(1)
+    generator = UNetGenerator(channels=8, num_blocks=1, cel_shading={})
+    generator.build((None, None, None, 3))
+    photo = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    shaded = Cartoonizer(generator, size_policy="full", backend="tf").cartoonize(photo)
+    plain = Cartoonizer(generator, size_policy="full", backend="tf",
+                        cel_shading=False).cartoonize(photo)
+    assert np.any(shaded != plain)
+    # The copy without the stage has the same weights: the same pictures as a plain generator.
+    stripped = UNetGenerator.from_config({**generator.get_config(), "cel_shading": None})
+    stripped.build((None, None, None, 3))
+    stripped.set_weights(generator.get_weights())
+    np.testing.assert_array_equal(plain, cartoonize_batch(stripped, photo[None])[0])
+    # And on the command line.
+    generator.save(tmp_path / "g.keras")
+    from PIL import Image
+
+    Image.fromarray(photo).save(tmp_path / "p.png")
+    for flag, folder in (([], "on"), (["--no-cel-shading"], "off")):
+        assert main(["run", "--input", str(tmp_path / "p.png"), "--model", str(tmp_path / "g.keras"),
+                     "--resize", "full", "--output-dir", str(tmp_path / folder), *flag]) == 0
+    on = np.asarray(Image.open(tmp_path / "on" / "p.png"))
+    off = np.asarray(Image.open(tmp_path / "off" / "p.png"))
+    np.testing.assert_array_equal(on, shaded)
+    np.testing.assert_array_equal(off, plain)

@@ -4,7 +4,11 @@ import argparse
 import sys
 
 from cartoonize_tf.cli.model_option import ModelOptionError, add_model_option, check_model_exists
-from cartoonize_tf.cli.style_options import add_backend_option, add_strength_option
+from cartoonize_tf.cli.style_options import (
+    add_backend_option,
+    add_cel_shading_option,
+    add_strength_option,
+)
 from cartoonize_tf.inference.options import (
     BULK_INSTALL_HINT,
     DEFAULT_MAX_PIXELS,
@@ -37,6 +41,7 @@ def add_bulk_parser(subparsers, root):
     parser.add_argument("--resize", choices=SIZE_POLICIES, default="authors",
                         help="as in 'cartoonize run'")
     add_strength_option(parser)
+    add_cel_shading_option(parser)
     add_backend_option(parser)
     parser.add_argument("--format", choices=tuple(FILE_FORMATS), default=None,
                         help="write every output in this format instead of the input's own")
@@ -66,6 +71,7 @@ def bulk_command(args):
             return 2
     counts = run_bulk(args.input, args.output, args.model, args.pipeline_args,
                       size_policy=args.resize, strength=args.strength, backend=args.backend,
+                      cel_shading=not args.no_cel_shading,
                       output_format=args.format, max_pixels=args.max_pixels)
     print(f"Cartoonized {counts['written']} images, skipped {counts['skipped']} already done, "
           f"{counts['failed']} failed; outputs in {args.output}")

@@ -10,7 +10,11 @@ from cartoonize_tf.cli.model_option import (
     check_model_exists,
     load_model,
 )
-from cartoonize_tf.cli.style_options import add_backend_option, add_strength_option
+from cartoonize_tf.cli.style_options import (
+    add_backend_option,
+    add_cel_shading_option,
+    add_strength_option,
+)
 from cartoonize_tf.inference.options import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_TILE,
@@ -53,6 +57,7 @@ def add_run_parser(subparsers, root):
                              "filter (about 0.43 GB of memory per megapixel)")
     style = parser.add_argument_group("style and memory")
     add_strength_option(style)
+    add_cel_shading_option(style)
     style.add_argument("--tile", type=int, default=DEFAULT_TILE,
                        help="images with a side longer than this run in overlapping tiles of "
                             "this size (memory about 0.43 GB per megapixel of tile; a multiple "
@@ -110,6 +115,7 @@ def run_command(args):
         try:
             cartoonizer = Cartoonizer(load_model(args.model), size_policy=args.resize, backend=args.backend,
                                       strength=args.strength, tile=args.tile or None,
+                                      cel_shading=not args.no_cel_shading,
                                       filter_radius=args.filter_radius,
                                       filter_eps=args.filter_eps)
         except ValueError as error:  # ModelOptionError included

@@ -1,4 +1,5 @@
-"""The options that run, video and bulk share for how the cartoonizer runs: --strength, --backend."""
+"""The options that run, video and bulk share for how the cartoonizer runs: --strength,
+--no-cel-shading, --backend."""
 
 from cartoonize_tf.inference.options import BACKENDS
 
@@ -12,6 +13,14 @@ def add_strength_option(parser, source="the photo"):
     parser.add_argument("--strength", type=float, default=1.0,
                         help=f"how cartoony, from 0 ({source}) to 1 (the model's own output); "
                              "no retraining")
+
+
+def add_cel_shading_option(parser):
+    """--no-cel-shading: leave out a model's cel-shading stage (flat tones, outlines)."""
+    parser.add_argument("--no-cel-shading", action="store_true",
+                        help="leave out the model's cel-shading stage (flat tones and dark "
+                             "outlines after the generator): a softer, more photographic look. "
+                             "Models without the stage (the authors') are unchanged")
 
 
 def add_backend_option(parser):

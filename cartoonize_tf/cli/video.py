@@ -5,7 +5,11 @@ import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.model_option import ModelOptionError, add_model_option, load_model
-from cartoonize_tf.cli.style_options import add_backend_option, add_strength_option
+from cartoonize_tf.cli.style_options import (
+    add_backend_option,
+    add_cel_shading_option,
+    add_strength_option,
+)
 from cartoonize_tf.inference.options import (
     DEFAULT_TILE,
     VIDEO_CODECS,
@@ -31,6 +35,7 @@ def add_video_parser(subparsers, root):
                                        "then INPUT's name with _cartoon.mp4")
     add_model_option(parser, root, "a .keras generator, or the authors' TF1 checkpoint")
     add_strength_option(parser, source="the video")
+    add_cel_shading_option(parser)
     parser.add_argument("--max-side", type=int, default=None,
                         help="scale frames down so that their longer side is at most this many "
                              "pixels before cartoonizing (the output has that size); default: "
@@ -91,7 +96,8 @@ def video_command(args):
         return fail(error)
     try:
         cartoonizer = Cartoonizer(generator, size_policy="full", backend=args.backend,
-                                  strength=args.strength, tile=args.tile or None)
+                                  strength=args.strength, tile=args.tile or None,
+                                  cel_shading=not args.no_cel_shading)
         report = cartoonize_video(
             cartoonizer.cartoonize, source, destination, max_side=args.max_side,
             smoother=TemporalSmoother(args.smooth) if args.smooth else None, codec=args.codec,

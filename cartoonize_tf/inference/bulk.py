@@ -54,9 +54,11 @@ class CartoonizerModelHandler(ModelHandler):
     run one by one (on CPU a stacked batch is no faster, see `inference.video`).
     """
 
-    def __init__(self, model_path, size_policy="authors", strength=1.0, backend="auto"):
+    def __init__(self, model_path, size_policy="authors", strength=1.0, backend="auto",
+                 cel_shading=True):
         self.model_path = str(model_path)
-        self.options = {"size_policy": size_policy, "strength": strength, "backend": backend}
+        self.options = {"size_policy": size_policy, "strength": strength, "backend": backend,
+                        "cel_shading": cel_shading}
 
     def load_model(self):
         from cartoonize_tf.inference.cartoonizer import Cartoonizer
@@ -137,11 +139,11 @@ class WriteCartoon(beam.DoFn):
 
 
 def add_bulk_steps(pipeline, input_glob, output_dir, model_path, size_policy="authors",
-                   strength=1.0, backend="auto", output_format=None,
+                   strength=1.0, backend="auto", cel_shading=True, output_format=None,
                    max_pixels=DEFAULT_MAX_PIXELS["generator"]):
     """Adds the steps to `pipeline`; returns the PCollection of written output paths."""
     handler = KeyedModelHandler(CartoonizerModelHandler(model_path, size_policy, strength,
-                                                        backend))
+                                                        backend, cel_shading))
     return (pipeline
             | "Match" >> fileio.MatchFiles(input_glob)
             | "Paths" >> beam.Map(lambda metadata: metadata.path)

@@ -6,7 +6,7 @@ from cartoonize_tf.inference.backends import make_backend
 from cartoonize_tf.inference.options import SIZE_POLICIES
 from cartoonize_tf.inference.sizing import authors_resize_crop
 from cartoonize_tf.inference.tiling import DEFAULT_TILE, cartoonize_tiled
-from cartoonize_tf.models.loading import load_generator
+from cartoonize_tf.models.loading import generator_copy, load_generator
 
 
 class Cartoonizer:
@@ -22,6 +22,8 @@ class Cartoonizer:
             output): a linear mix of the two, no retraining.
         tile: images with a side longer than this run in tiles of this size
             (`inference.tiling`), so memory stays bounded; None: always whole.
+        cel_shading: False leaves out the generator's cel-shading stage (flat
+            tones, outlines), if it has one.
         filter_radius, filter_eps: the output guided filter, for experts
             (default: the authors' 1 and 5e-3; TensorFlow backends only).
 
@@ -31,7 +33,7 @@ class Cartoonizer:
     """
 
     def __init__(self, generator, size_policy="authors", backend="auto", strength=1.0,
-                 tile=DEFAULT_TILE, filter_radius=None, filter_eps=None):
+                 tile=DEFAULT_TILE, cel_shading=True, filter_radius=None, filter_eps=None):
         if size_policy not in SIZE_POLICIES:
             raise ValueError(f"size_policy must be one of {SIZE_POLICIES}, got {size_policy!r}")
         if not 0.0 <= strength <= 1.0:
@@ -39,6 +41,8 @@ class Cartoonizer:
         filter_options = {name: value for name, value in
                           (("filter_radius", filter_radius), ("filter_eps", filter_eps))
                           if value is not None}
+        if not cel_shading and generator.cel_shading is not None:
+            generator = generator_copy(generator, cel_shading=None)
         self.generator = generator
         self.size_policy = size_policy
         self.strength = strength
