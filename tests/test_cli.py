@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -225,3 +226,22 @@ def test_a_glob_through_a_link_loop_names_each_photo_once(tmp_path, rng):
     (folder / "loop").symlink_to(folder, target_is_directory=True)
     found = collect_inputs(f"{folder}/**/*.png")
     assert found == [folder / "a.png"]
+
+
+def test_cartoonize_runs_from_any_folder_with_the_shipped_model(tmp_path, rng):
+    Image.fromarray(random_photo(rng, 24, 32)).save(tmp_path / "photo.png")
+    result = subprocess.run([sys.executable, "-m", "cartoonize_tf.cli.main", "run", "--input",
+                             "photo.png", "--output-dir", "out", "--no-progress"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "out" / "photo.png").is_file()
+
+
+def test_the_shipped_model_is_found_outside_the_project(tmp_path, monkeypatch):
+    from cartoonize_tf.cli.defaults import DEFAULT_MODEL, default_path
+
+    monkeypatch.chdir(tmp_path)
+    assert default_path(".", DEFAULT_MODEL) == PROJECT_ROOT / DEFAULT_MODEL
+    (tmp_path / DEFAULT_MODEL).parent.mkdir()
+    (tmp_path / DEFAULT_MODEL).write_bytes(b"a local model wins inside its folder")
+    assert default_path(".", DEFAULT_MODEL) == Path(".") / DEFAULT_MODEL

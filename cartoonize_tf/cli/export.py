@@ -4,13 +4,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from cartoonize_tf.cli.defaults import DEFAULT_MODEL, DEFAULT_SAVED_MODEL_BASE
+from cartoonize_tf.cli.defaults import DEFAULT_MODEL, DEFAULT_SAVED_MODEL_BASE, default_path
 from cartoonize_tf.export.options import (
     BYTES_ENCODINGS,
     DEFAULT_MAX_PIXELS,
     DEFAULT_ONNX_OPSET,
     TFLITE_QUANTIZATIONS,
 )
+
+# The default --model: the shipped one (found from any folder).
+SHIPPED_MODEL = str(default_path(".", DEFAULT_MODEL))
 
 
 def add_export_parser(subparsers):
@@ -21,7 +24,7 @@ def add_export_parser(subparsers):
                     "requests) with two signatures: serving_default (uint8 images in, uint8 "
                     "cartoons out, any size) and serving_bytes (encoded images in and out).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras generator or the "
+    parser.add_argument("--model", default=SHIPPED_MODEL, help="a .keras generator or the "
                         "authors' TF1 checkpoint")
     parser.add_argument("--output", default=str(DEFAULT_SAVED_MODEL_BASE),
                         help="the model's base path (TF Serving's --model_base_path)")
@@ -43,7 +46,7 @@ def add_export_tflite_parser(subparsers):
         description="Convert the generator (with its output guided filter) to TFLite: uint8 "
                     "RGB [1, H, W, 3] in, uint8 cartoon out.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras generator or the "
+    parser.add_argument("--model", default=SHIPPED_MODEL, help="a .keras generator or the "
                         "authors' TF1 checkpoint")
     parser.add_argument("--output", default=None,
                         help="the .tflite file; default: saved_models/cartoonizer_<quantization>"
@@ -99,7 +102,7 @@ def add_export_onnx_parser(subparsers):
                     "serving_default. Runs with ONNX Runtime: "
                     "cartoonize_tf.runtimes.ONNXCartoonizer.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="a .keras generator or the "
+    parser.add_argument("--model", default=SHIPPED_MODEL, help="a .keras generator or the "
                         "authors' TF1 checkpoint")
     parser.add_argument("--output", default=None,
                         help="the .onnx file; default: saved_models/cartoonizer[_<size>].onnx")

@@ -3,12 +3,12 @@
 import os
 from pathlib import Path
 
-from cartoonize_tf.cli.defaults import DEFAULT_MODEL
+from cartoonize_tf.cli.defaults import DEFAULT_MODEL, default_path
 
 MISSING_MODEL_HELP = """\
 No model at {path}.
-The project ships its default model as saved_models/cartoonizer.keras (restore it with
-'git checkout saved_models'). Other ways:
+The project ships its default model as saved_models/cartoonizer.keras (in a checkout, restore
+it with 'git checkout saved_models'; otherwise reinstall cartoonize_tf). Other ways:
   - convert the authors' published checkpoint (White-box Cartoonization,
     test_code/saved_models/model-33999.*; non-commercial licence, CC BY-NC-SA 4.0):
         cartoonize convert-checkpoint path/to/their/saved_models {path}
@@ -24,9 +24,10 @@ class ModelOptionError(ValueError):
 
 
 def add_model_option(parser, root, help):
-    """--model, defaulting to $CARTOONIZE_TF_MODEL, else the shipped model under `root`."""
+    """--model, defaulting to $CARTOONIZE_TF_MODEL, else the shipped model (under `root` when
+    the command runs in the project folder, else wherever cartoonize_tf is installed from)."""
     parser.add_argument("--model", default=os.environ.get("CARTOONIZE_TF_MODEL",
-                                                          str(root / DEFAULT_MODEL)),
+                                                          str(default_path(root, DEFAULT_MODEL))),
                         help=help + "; the environment variable CARTOONIZE_TF_MODEL sets the "
                                     "default")
 

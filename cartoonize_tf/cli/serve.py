@@ -5,7 +5,7 @@ import signal
 import sys
 import threading
 
-from cartoonize_tf.cli.defaults import DEFAULT_SAVED_MODEL_BASE
+from cartoonize_tf.cli.defaults import DEFAULT_SAVED_MODEL_BASE, default_path
 
 
 def add_serve_parser(subparsers):
@@ -18,10 +18,18 @@ def add_serve_parser(subparsers):
                     "REST port also serves a web page at / where photos can be dropped and "
                     "their cartoons downloaded; --web opens it.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--model-base-path", default=str(DEFAULT_SAVED_MODEL_BASE))
-    parser.add_argument("--model-name", default="cartoonizer")
-    parser.add_argument("--grpc-port", type=int, default=8500)
-    parser.add_argument("--rest-port", type=int, default=8501)
+    parser.add_argument("--model-base-path",
+                        default=str(default_path(".", DEFAULT_SAVED_MODEL_BASE)),
+                        help="folder of numeric version folders (<base>/<version>/"
+                             "saved_model.pb), as 'cartoonize export' writes; default: the "
+                             "shipped model's SavedModel")
+    parser.add_argument("--model-name", default="cartoonizer",
+                        help="the name clients ask for (model_spec.name, /v1/models/NAME)")
+    parser.add_argument("--grpc-port", type=int, default=8500,
+                        help="gRPC port (TF Serving's PredictionService); 0: any free port")
+    parser.add_argument("--rest-port", type=int, default=8501,
+                        help="REST port (/v1/models/..., and the web page at /); 0: any free "
+                             "port")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on; 0.0.0.0 for every interface (in a container)")
     parser.add_argument("--workers", type=int, default=2,
