@@ -183,3 +183,30 @@ def test_export_commands(tmp_path, small_generator, capsys):
     assert main(["export-tflite", "--model", str(tmp_path / "g.keras"), "--input-size",
                  "60x64"]) == 1
     assert "multiples of 8" in capsys.readouterr().err
+
+
+def test_what_export_writes_cartoonize_runs(tmp_path, small_generator, rng, capsys):
+    from PIL import Image
+
+    small_generator.save(tmp_path / "g.keras")
+    photo = rng.integers(0, 256, (40, 56, 3), dtype=np.uint8)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    assert main(["export-tflite", "--model", str(tmp_path / "g.keras"), "--output",
+                 str(tmp_path / "m.tflite")]) == 0
+    assert main(["export-onnx", "--model", str(tmp_path / "g.keras"), "--output",
+                 str(tmp_path / "m.onnx")]) == 0
+    assert main(["run", "--input", str(tmp_path / "photo.png"), "--model",
+                 str(tmp_path / "g.keras"), "--resize", "full", "--output-dir",
+                 str(tmp_path / "keras"), "--backend", "tf", "--no-progress"]) == 0
+    expected = np.asarray(Image.open(tmp_path / "keras" / "photo.png"), np.int16)
+    for exported in ("m.tflite", "m.onnx"):
+        out = tmp_path / exported.replace(".", "_")
+        assert main(["run", "--input", str(tmp_path / "photo.png"), "--model",
+                     str(tmp_path / exported), "--resize", "full", "--output-dir", str(out),
+                     "--no-progress"]) == 0
+        cartoon = np.asarray(Image.open(out / "photo.png"), np.int16)
+        assert np.abs(cartoon - expected).max() <= 2, exported
+    assert main(["run", "--input", str(tmp_path / "photo.png"), "--model",
+                 str(tmp_path / "m.onnx"), "--backend", "tf", "--output-dir",
+                 str(tmp_path / "refused"), "--no-progress"]) == 2
+    assert "leave --backend out" in capsys.readouterr().err

@@ -100,7 +100,8 @@ def add_export_onnx_parser(subparsers):
         description="Convert the generator (with its mirror padding and output guided filter) "
                     "to ONNX: uint8 RGB [N, H, W, 3] in, uint8 cartoons out, as the SavedModel's "
                     "serving_default. Runs with ONNX Runtime: "
-                    "cartoonize_tf.runtimes.ONNXCartoonizer.",
+                    "cartoonize_tf.inference.runtimes.ONNXCartoonizer, or "
+                    "'cartoonize run --model FILE.onnx'.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--model", default=SHIPPED_MODEL, help="a .keras generator or the "
                         "authors' TF1 checkpoint")

@@ -55,3 +55,26 @@ def load_model(path):
         raise ModelOptionError(f"cannot load --model {path} ({type(error).__name__}: "
                                f"{first_line(error)}); it must be a .keras generator or the "
                                "authors' TF1 checkpoint") from None
+
+
+def load_cartoonizer(path, **options):
+    """A `Cartoonizer` for --model `path`: a generator (as `load_model` loads it) or an
+    exported `.tflite` / `.onnx` file; `options` are the Cartoonizer's. ModelOptionError or
+    ValueError with one line when it cannot be made."""
+    from cartoonize_tf.inference.cartoonizer import EXPORTED_RUNTIMES, Cartoonizer
+
+    if Path(path).suffix.lower() not in EXPORTED_RUNTIMES:
+        return Cartoonizer(load_model(path), **options)
+    check_model_exists(path)
+    if not options.get("cel_shading", True):
+        raise ModelOptionError("--no-cel-shading needs the .keras model: an exported file has "
+                               "its stage built in")
+    options.pop("cel_shading", None)
+    if options.get("backend", "auto") != "auto":
+        raise ModelOptionError(f"{Path(path).name} runs on its own runtime; leave --backend out")
+    try:
+        return Cartoonizer.load(path, **options)
+    except Exception as error:  # noqa: BLE001 - any unreadable model is one clear line
+        raise ModelOptionError(f"cannot load --model {path} ({type(error).__name__}: "
+                               f"{first_line(error)}); it must be a model that "
+                               "export-tflite or export-onnx wrote") from None

@@ -8,7 +8,7 @@ from cartoonize_tf.cli.model_option import (
     ModelOptionError,
     add_model_option,
     check_model_exists,
-    load_model,
+    load_cartoonizer,
 )
 from cartoonize_tf.cli.style_options import (
     add_backend_option,
@@ -37,8 +37,9 @@ def add_run_parser(subparsers, root):
     parser.add_argument("--output-dir", default=str(root / DEFAULT_OUTPUT),
                         help="folder for the cartoons; created if missing; inputs are never "
                              "overwritten")
-    add_model_option(parser, root, "a .keras generator, or the authors' TF1 checkpoint (its "
-                                   "folder or prefix)")
+    add_model_option(parser, root, "a .keras generator, the authors' TF1 checkpoint (its "
+                                   "folder or prefix), or a .tflite or .onnx file from "
+                                   "export-tflite / export-onnx (run by LiteRT or ONNX Runtime)")
     parser.add_argument("--resize", choices=SIZE_POLICIES, default="authors",
                         help="'authors': short side capped at 720 px and cropped to multiples "
                              "of 8, as the authors' code does; 'full': the input's exact size")
@@ -110,14 +111,14 @@ def run_command(args):
 
         cartoonizer = RendererCartoonizer()
     else:
-        from cartoonize_tf.inference.cartoonizer import Cartoonizer
-
+        filter_options = {name: value for name, value in (
+            ("filter_radius", args.filter_radius), ("filter_eps", args.filter_eps))
+            if value is not None}
         try:
-            cartoonizer = Cartoonizer(load_model(args.model), size_policy=args.resize, backend=args.backend,
-                                      strength=args.strength, tile=args.tile or None,
-                                      cel_shading=not args.no_cel_shading,
-                                      filter_radius=args.filter_radius,
-                                      filter_eps=args.filter_eps)
+            cartoonizer = load_cartoonizer(args.model, size_policy=args.resize,
+                                           backend=args.backend, strength=args.strength,
+                                           tile=args.tile or None,
+                                           cel_shading=not args.no_cel_shading, **filter_options)
         except ValueError as error:  # ModelOptionError included
             print(f"error: {error}", file=sys.stderr)
             return 2

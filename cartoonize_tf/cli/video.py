@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cartoonize_tf.cli.model_option import ModelOptionError, add_model_option, load_model
+from cartoonize_tf.cli.model_option import add_model_option, load_cartoonizer
 from cartoonize_tf.cli.style_options import (
     add_backend_option,
     add_cel_shading_option,
@@ -33,7 +33,8 @@ def add_video_parser(subparsers, root):
     parser.add_argument("input", help="the video to cartoonize")
     parser.add_argument("output", help="the cartoon video (.mp4, .mov or .mkv), or a folder: "
                                        "then INPUT's name with _cartoon.mp4")
-    add_model_option(parser, root, "a .keras generator, or the authors' TF1 checkpoint")
+    add_model_option(parser, root, "a .keras generator, the authors' TF1 checkpoint, or a "
+                                   ".tflite or .onnx file from export-tflite / export-onnx")
     add_strength_option(parser, source="the video")
     add_cel_shading_option(parser)
     parser.add_argument("--max-side", type=int, default=None,
@@ -88,16 +89,10 @@ def video_command(args):
         check_paths(source, destination)
     except ValueError as error:
         return fail(error)
-    from cartoonize_tf.inference.cartoonizer import Cartoonizer
-
     try:
-        generator = load_model(args.model)
-    except ModelOptionError as error:
-        return fail(error)
-    try:
-        cartoonizer = Cartoonizer(generator, size_policy="full", backend=args.backend,
-                                  strength=args.strength, tile=args.tile or None,
-                                  cel_shading=not args.no_cel_shading)
+        cartoonizer = load_cartoonizer(args.model, size_policy="full", backend=args.backend,
+                                       strength=args.strength, tile=args.tile or None,
+                                       cel_shading=not args.no_cel_shading)
         report = cartoonize_video(
             cartoonizer.cartoonize, source, destination, max_side=args.max_side,
             smoother=TemporalSmoother(args.smooth) if args.smooth else None, codec=args.codec,

@@ -1,5 +1,7 @@
 """Cartoonizing uint8 RGB images with a trained or converted generator."""
 
+from pathlib import Path
+
 import numpy as np
 
 from cartoonize_tf.inference.backends import make_backend
@@ -8,16 +10,21 @@ from cartoonize_tf.inference.sizing import authors_resize_crop
 from cartoonize_tf.inference.tiling import DEFAULT_TILE, cartoonize_tiled
 from cartoonize_tf.models.loading import generator_copy, load_generator
 
+# Exported files `load` runs, and the backend name of their runtime.
+EXPORTED_RUNTIMES = {".tflite": "tflite", ".onnx": "onnx"}
+
 
 class Cartoonizer:
     """Turns photos into cartoons: `Cartoonizer.load(path).cartoonize(rgb_uint8)`.
 
     Args:
-        generator: a built `UNetGenerator`.
+        generator: a built `UNetGenerator`, or None with a runner as `backend`.
         size_policy: "authors" (short side capped at 720, cropped to multiples
             of 8) or "full" (exact input size, padded internally).
         backend: the runtime (`inference.options.BACKENDS`); "auto" picks the
-            fastest that keeps the pictures, "tf" is the reference path.
+            fastest that keeps the pictures, "tf" is the reference path. Or an
+            object with a `cartoonize(image)` method, such as the runner of an
+            exported model (`load` makes one for `.tflite` and `.onnx` files).
         strength: how cartoony, from 0 (the photo) to 1 (the model's own
             output): a linear mix of the two, no retraining.
         tile: images with a side longer than this run in tiles of this size
@@ -41,21 +48,39 @@ class Cartoonizer:
         filter_options = {name: value for name, value in
                           (("filter_radius", filter_radius), ("filter_eps", filter_eps))
                           if value is not None}
-        if not cel_shading and generator.cel_shading is not None:
-            generator = generator_copy(generator, cel_shading=None)
-        self.generator = generator
         self.size_policy = size_policy
         self.strength = strength
         self.tile = tile
+        if not isinstance(backend, str):
+            if generator is not None or filter_options or not cel_shading:
+                raise ValueError("an exported model has its generator, output filter and cel "
+                                 "shading built in: leave out the generator, the filter "
+                                 "options and cel_shading=False")
+            self.generator, self.backend = None, backend
+            return
+        if not cel_shading and generator.cel_shading is not None:
+            generator = generator_copy(generator, cel_shading=None)
+        self.generator = generator
         self.backend = make_backend(backend, generator, **filter_options)
 
     @classmethod
     def load(cls, path, **options):
-        """From a `.keras` generator, or a TF1 checkpoint prefix or directory (the authors').
+        """From a `.keras` generator, a TF1 checkpoint prefix or directory (the authors'), or
+        a `.tflite` or `.onnx` file from `cartoonize export-tflite` / `export-onnx` (run by
+        LiteRT or ONNX Runtime; `backend` must then be left at "auto").
 
         `options` are the constructor's (size_policy, backend, strength, ...).
         """
-        return cls(load_generator(path), **options)
+        runtime = EXPORTED_RUNTIMES.get(Path(path).suffix.lower())
+        if runtime is None:
+            return cls(load_generator(path), **options)
+        if options.pop("backend", "auto") != "auto":
+            raise ValueError(f"{Path(path).name} runs on {runtime}; leave --backend out")
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"No model file at {path}")
+        from cartoonize_tf.inference.runtimes import open_converted
+
+        return cls(None, backend=open_converted(runtime, path), **options)
 
     def cartoonize(self, image):
         """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (the input's size under "full")."""
