@@ -92,7 +92,7 @@ def test_mismatches_are_named(tmp_path, rng, capsys, damage, words):
         load_authors_checkpoint(prefix)
     for word in words:
         assert word in str(raised.value)
-    assert main(["convert-checkpoint", prefix, str(tmp_path / "out.keras")]) == 1
+    assert main(["convert-checkpoint", prefix, str(tmp_path / "out.keras")]) == 2
     assert words[0] in capsys.readouterr().err
     assert not (tmp_path / "out.keras").exists()
 

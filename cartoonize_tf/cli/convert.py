@@ -1,8 +1,9 @@
 """The `convert-checkpoint` command: the authors' TF1 checkpoint to a `.keras` generator."""
 
-import argparse
 import sys
 from pathlib import Path
+
+from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 
 
 def add_convert_parser(subparsers):
@@ -11,7 +12,7 @@ def add_convert_parser(subparsers):
         description="Read the authors' TF1 generator checkpoint (a folder holding 'checkpoint', "
                     "or a prefix such as .../model-33999), check every variable's name and "
                     "shape, and write a .keras model that 'cartoonize run --model' takes.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument("source", help="checkpoint folder or prefix")
     parser.add_argument("destination", help="the .keras file to write")
     parser.add_argument("--channels", type=int, default=32, help="generator width it was trained with")
@@ -34,7 +35,7 @@ def convert_command(args):
         generator = load_authors_checkpoint(args.source, args.channels, args.num_blocks)
     except (FileNotFoundError, CheckpointMismatchError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2
     with atomic_output(destination) as temporary:
         generator.save(temporary)
     print(f"Wrote {destination} ({generator.count_params():,} parameters, "

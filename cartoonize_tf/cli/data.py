@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.defaults import DEFAULT_DATA_CACHE, DEFAULT_DATA_DIR, DEFAULT_GAN_DATA_DIR
+from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 
 
 def add_prepare_data_parser(subparsers):
@@ -24,7 +25,7 @@ def add_prepare_data_parser(subparsers):
                     "no other side; manifest.json gives every source image's package, version, "
                     "path, licence and side. For 'python train_code/pretrain.py' and "
                     "'python train_code/train.py' with '--data-dir <output>'.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--gan", action="store_true",
                         help="build the GAN's unpaired photo / cartoon folder, not the paired one")
     parser.add_argument("--no-drawings", action="store_true",

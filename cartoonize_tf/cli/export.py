@@ -1,10 +1,10 @@
 """The `export`, `export-tflite` and `export-onnx` commands."""
 
-import argparse
 import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.defaults import DEFAULT_MODEL, DEFAULT_SAVED_MODEL_BASE, default_path
+from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 from cartoonize_tf.export.options import (
     BYTES_ENCODINGS,
     DEFAULT_MAX_PIXELS,
@@ -23,7 +23,7 @@ def add_export_parser(subparsers):
                     "(<output>/<version>/saved_model.pb, variables/, assets.extra/ warm-up "
                     "requests) with two signatures: serving_default (uint8 images in, uint8 "
                     "cartoons out, any size) and serving_bytes (encoded images in and out).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--model", default=SHIPPED_MODEL, help="a .keras generator or the "
                         "authors' TF1 checkpoint")
     parser.add_argument("--output", default=str(DEFAULT_SAVED_MODEL_BASE),
@@ -45,7 +45,7 @@ def add_export_tflite_parser(subparsers):
         "export-tflite", help="write a TFLite model for phones",
         description="Convert the generator (with its output guided filter) to TFLite: uint8 "
                     "RGB [1, H, W, 3] in, uint8 cartoon out.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--model", default=SHIPPED_MODEL, help="a .keras generator or the "
                         "authors' TF1 checkpoint")
     parser.add_argument("--output", default=None,
@@ -102,7 +102,7 @@ def add_export_onnx_parser(subparsers):
                     "serving_default. Runs with ONNX Runtime: "
                     "cartoonize_tf.inference.runtimes.ONNXCartoonizer, or "
                     "'cartoonize run --model FILE.onnx'.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--model", default=SHIPPED_MODEL, help="a .keras generator or the "
                         "authors' TF1 checkpoint")
     parser.add_argument("--output", default=None,

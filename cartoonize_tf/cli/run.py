@@ -1,9 +1,9 @@
 """The `run` command: cartoonize image files (also `python test_code/cartoonize.py`)."""
 
-import argparse
 import sys
 
 from cartoonize_tf.cli.defaults import DEFAULT_INPUT, DEFAULT_OUTPUT
+from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 from cartoonize_tf.cli.model_option import (
     ModelOptionError,
     add_model_option,
@@ -30,7 +30,7 @@ def add_run_parser(subparsers, root):
                     "input's file name (so its format) unless --format says otherwise; a file "
                     "that cannot be read fails alone, the rest are still written, and the exit "
                     "code is 1 when anything failed.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--input", default=str(root / DEFAULT_INPUT),
                         help="an image file, a folder of images, or a glob pattern "
                              "(quote it: 'photos/**/*.jpg')")

@@ -1,11 +1,11 @@
 """The `serve` command: TF Serving's gRPC and REST APIs for a SavedModel base path, on one machine."""
 
-import argparse
 import signal
 import sys
 import threading
 
 from cartoonize_tf.cli.defaults import DEFAULT_SAVED_MODEL_BASE, default_path
+from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 
 
 def add_serve_parser(subparsers):
@@ -17,7 +17,7 @@ def add_serve_parser(subparsers):
                     "without a restart. Clients written for TF Serving work unchanged. The "
                     "REST port also serves a web page at / where photos can be dropped and "
                     "their cartoons downloaded; --web opens it.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--model-base-path",
                         default=str(default_path(".", DEFAULT_SAVED_MODEL_BASE)),
                         help="folder of numeric version folders (<base>/<version>/"

@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from cartoonize_tf.cli.defaults import DEFAULT_PRETRAIN_DIR, DEFAULT_TRAIN_DIR
+from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 from cartoonize_tf.cli.stopped import report_stop
 from cartoonize_tf.training.options import (
     ADAM,
@@ -71,7 +72,7 @@ def add_pretrain_parser(subparsers):
                     "in --output-dir for train.py --pretrained. With --paired it learns "
                     "photo -> cartoon pairs instead (cartoon_scenery/ files of the same names, "
                     "as prepare_data.py writes): how the default model was trained.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     add_common_options(parser, default_steps=50_000, default_output=DEFAULT_PRETRAIN_DIR)
     parser.add_argument("--paired", action="store_true",
                         help="L1 to the cartoon of the same file name, not to the photo itself")
@@ -101,7 +102,7 @@ def add_train_parser(subparsers):
                     "discriminator, with content and structure (superpixel) losses on VGG19 "
                     "features. Writes generator.keras in --output-dir, which "
                     "'python test_code/cartoonize.py --model' takes.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     add_common_options(parser, default_steps=100_000, default_output=DEFAULT_TRAIN_DIR)
     method = parser.add_argument_group("method")
     add_pretrained_option(method, "the pretraining result to start from")

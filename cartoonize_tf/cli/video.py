@@ -1,9 +1,9 @@
 """The `video` command: cartoonize a video file, its sound copied unchanged."""
 
-import argparse
 import sys
 from pathlib import Path
 
+from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 from cartoonize_tf.cli.model_option import add_model_option, load_cartoonizer
 from cartoonize_tf.cli.style_options import (
     add_backend_option,
@@ -29,7 +29,7 @@ def add_video_parser(subparsers, root):
                     "is H.264, or MPEG-4 where PyAV's FFmpeg lacks libx264. The file is written "
                     "under a temporary name and renamed when complete. Exit code 0 when "
                     "written, 2 when it could not run.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument("input", help="the video to cartoonize")
     parser.add_argument("output", help="the cartoon video (.mp4, .mov or .mkv), or a folder: "
                                        "then INPUT's name with _cartoon.mp4")

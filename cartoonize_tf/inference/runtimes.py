@@ -31,7 +31,7 @@ class TFLiteCartoonizer:
         if tuple(batch.shape) != self.shape:
             if -1 not in self.input["shape_signature"] and \
                     tuple(batch.shape) != tuple(self.input["shape"]):
-                raise ValueError(f"this model takes {tuple(self.input['shape'][1:3])} images, "
+                raise ValueError(f"this model takes {tuple(map(int, self.input['shape'][1:3]))} images, "
                                  f"got {image.shape[:2]}")
             self.interpreter.resize_tensor_input(self.input["index"], batch.shape)
             self.interpreter.allocate_tensors()
@@ -63,7 +63,8 @@ class ONNXCartoonizer:
         """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (H, W must match a fixed-size model)."""
         fixed = self.input.shape[1:3]
         if all(isinstance(side, int) for side in fixed) and list(image.shape[:2]) != fixed:
-            raise ValueError(f"this model takes {tuple(fixed)} images, got {image.shape[:2]}")
+            raise ValueError(f"this model takes {tuple(map(int, fixed))} images, got "
+                             f"{image.shape[:2]}")
         batch = np.ascontiguousarray(image[None], dtype=np.uint8)
         return self.session.run(None, {self.input.name: batch})[0][0]
 
