@@ -6,7 +6,7 @@ from pathlib import Path
 from helpers import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "cartoonize_tf"
-# What each subpackage may import besides itself (the README's layout section draws it).
+# What each subpackage may import besides itself (docs/layout.md draws it).
 ALLOWED = {
     "utils": set(),
     "whitebox": set(),
