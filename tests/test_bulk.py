@@ -37,3 +37,29 @@ def test_direct_runner_writes_then_skips(tmp_path, rng, model_file, capsys):
     assert main(args) == 0
     assert "Cartoonized 0 images, skipped 3 already done" in capsys.readouterr().out
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
+
+
+def test_no_runner_named_runs_locally_and_an_empty_glob_is_an_error(tmp_path, rng, model_file,
+                                                                   capsys, monkeypatch):
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    from cartoonize_tf.inference import bulk
+
+    runners = []
+    real_pipeline = bulk.beam.Pipeline
+
+    def recording_pipeline(options):
+        runners.append(options.view_as(StandardOptions).runner)
+        return real_pipeline(options=options)
+
+    monkeypatch.setattr(bulk.beam, "Pipeline", recording_pipeline)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.fromarray(random_photo(rng, 16, 24)).save(photos / "a.png")
+    assert main(["bulk", "--input", str(photos / "*.png"), "--output", str(tmp_path / "out"),
+                 "--model", str(model_file)]) == 0
+    assert (tmp_path / "out" / "a.png").is_file()
+    assert runners == ["DirectRunner"]  # not Beam's default Prism, which downloads a binary
+    assert main(["bulk", "--input", str(photos / "*.jpg"), "--output", str(tmp_path / "out"),
+                 "--model", str(model_file)]) == 2
+    assert "no file matches" in capsys.readouterr().err

@@ -69,6 +69,11 @@ def bulk_command(args):
         except ModelOptionError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
+    from apache_beam.io.filesystems import FileSystems
+
+    if not FileSystems.match([args.input])[0].metadata_list:
+        print(f"error: no file matches {args.input!r}", file=sys.stderr)
+        return 2
     counts = run_bulk(args.input, args.output, args.model, args.pipeline_args,
                       size_policy=args.resize, strength=args.strength, backend=args.backend,
                       cel_shading=not args.no_cel_shading,

@@ -153,18 +153,27 @@ def add_bulk_steps(pipeline, input_glob, output_dir, model_path, size_policy="au
             | "Write" >> beam.ParDo(WriteCartoon(output_dir, output_format)))
 
 
+# The runner when none is named: in-process, nothing to download.
+LOCAL_RUNNER = "DirectRunner"
+
+
 def run_bulk(input_glob, output_dir, model_path, pipeline_args=(), **options):
     """Runs the job to the end; returns {"written": n, "skipped": n, "failed": n}.
 
     `pipeline_args` are Beam's own flags (--runner, --project, --temp_location, ...);
-    `options` go to `add_bulk_steps`.
+    without --runner the job runs on this machine's DirectRunner (Beam's own default,
+    Prism, first tries to download a binary from the internet). `options` go to
+    `add_bulk_steps`.
     """
     from apache_beam.metrics.metric import MetricsFilter
     from apache_beam.options.pipeline_options import PipelineOptions
 
     if not FileSystems.exists(str(output_dir)):
         FileSystems.mkdirs(str(output_dir))
-    pipeline = beam.Pipeline(options=PipelineOptions(list(pipeline_args)))
+    pipeline_args = list(pipeline_args)
+    if not any(arg == "--runner" or arg.startswith("--runner=") for arg in pipeline_args):
+        pipeline_args.append(f"--runner={LOCAL_RUNNER}")
+    pipeline = beam.Pipeline(options=PipelineOptions(pipeline_args))
     add_bulk_steps(pipeline, input_glob, output_dir, model_path, **options)
     result = pipeline.run()
     result.wait_until_finish()
