@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from cartoonize_tf.export.options import DEFAULT_MAX_PIXELS, LIMITS_FILE
+from cartoonize_tf.export.quiet import quiet_converters
 from cartoonize_tf.export.signatures import (
     BYTES_SIGNATURE,
     BYTES_SPEC,
@@ -85,7 +86,8 @@ def export_saved_model(generator, base_path, version=None, max_pixels=DEFAULT_MA
         BYTES_SIGNATURE: (bytes_function(generator, max_pixels, output_format), BYTES_SPEC),
     })
     try:
-        archive.write_out(str(staging), verbose=False)
+        with quiet_converters():
+            archive.write_out(str(staging), verbose=False)
         warmup = staging / WARMUP_FILE
         warmup.parent.mkdir(parents=True, exist_ok=True)
         with tf.io.TFRecordWriter(str(warmup)) as writer:

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from cartoonize_tf.export.options import TFLITE_QUANTIZATIONS
+from cartoonize_tf.export.quiet import quiet_converters
 from cartoonize_tf.export.saved_model import export_archive
 from cartoonize_tf.models.pipeline import (
     OUTPUT_FILTER_SCOPE,
@@ -56,7 +57,7 @@ def convert_to_tflite(generator, quantization="float32", input_size=None,
     # Through a SavedModel, so the converter finds and freezes every variable.
     archive = export_archive({
         "serving_default": (lambda images: {"cartoons": pipeline(generator, images)}, spec)})
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, quiet_converters():
         archive.write_out(folder, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(folder)
         return finish_conversion(converter, quantization, input_size, calibration_images)
