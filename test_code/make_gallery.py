@@ -11,6 +11,12 @@ on the right, scaled to 360 px high to keep the repository small, and
 renderer (`--method filter`, the teacher), with the model it replaces between
 photo and model when `--previous` names it, so a retraining's change is seen at
 a glance. Run it again after every retraining.
+
+With `--pairs DIR` (a folder of photo | authors' result pairs, manifest.json)
+it writes `<output>/pairs.jpg` instead: photo | authors' result | previous
+model | model, each cartoonized at twice the cell size and area-resized back.
+The authors' results are CC BY-NC-SA: `--output` must then lie outside the
+project, so they never end up in it.
 """
 
 import argparse
@@ -33,7 +39,13 @@ def main():
     parser.add_argument("--photos", default=str(ROOT / "test_code" / "test_images"))
     parser.add_argument("--output", default=str(ROOT / "docs" / "gallery"))
     parser.add_argument("--previous", help="the model this one replaces: a column of comparison.jpg")
+    parser.add_argument("--pairs", help="a folder of photo | authors' result pairs: write "
+                                        "pairs.jpg (outside the project) instead")
     args = parser.parse_args()
+    if args.pairs and Path(args.output).resolve().is_relative_to(ROOT):
+        print("error: --pairs holds the authors' results (CC BY-NC-SA): choose an --output "
+              "outside the project", file=sys.stderr)
+        return 2
 
     import cv2
     import numpy as np
@@ -58,6 +70,8 @@ def main():
         write_image(cv2.resize(strip, (width, height), interpolation=cv2.INTER_AREA), target)
         print(f"Wrote {target}")
 
+    if args.pairs:
+        return write_pairs(args, cartoonizer, write_image)
     photos = [(Path(path).stem, authors_resize_crop(read_image(path)))
               for path in collect_inputs(args.photos)]
     for stem, photo in photos:
@@ -73,6 +87,39 @@ def main():
     rows = [cv2.resize(row, (COMPARISON_WIDTH, round(row.shape[0] * COMPARISON_WIDTH / row.shape[1])),
                        interpolation=cv2.INTER_AREA) for row in rows]
     target = Path(args.output) / "comparison.jpg"
+    write_image(np.concatenate(rows), target)
+    print(f"Wrote {target}")
+    return 0
+
+
+def write_pairs(args, cartoonizer, write_image):
+    """pairs.jpg: photo | authors' result | previous | model, one row per pair."""
+    import json
+
+    import cv2
+    import numpy as np
+
+    from cartoonize_tf.inference.cartoonizer import Cartoonizer
+    from cartoonize_tf.utils.image_io import read_image
+
+    def at_cell_size(cartoonize, photo):
+        height, width = photo.shape[:2]
+        large = cv2.resize(photo, (2 * width, 2 * height), interpolation=cv2.INTER_CUBIC)
+        return cv2.resize(cartoonize(large), (width, height), interpolation=cv2.INTER_AREA)
+
+    methods = [cartoonizer.cartoonize]
+    if args.previous:
+        methods.insert(0, Cartoonizer.load(args.previous, size_policy="full").cartoonize)
+    folder = Path(args.pairs)
+    rows = []
+    for name in json.loads((folder / "manifest.json").read_text())["pairs"]:
+        photo = read_image(folder / f"{name}.photo.png")
+        authors = cv2.resize(read_image(folder / f"{name}.wbc.png"), photo.shape[1::-1])
+        row = np.concatenate([photo, authors] + [at_cell_size(m, photo) for m in methods], axis=1)
+        rows.append(cv2.resize(row, (COMPARISON_WIDTH, round(row.shape[0] * COMPARISON_WIDTH
+                                                             / row.shape[1])),
+                               interpolation=cv2.INTER_AREA))
+    target = Path(args.output) / "pairs.jpg"
     write_image(np.concatenate(rows), target)
     print(f"Wrote {target}")
     return 0

@@ -16,6 +16,7 @@ import pytest
 from drawn_data import make_training_folder
 
 from cartoonize_tf.training.builders import build_gan, build_generator, build_pretrainer
+from cartoonize_tf.training.options import ADAM
 
 pytest.importorskip("jax", reason="the JAX trainer's tests need jax (pip install -e .[test])")
 
@@ -89,11 +90,15 @@ def test_jax_losses_match_tensorflow_step_by_step(both_steps):
 
 
 def test_jax_weights_after_the_steps_match_tensorflow(both_steps):
+    """Within 1e-4 of each weight's largest value, or of the most Adam can move it: a bias
+    that starts at zero holds only its Adam steps, whose size for a gradient near Adam's
+    epsilon differs by round-off between machines (2.6e-4 of such a bias on an AVX2 CPU)."""
     _, tensorflow_weights = both_steps["tensorflow"]
     _, jax_weights = both_steps["jax"]
     assert set(jax_weights) == set(tensorflow_weights)
+    largest_adam_move = ADAM["learning_rate"] * STEPS
     for key, expected in tensorflow_weights.items():
-        scale = max(float(np.abs(expected).max()), 1e-6)
+        scale = max(float(np.abs(expected).max()), largest_adam_move)
         assert np.abs(jax_weights[key] - expected).max() / scale < 1e-4, key
 
 
