@@ -15,6 +15,7 @@ from helpers import PROJECT_ROOT, random_photo, served
 from PIL import Image
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+# Where the upload test's screenshot goes (default: the test's temporary folder).
 SCREENSHOT_DIR = os.environ.get("CARTOONIZE_TF_SCREENSHOTS")
 
 
@@ -100,11 +101,11 @@ def test_a_photo_becomes_a_cartoon_in_the_browser(server, browser, tmp_path, rng
     assert np.abs(canvas_pixels(browser).astype(int) - photo).max() <= 1
     assert browser.find_element("css selector", ".card.done .download").get_attribute(
         "download") == "holiday_cartoon.png"
-    if SCREENSHOT_DIR:
-        browser.save_screenshot(os.path.join(SCREENSHOT_DIR, "web_page_test.png"))
+    screenshot = os.path.join(SCREENSHOT_DIR or tmp_path, "web_page_test.png")
+    assert browser.save_screenshot(screenshot)
     severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert not severe, severe  # no CSP violation, no script error
-    print(f"browser round trip: {time.perf_counter() - started:.1f} s")
+    print(f"browser round trip: {time.perf_counter() - started:.1f} s; screenshot {screenshot}")
 
 
 def test_unreadable_and_oversize_photos_are_explained(server, browser, tmp_path, rng):
