@@ -9,20 +9,22 @@ import argparse
 import sys
 from pathlib import Path
 
-import grpc
-import tensorflow as tf
-from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, BMP, GIF)")
     parser.add_argument("--server", default="localhost:8500", help="host:port of the gRPC API")
-    parser.add_argument("--model-name", default="cartoonizer")
-    parser.add_argument("--output-dir", default="cartoonized")
+    parser.add_argument("--model-name", default="cartoonizer",
+                        help="the served model's name (model_spec.name)")
+    parser.add_argument("--output-dir", default="cartoonized", help="where the PNGs are written")
     parser.add_argument("--timeout", type=float, default=60.0, help="deadline per request, seconds")
     args = parser.parse_args()
+
+    # After the options: TensorFlow's protos load all of TensorFlow (seconds), --help needs none.
+    import grpc
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
     channel = grpc.insecure_channel(args.server, options=[
         ("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)])

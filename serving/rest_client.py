@@ -19,9 +19,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, BMP, GIF)")
-    parser.add_argument("--server", default="http://localhost:8501")
-    parser.add_argument("--model-name", default="cartoonizer")
-    parser.add_argument("--output-dir", default="cartoonized")
+    parser.add_argument("--server", default="http://localhost:8501",
+                        help="base address of the REST API (TF Serving or cartoonize serve)")
+    parser.add_argument("--model-name", default="cartoonizer",
+                        help="the served model's name (/v1/models/NAME)")
+    parser.add_argument("--output-dir", default="cartoonized", help="where the PNGs are written")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     args = parser.parse_args()
 
