@@ -92,6 +92,7 @@ def build_from_fake_packages(root, *options):
             "folder": "usr/share/wallpapers", "names": ["pics/cat.jpg", "pics/held.png"]}})
         patch.setattr(photo_sources, "HELD_OUT", {"fake-photos/pics/held.png"})
         patch.setattr(photo_sources, "SKIMAGE_PHOTOS", {"rocket": "public domain (test)"})
+        patch.setattr(photo_sources, "WHEEL_PHOTOS", {})
         patch.setattr(cartoon_sources, "RENDERED_PHOTOS", {"fake-other-photos": {
             "folder": "usr/share/backgrounds", "names": ["coffee.jpg"]}})
         patch.setattr(cartoon_sources, "DEBIAN_DRAWINGS", {"fake-game-data": {

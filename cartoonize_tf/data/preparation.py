@@ -1,6 +1,8 @@
 """The default model's training folder, rebuilt from public sources (`cartoonize prepare-data`).
 
-For every source photo (`photo_sources`), at each scale (short side 512 and
+For every source photo (`photo_sources`, and the photographs whose cartoons
+only the GAN's cartoon side sees: `cartoon_sources.RENDERED_PHOTOS`; paired
+training has no sides to keep apart), at each scale (short side 512 and
 768 px, never enlarged), the renderer draws the cartoon of the whole picture,
 then photo and cartoon are cut into the same 256 px patches:
 
@@ -77,13 +79,14 @@ def cut_pairs(photo, scales=SCALES, patch=PATCH_SIZE):
 
 def prepare(output, cache, progress=True):
     """Builds the training folder at `output`; returns the manifest."""
+    from cartoonize_tf.data.cartoon_sources import rendered_photos
     from cartoonize_tf.data.photo_sources import all_photos
 
     output, partial = Path(output), Path(f"{output}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     for folder in ("photo_scenery", "cartoon_scenery", "eval_photos"):
         (partial / folder).mkdir(parents=True)
-    photos = all_photos(cache)
+    photos = all_photos(cache) + rendered_photos(cache)
     manifest = {"patch_size": PATCH_SIZE, "scales": list(SCALES),
                 "teacher": "cartoonize_tf.whitebox.renderer.render_cartoon", "sources": []}
     for photo in tqdm(photos, desc="Rendering", unit="photo", disable=not progress):
