@@ -6,6 +6,11 @@ import threading
 
 from cartoonize_tf.cli.defaults import DEFAULT_SAVED_MODEL_BASE, default_path
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
+from cartoonize_tf.utils.extras import require_extra
+
+# The same as cartoonize_tf.serving.rest_service.MAX_CONNECTIONS (imported lazily there: the
+# server pulls in TensorFlow, --help must not); tests/test_hostile_traffic.py keeps them equal.
+MAX_CONNECTIONS = 512
 
 
 def add_serve_parser(subparsers):
@@ -42,6 +47,15 @@ def add_serve_parser(subparsers):
                         help="largest height * width of a request's image, checked from its "
                              "claimed shape or header before anything is allocated; default: "
                              "the cap the served version was exported with")
+    parser.add_argument("--memory-budget-mb", type=int, default=None,
+                        help="memory all requests in flight may use together, estimated from "
+                             "each request's claimed sizes before it runs; a request waits for "
+                             "room (up to its deadline, or 30 s) or is refused with "
+                             "RESOURCE_EXHAUSTED (REST 429); default: three quarters of this machine's "
+                             "(or its cgroup's) memory")
+    parser.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS,
+                        help="open REST connections at most (lowered to keep file descriptors "
+                             "free for gRPC); more are answered 503 and closed")
     parser.add_argument("--web", action="store_true",
                         help="open the web page in this machine's browser (one user: the "
                              "server stays on 127.0.0.1)")
@@ -51,16 +65,25 @@ def add_serve_parser(subparsers):
 
 
 def serve_command(args):
+    require_extra("serve", "cartoonize serve")
     from cartoonize_tf.serving.server import start_server
 
     if args.web and args.host != "127.0.0.1":
         print("error: --web is for one user on this machine and listens on 127.0.0.1; leave "
               "--host out, or drop --web and open http://HOST:PORT/ yourself", file=sys.stderr)
         return 2
+    for name in ("memory_budget_mb", "max_connections", "workers", "max_message_mb"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            print(f"error: --{name.replace('_', '-')} must be at least 1, got {value}",
+                  file=sys.stderr)
+            return 2
+    budget = None if args.memory_budget_mb is None else args.memory_budget_mb << 20
     try:
         server = start_server(args.model_base_path, args.model_name, args.grpc_port,
                               args.rest_port, args.host, args.workers,
-                              args.max_message_mb << 20, args.poll_seconds, args.max_pixels)
+                              args.max_message_mb << 20, args.poll_seconds, args.max_pixels,
+                              memory_budget_bytes=budget, max_connections=args.max_connections)
     except (FileNotFoundError, OSError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

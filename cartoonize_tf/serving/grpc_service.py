@@ -16,6 +16,9 @@ from tensorflow_serving.apis import (
 from cartoonize_tf.serving.errors import ServingError
 from cartoonize_tf.serving.limits import check_tensor_proto
 
+IDLE_CONNECTION_MS = 5 * 60 * 1000
+MAX_QUEUED_RPCS_PER_THREAD = 8
+
 
 def requested_version(model_spec):
     return model_spec.version.value if model_spec.HasField("version") else None
@@ -39,15 +42,20 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             max_pixels = self.predictor.pixel_limit(loaded)
             for name, proto in request.inputs.items():
                 check_tensor_proto(name, proto, max_pixels, self.predictor.max_elements)
-            try:
-                inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
-            except Exception as error:  # noqa: BLE001 - any malformed TensorProto
-                raise ServingError("INVALID_ARGUMENT", f"malformed input tensor: {error}") from None
             cancelled = threading.Event()
             context.add_callback(cancelled.set)  # the RPC ended: deadline, client gone, or done
-            version, signature, outputs = self.predictor.predict(
-                loaded, request.model_spec.signature_name, inputs,
-                timeout=context.time_remaining(), cancelled=cancelled)
+            # The arrays made from the message are about its size again.
+            with self.predictor.budget.reserve(request.ByteSize(), "this request's tensors",
+                                               timeout=context.time_remaining(),
+                                               cancelled=cancelled):
+                try:
+                    inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+                except Exception as error:  # noqa: BLE001 - any malformed TensorProto
+                    raise ServingError("INVALID_ARGUMENT",
+                                       f"malformed input tensor: {error}") from None
+                version, signature, outputs = self.predictor.predict(
+                    loaded, request.model_spec.signature_name, inputs,
+                    timeout=context.time_remaining(), cancelled=cancelled)
         except ServingError as error:
             abort(context, error)
         response = predict_pb2.PredictResponse()
@@ -101,8 +109,12 @@ def grpc_server(predictor, port, host="127.0.0.1", max_message_bytes=64 << 20, t
     """
     options = [("grpc.max_receive_message_length", max_message_bytes),
                ("grpc.max_send_message_length", max_message_bytes),
-               ("grpc.so_reuseport", 0)]
-    server = grpc.server(ThreadPoolExecutor(max_workers=threads), options=options)
+               ("grpc.so_reuseport", 0),
+               # An idle connection is closed (clients reconnect when they next call).
+               ("grpc.max_connection_idle_ms", IDLE_CONNECTION_MS)]
+    # RPCs past `threads` queue; past MAX_QUEUED_RPCS_PER_THREAD times it, RESOURCE_EXHAUSTED.
+    server = grpc.server(ThreadPoolExecutor(max_workers=threads), options=options,
+                         maximum_concurrent_rpcs=threads * MAX_QUEUED_RPCS_PER_THREAD)
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
         PredictionService(predictor), server)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(predictor.registry),

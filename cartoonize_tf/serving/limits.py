@@ -112,7 +112,9 @@ def header_size(data):
 
 
 def check_encoded_images(name, values, max_pixels):
-    """Every encoded image's header size within `max_pixels`, before any is decoded."""
+    """Every encoded image's header size within `max_pixels` (all images of the request
+    together), before any is decoded; returns each image's pixel count."""
+    pixels = []
     for index, data in enumerate(values):
         if isinstance(data, str):
             data = data.encode("utf-8", "surrogatepass")
@@ -120,6 +122,8 @@ def check_encoded_images(name, values, max_pixels):
             raise ServingError("INVALID_ARGUMENT", f"input {name}[{index}] must be bytes, got "
                                                    f"{type(data).__name__}")
         width, height = header_size(data)
-        if width * height > max_pixels:
-            raise too_large(width * height, max_pixels, f"input {name}[{index}] "
-                                                        f"({width} x {height})")
+        pixels.append(width * height)
+        if sum(pixels) > max_pixels:
+            raise too_large(sum(pixels), max_pixels, f"input {name} up to [{index}] "
+                                                     f"({width} x {height})")
+    return pixels

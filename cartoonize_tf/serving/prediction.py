@@ -1,6 +1,8 @@
 """Running a request against a signature: input checks, a bounded worker pool, deadlines."""
 
+import math
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -13,6 +15,10 @@ from cartoonize_tf.serving.limits import (
     check_claimed_shape,
     check_encoded_images,
 )
+from cartoonize_tf.serving.memory_budget import MemoryBudget, default_budget_bytes, run_bytes
+
+# How long a request without a deadline (REST) waits for memory before RESOURCE_EXHAUSTED.
+MEMORY_WAIT_SECONDS = 30.0
 
 
 def check_inputs(inputs, signature_def):
@@ -53,16 +59,21 @@ def explain(error):
 class Predictor:
     """Runs signatures on at most `workers` requests at once; the rest wait their turn.
 
-    `max_pixels` caps height * width per image (the lower of it and the cap the
-    served version was exported with; DEFAULT_MAX_PIXELS when neither says);
-    `max_elements` caps the elements of one input tensor. Both are checked from
-    claimed shapes and image headers, before anything is allocated or decoded.
+    `max_pixels` caps height * width over all images of a request (the lower of
+    it and the cap the served version was exported with; DEFAULT_MAX_PIXELS
+    when neither says); `max_elements` caps the elements of one input tensor.
+    Both are checked from claimed shapes and image headers, before anything is
+    allocated or decoded. Each run then reserves its peak memory in `budget`
+    (a MemoryBudget; waiting up to the request's deadline, or
+    `MEMORY_WAIT_SECONDS` without one).
     """
 
-    def __init__(self, registry, workers=2, max_pixels=None, max_elements=64 << 20):
+    def __init__(self, registry, workers=2, max_pixels=None, max_elements=64 << 20,
+                 budget=None):
         self.registry = registry
         self.max_pixels = max_pixels
         self.max_elements = max_elements
+        self.budget = budget or MemoryBudget(default_budget_bytes())
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="predict")
         self.run = run_image_by_image  # what a worker runs (tests slow it down)
 
@@ -72,13 +83,18 @@ class Predictor:
         return min(caps) if caps else DEFAULT_MAX_PIXELS
 
     def check_sizes(self, inputs, loaded):
-        """INVALID_ARGUMENT for a tensor or an encoded image over the caps, before it runs."""
+        """INVALID_ARGUMENT for a tensor or an encoded image over the caps, before it runs;
+        returns the pixel count of each image the request holds."""
         max_pixels = self.pixel_limit(loaded)
+        pixels = []
         for name, value in inputs.items():
             if value.dtype.kind in ("S", "O", "U"):
-                check_encoded_images(name, value.reshape(-1).tolist(), max_pixels)
+                pixels += check_encoded_images(name, value.reshape(-1).tolist(), max_pixels)
             else:
                 check_claimed_shape(name, list(value.shape), True, max_pixels, self.max_elements)
+                if value.ndim >= 3:
+                    pixels += [value.shape[-3] * value.shape[-2]] * math.prod(value.shape[:-3])
+        return pixels
 
     def predict(self, loaded, signature_name, inputs, timeout=None, cancelled=None):
         """`(version, signature_name, {output: ndarray})` or ServingError with TF Serving's code.
@@ -91,13 +107,24 @@ class Predictor:
         """
         name, function, signature_def = loaded.signature(signature_name)
         check_inputs(inputs, signature_def)
-        self.check_sizes(inputs, loaded)
+        pixels = self.check_sizes(inputs, loaded)
         if timeout is not None and timeout <= 0:
             raise ServingError("DEADLINE_EXCEEDED", "deadline exceeded before the request ran")
+        deadline = time.monotonic() + (MEMORY_WAIT_SECONDS if timeout is None else timeout)
         cancelled = cancelled or threading.Event()
-        future = self.pool.submit(self.run, function, inputs, cancelled)
+        reservation = self.budget.reserve(run_bytes(pixels), "this request",
+                                          timeout=deadline - time.monotonic(),
+                                          cancelled=cancelled)
         try:
-            outputs = future.result(timeout=timeout)
+            future = self.pool.submit(self.run, function, inputs, cancelled)
+        except BaseException:
+            reservation.release()
+            raise
+        # Held until the run ends, even when its caller stops waiting (a deadline).
+        future.add_done_callback(lambda _: reservation.release())
+        try:
+            outputs = future.result(timeout=None if timeout is None
+                                    else max(0.0, deadline - time.monotonic()))
         except FutureTimeout:
             cancelled.set()
             future.cancel()

@@ -18,6 +18,8 @@ from google.protobuf import json_format
 
 from cartoonize_tf.serving.errors import ServingError
 from cartoonize_tf.serving.limits import check_claimed_shape
+from cartoonize_tf.serving.memory_budget import JSON_BYTES_PER_BODY_BYTE, Reservation, busy
+from cartoonize_tf.serving.prediction import MEMORY_WAIT_SECONDS
 from cartoonize_tf.serving.web_page import is_page_path, page_response
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,23 @@ BODY_TIMEOUT = 30
 SKIP_FACTOR = 4
 # Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
 LISTEN_BACKLOG = 1024
+# Seconds a connection may take to send a complete request head, counted from its opening or
+# from the end of its last answer (so also the keep-alive idle timeout).
+HEAD_TIMEOUT = 15.0
+# Open REST connections at most by default, and file descriptors always left free below the
+# process's limit (for gRPC connections, model files and health checks).
+MAX_CONNECTIONS = 512
+RESERVED_DESCRIPTORS = 128
+# Bodies being read at once; the memory budget bounds their bytes as well.
+MAX_BODIES_READING = 64
+# An accept error (such as too many open files) is logged at most once per this many seconds.
+ACCEPT_ERROR_LOG_SECONDS = 10.0
+# A connection over the cap gets this answer and is closed REFUSED_LINGER_SECONDS later.
+REFUSED_LINGER_SECONDS = 1.0
+OVERLOADED_BODY = b'{"error": "too many connections; try again in a moment"}\n'
+OVERLOADED = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+              b"Connection: close\r\nContent-Length: %d\r\n\r\n%s"
+              % (len(OVERLOADED_BODY), OVERLOADED_BODY))
 ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[0-9]+))?"
                    r"(?:(?P<metadata>/metadata)|:(?P<verb>predict))?$")
 
@@ -220,6 +239,44 @@ def error_response(error, close=False):
     return json_response(HTTP_STATUS.get(error.code, 500), {"error": error.message}, close)
 
 
+def connection_cap(requested=MAX_CONNECTIONS):
+    """`requested`, lowered so RESERVED_DESCRIPTORS stay free under the open-file limit (whose
+    soft value is first raised to the hard one)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return requested
+    return max(1, min(requested, soft - RESERVED_DESCRIPTORS))
+
+
+class RateLimitedLoopErrors:
+    """The event loop's exception handler: an accept error is logged once per
+    ACCEPT_ERROR_LOG_SECONDS with the count of those not shown; anything else as asyncio would."""
+
+    def __init__(self):
+        self.last_logged = -ACCEPT_ERROR_LOG_SECONDS
+        self.suppressed = 0
+
+    def __call__(self, loop, context):
+        if not context.get("message", "").startswith("socket.accept()"):
+            loop.default_exception_handler(context)
+            return
+        now = time.monotonic()
+        if now - self.last_logged < ACCEPT_ERROR_LOG_SECONDS:
+            self.suppressed += 1
+            return
+        extra = f" ({self.suppressed} more since the last report)" if self.suppressed else ""
+        logger.error("REST cannot accept connections: %s%s", context.get("exception"), extra)
+        self.last_logged, self.suppressed = now, 0
+
+
 class JsonErrorProtocol(RequestHandler):
     """aiohttp's connection handler; a request it cannot parse is answered in TF Serving's JSON.
 
@@ -236,7 +293,29 @@ class JsonErrorProtocol(RequestHandler):
     client_closed = False
     body_truncated = False
 
+    refused = False
+
+    def connection_made(self, transport):
+        server = self._manager
+        if len(server.connections) >= server.max_connections:
+            # Answered at once and closed a moment later (closing with the client's request
+            # unread would reset the connection before it reads the answer); nothing is parsed.
+            server.refused_connections += 1
+            self.refused = True
+            self._manager = None  # so connection_lost has nothing to undo
+            transport.write(OVERLOADED)
+            transport.write_eof()
+            self._loop.call_later(REFUSED_LINGER_SECONDS, transport.close)
+            return
+        super().connection_made(transport)
+
+    def data_received(self, data):
+        if not self.refused:
+            super().data_received(data)
+
     def eof_received(self):
+        if self.refused:
+            return False
         self.client_closed = True
         request = self.body_request
         if request is not None and not request.content.is_eof():
@@ -269,7 +348,13 @@ class JsonErrorProtocol(RequestHandler):
 
 
 class JsonErrorServer(web.Server):
-    """aiohttp's low-level server with JsonErrorProtocol connections."""
+    """aiohttp's low-level server with JsonErrorProtocol connections, at most
+    `max_connections` of them open (more are answered 503 and closed)."""
+
+    def __init__(self, handler, max_connections, **kwargs):
+        super().__init__(handler, **kwargs)
+        self.max_connections = max_connections
+        self.refused_connections = 0
 
     def __call__(self):
         return JsonErrorProtocol(self, loop=self._loop, **self._kwargs)
@@ -303,12 +388,18 @@ class RestServer:
     aiohttp handles the connections (listen backlog, HTTP/1.1 keep-alive,
     Content-Length and chunked bodies, capped at `max_body_bytes`); parsing a
     body and running the model happen on a thread pool so the loop never blocks.
+    At most `max_connections` are open (fewer if the open-file limit needs it),
+    a request head must arrive within HEAD_TIMEOUT, and a body reserves its
+    parsing memory in the predictor's budget before its first byte is read.
     Call `start()`, then `stop(grace)`.
     """
 
-    def __init__(self, predictor, port, host="127.0.0.1", max_body_bytes=64 << 20, threads=8):
+    def __init__(self, predictor, port, host="127.0.0.1", max_body_bytes=64 << 20, threads=8,
+                 max_connections=MAX_CONNECTIONS):
         self.predictor = predictor
         self.max_body_bytes = max_body_bytes
+        self.max_connections = connection_cap(max_connections)
+        self.bodies_reading = 0
         self.activity = Activity()
         self.sock = listening_socket(host, port)
         self.port = self.sock.getsockname()[1]
@@ -330,8 +421,10 @@ class RestServer:
         return self
 
     async def _start(self):
-        server = JsonErrorServer(self.handle, request_factory=self.make_request,
-                                 access_log=None, lingering_time=10.0)
+        self.loop.set_exception_handler(RateLimitedLoopErrors())
+        server = JsonErrorServer(self.handle, self.max_connections,
+                                 request_factory=self.make_request, access_log=None,
+                                 lingering_time=10.0, keepalive_timeout=HEAD_TIMEOUT)
         self.runner = web.ServerRunner(server, shutdown_timeout=1.0)
         await self.runner.setup()
         self.site = web.SockSite(self.runner, self.sock, backlog=LISTEN_BACKLOG)
@@ -417,32 +510,63 @@ class RestServer:
                                                 "use GET or POST"})
         if match["verb"] != "predict":
             raise ServingError("NOT_FOUND", f"no such endpoint: POST {request.path[:200]}")
-        data = await self.read_body(request)
-        cancelled = threading.Event()
-        try:
-            body = await self.loop.run_in_executor(self.pool, self.predict, match["name"],
-                                                   version, data, cancelled)
-        except asyncio.CancelledError:
-            cancelled.set()  # the client went away: stop before the next image
-            raise
-        return web.Response(status=200, body=body, content_type="application/json")
-
-    async def read_body(self, request):
-        """The whole body (Content-Length or chunked), within the cap and BODY_TIMEOUT."""
         length = request.content_length
         if length is not None and length > self.max_body_bytes:
             raise BodyTooLarge(length, self.max_body_bytes)
+        # The body counts against the memory budget from its first byte; parsing it as JSON
+        # (about JSON_BYTES_PER_BODY_BYTE times its size) once it is complete.
+        with Reservation(self.predictor.budget, 0) as reservation:
+            data = await self.read_body(request, reservation)
+            await self.grow(reservation, (JSON_BYTES_PER_BODY_BYTE - 1) * len(data))
+            cancelled = threading.Event()
+            try:
+                body = await self.loop.run_in_executor(self.pool, self.predict, match["name"],
+                                                       version, data, cancelled)
+            except asyncio.CancelledError:
+                cancelled.set()  # the client went away: stop before the next image
+                raise
+        return web.Response(status=200, body=body, content_type="application/json")
+
+    async def grow(self, reservation, size):
+        """Adds `size` bytes to `reservation`, waiting up to MEMORY_WAIT_SECONDS for room."""
+        budget = self.predictor.budget
+        deadline = time.monotonic() + MEMORY_WAIT_SECONDS
+        while not budget.try_grow(reservation, size, "this request's body"):
+            if time.monotonic() >= deadline:
+                raise busy("this request's body", reservation.size + size, budget)
+            await asyncio.sleep(0.05)
+
+    async def read_body(self, request, reservation):
+        """The whole body (Content-Length or chunked), within the cap and BODY_TIMEOUT; each
+        chunk joins `reservation` as it arrives."""
+        if self.bodies_reading >= MAX_BODIES_READING:
+            raise ServingError("RESOURCE_EXHAUSTED", f"{MAX_BODIES_READING} request bodies are "
+                                                     "being received already; try again shortly")
+        self.bodies_reading += 1
+        try:
+            return await asyncio.wait_for(self.read_chunks(request, reservation), BODY_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise broken_body(f"the body did not arrive within {BODY_TIMEOUT} s") from None
+        finally:
+            self.bodies_reading -= 1
+
+    async def read_chunks(self, request, reservation):
+        length = request.content_length
         protocol = request.protocol
         if protocol.client_closed and not request.content.is_eof():
             protocol.body_truncated = True
             request.content.feed_eof()
         protocol.body_request = request
+        # One growing buffer, not a list of chunks: a large buffer is its own memory mapping,
+        # given back to the system when freed, where thousands of small chunks would leave
+        # the heap fragmented (measured: 5 GB resident after 130 held bodies were closed).
+        data = bytearray()
         try:
-            data = await asyncio.wait_for(request.read(), BODY_TIMEOUT)
-        except web.HTTPRequestEntityTooLarge:
-            raise BodyTooLarge(None, self.max_body_bytes) from None
-        except asyncio.TimeoutError:
-            raise broken_body(f"the body did not arrive within {BODY_TIMEOUT} s") from None
+            while chunk := await request.content.readany():
+                if len(data) + len(chunk) > self.max_body_bytes:
+                    raise BodyTooLarge(None, self.max_body_bytes)
+                await self.grow(reservation, len(chunk))
+                data += chunk
         finally:
             protocol.body_request = None
         if protocol.body_truncated:
@@ -481,10 +605,11 @@ class RestServer:
         return json.dumps(response_body(outputs, row_format)).encode()
 
 
-def rest_server(predictor, port, host="127.0.0.1", max_body_bytes=64 << 20, threads=8):
+def rest_server(predictor, port, host="127.0.0.1", max_body_bytes=64 << 20, threads=8,
+                max_connections=MAX_CONNECTIONS):
     """A REST server bound to `host:port` (not yet serving: call `start()`); returns (server, port).
 
     A port in use raises OSError.
     """
-    server = RestServer(predictor, port, host, max_body_bytes, threads)
+    server = RestServer(predictor, port, host, max_body_bytes, threads, max_connections)
     return server, server.port

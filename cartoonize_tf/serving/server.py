@@ -4,9 +4,10 @@ import time
 from dataclasses import dataclass
 
 from cartoonize_tf.serving.grpc_service import grpc_server
+from cartoonize_tf.serving.memory_budget import MemoryBudget, default_budget_bytes
 from cartoonize_tf.serving.prediction import Predictor
 from cartoonize_tf.serving.registry import ModelRegistry
-from cartoonize_tf.serving.rest_service import rest_server
+from cartoonize_tf.serving.rest_service import MAX_CONNECTIONS, rest_server
 
 
 @dataclass
@@ -36,18 +37,24 @@ class RunningServer:
 
 def start_server(model_base_path, model_name="cartoonizer", grpc_port=8500, rest_port=8501,
                  host="127.0.0.1", workers=2, max_message_bytes=64 << 20, poll_seconds=2.0,
-                 max_pixels=None):
+                 max_pixels=None, memory_budget_bytes=None, max_connections=MAX_CONNECTIONS):
     """Loads the newest version and starts both front ends (port 0: any free port).
 
-    `max_pixels` caps height * width per image below the cap the version was
-    exported with. A port in use raises OSError and nothing is left running.
+    `max_pixels` caps height * width of a request below the cap the version was
+    exported with; `memory_budget_bytes` bounds the memory of all requests in
+    flight (default: three quarters of the machine's or the cgroup's memory);
+    `max_connections` caps open REST connections. A port in use raises OSError
+    and nothing is left running.
     """
     registry = ModelRegistry(model_base_path, model_name, poll_seconds)
     # One tensor never holds more elements than a message has bytes (uint8 in tensor_content).
-    predictor = Predictor(registry, workers, max_pixels, max_elements=max_message_bytes)
+    budget = MemoryBudget(memory_budget_bytes or default_budget_bytes())
+    predictor = Predictor(registry, workers, max_pixels, max_elements=max_message_bytes,
+                          budget=budget)
     try:
         rest_handle, bound_rest = rest_server(predictor, rest_port, host, max_message_bytes,
-                                              threads=4 * workers)
+                                              threads=4 * workers,
+                                              max_connections=max_connections)
     except OSError:
         predictor.shutdown()
         registry.stop()

@@ -1,0 +1,283 @@
+"""The attacks of issue 22 at full size against a `cartoonize serve` subprocess.
+
+    python benchmarks/hostile_traffic.py [--memory-budget-mb 6144] [--json results.json]
+                                         [--only 4 5]
+
+The server serves the shipped SavedModel (3840 x 2160 pixel cap) with its
+defaults, except the memory budget: 6,144 MB is what the default gives in an
+8 GB cgroup. Before each attack the server's peak resident set is reset
+(/proc/PID/clear_refs); after it, one good 256 x 256 request goes over gRPC.
+Prints a table: attack, the answers it got, the server's peak RSS during it,
+and the good request's latency. Exits 1 if the server died or a good request
+failed.
+"""
+
+import argparse
+import collections
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+ROOT = Path(__file__).resolve().parents[1]
+PREDICT = "/v1/models/cartoonizer:predict"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`cartoonize serve` in a subprocess, with its ports and its memory figures."""
+
+    def __init__(self, budget_mb):
+        self.grpc_port, self.rest_port = free_port(), free_port()
+        command = [sys.executable, "-m", "cartoonize_tf.cli.main", "serve", "--grpc-port",
+                   str(self.grpc_port), "--rest-port", str(self.rest_port),
+                   "--memory-budget-mb", str(budget_mb)]
+        self.log = open(os.devnull, "w")
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                                        stderr=self.log, text=True,
+                                        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        line = self.process.stdout.readline()
+        if not line.startswith("Serving"):
+            raise SystemExit(f"the server did not start: {line}")
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.grpc_port}", options=[
+            ("grpc.max_receive_message_length", 64 << 20)])
+        self.stub = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def reset_peak(self):
+        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+
+    def peak_mb(self):
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self):
+        self.channel.close()
+        self.process.terminate()
+        self.process.wait(60)
+
+
+def tensor(dims, dtype=types_pb2.DT_UINT8, **values):
+    shape = tensor_shape_pb2.TensorShapeProto(
+        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=size) for size in dims])
+    return tensor_pb2.TensorProto(dtype=dtype, tensor_shape=shape, **values)
+
+
+def request(signature="serving_default", **inputs):
+    message = predict_pb2.PredictRequest()
+    message.model_spec.name = "cartoonizer"
+    message.model_spec.signature_name = signature
+    for name, proto in inputs.items():
+        message.inputs[name].CopyFrom(proto)
+    return message
+
+
+def predict(server, message, timeout=600):
+    try:
+        server.stub.Predict(message, timeout=timeout)
+        return "OK"
+    except grpc.RpcError as error:
+        return error.code().name
+
+
+def http(server, head, body=b"", timeout=120):
+    """The status of a raw HTTP exchange (None when the connection was dropped)."""
+    try:
+        with socket.create_connection(("127.0.0.1", server.rest_port), timeout=timeout) as sock:
+            sock.sendall(head.encode() + b"\r\n" + body)
+            answer = sock.recv(64)
+        return int(answer.split()[1]) if answer else None
+    except OSError:
+        return None
+
+
+def good_request(server):
+    image = np.random.default_rng(0).integers(0, 256, (1, 256, 256, 3), np.uint8)
+    start = time.monotonic()
+    code = predict(server, request(images=tf.make_tensor_proto(image)), timeout=60)
+    return code, time.monotonic() - start
+
+
+def in_parallel(count, function):
+    results = [None] * count
+
+    def run(index):
+        results[index] = function()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def summary(answers):
+    counts = collections.Counter(answers)
+    return ", ".join(f"{count} x {answer}" for answer, count in counts.most_common())
+
+
+# Each attack: (name, function(server) -> list of answers).
+
+def amplified_strings(server):
+    message = request("serving_bytes", image_bytes=tensor([100000], types_pb2.DT_STRING,
+                                                           string_val=[b"x" * 40]))
+    return [predict(server, message)]
+
+
+def abandoned_deadlines(server):
+    batch = np.random.default_rng(1).integers(0, 256, (8, 720, 1280, 3), np.uint8)
+    message = request(images=tf.make_tensor_proto(batch))
+    return [predict(server, message, timeout=1.0) for _ in range(4)]
+
+
+def claimed_4k_pair(server):
+    return in_parallel(2, lambda: predict(server, request(images=tensor(
+        [2, 2160, 3840, 3], int_val=[7]))))
+
+
+def honest_4k_pair(server):
+    image = np.random.default_rng(2).integers(0, 256, (1, 2160, 3840, 3), np.uint8)
+    message = request(images=tf.make_tensor_proto(image))
+    return in_parallel(2, lambda: predict(server, message))
+
+
+def held_bodies(count):
+    def attack(server):
+        length = (64 << 20) - 1024
+        chunk = b" " * (1 << 20)
+        sockets, answers = [], []
+        for _ in range(count):
+            try:
+                sock = socket.create_connection(("127.0.0.1", server.rest_port), timeout=5)
+                sock.sendall(f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                             f"{length}\r\n\r\n".encode())
+                sockets.append(sock)
+            except OSError as error:
+                answers.append(type(error).__name__)
+        sent = [0] * len(sockets)
+        stop = time.monotonic() + 20
+        while time.monotonic() < stop:  # fill each body to 1 MB short of its length, then hold
+            progress = False
+            for index, sock in enumerate(sockets):
+                if sent[index] < length - (1 << 20):
+                    sock.setblocking(False)
+                    try:
+                        sent[index] += sock.send(chunk)
+                        progress = True
+                    except OSError:
+                        pass
+            if not progress:
+                time.sleep(0.2)
+        for sock in sockets:
+            sock.close()
+        answers += ["held"] * len(sockets)
+        return answers
+    return attack
+
+
+def parsed_bodies(server):
+    body = json.dumps({"instances": [[0] * (21 << 20)]}).encode()  # 42 MB, not an image
+    head = f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+    return in_parallel(8, lambda: http(server, head, body))
+
+
+def slow_heads(server):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    sockets, answers = [], []
+    for _ in range(min(2000, hard - 200)):
+        try:
+            sock = socket.create_connection(("127.0.0.1", server.rest_port), timeout=5)
+            sock.sendall(b"POST /v1/models/cartoonizer:predict HTTP/1.1\r\nHo")
+            sockets.append(sock)
+        except OSError as error:
+            answers.append(type(error).__name__)
+    answers.append(f"gRPC during: {good_request(server)[0]}")
+    time.sleep(16)  # past the request-head timeout
+    for sock in sockets:
+        sock.settimeout(0.5)
+        try:
+            data = sock.recv(64)
+            answers.append("503" if data.startswith(b"HTTP/1.1 503") else
+                           "closed" if not data else "other")
+        except OSError:
+            answers.append("still open")
+        sock.close()
+    return answers
+
+
+def long_version(server):
+    return [http(server, f"GET /v1/models/cartoonizer/versions/{'9' * 5000} HTTP/1.1\r\n"
+                         "Host: x\r\n")]
+
+
+ATTACKS = [
+    ("1. 128 bytes: string tensor claiming [100000]", amplified_strings),
+    ("2. 4 x 8 x 720p batches abandoned at 1 s", abandoned_deadlines),
+    ("3. 53 bytes claiming [2, 2160, 3840, 3], twice at once", claimed_4k_pair),
+    ("3. honest [1, 2160, 3840, 3], twice at once", honest_4k_pair),
+    ("4. 20 REST bodies of 64 MB held open", held_bodies(20)),
+    ("4. 130 REST bodies of 64 MB held open", held_bodies(130)),
+    ("5. 8 x 42 MB JSON bodies at once", parsed_bodies),
+    ("6. 2,000 connections with slow heads", slow_heads),
+    ("7. 5,000-digit version in the URL", long_version),
+]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--memory-budget-mb", type=int, default=6144)
+    parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--only", nargs="+", metavar="N",
+                        help="run only the attacks of these numbers (as in the table)")
+    args = parser.parse_args(argv)
+    attacks = [(name, attack) for name, attack in ATTACKS
+               if not args.only or name.split(".")[0] in args.only]
+    server = Server(args.memory_budget_mb)
+    rows = []
+    try:
+        print("| attack | answers | server peak RSS (MB) | good request after (s) |")
+        print("| --- | --- | --- | --- |")
+        for name, attack in attacks:
+            server.reset_peak()
+            answers = attack(server)
+            peak = server.peak_mb() if server.alive() else float("nan")
+            code, seconds = good_request(server) if server.alive() else ("dead", float("nan"))
+            row = {"attack": name, "answers": summary(answers), "peak_rss_mb": peak,
+                   "good_code": code, "good_seconds": seconds, "server_alive": server.alive()}
+            rows.append(row)
+            print(f"| {name} | {row['answers']} | {peak:,.0f} | "
+                  f"{seconds:.2f} ({code}) |", flush=True)
+            if not server.alive():
+                break
+    finally:
+        if server.alive():
+            server.stop()
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    return 0 if all(r["server_alive"] and r["good_code"] == "OK" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The server's memory budget: each request reserves its peak memory before it runs.
+
+A request's cost is estimated from what it claims, before anything is
+allocated: a REST body from its length (JSON parsing and the array built from
+it), a run of the model from its images' pixels (decoded input and output,
+plus the model's working memory for the largest image, since a batch runs one
+image at a time). Reservations that would take the total past the budget wait
+their turn until their deadline, then are refused with RESOURCE_EXHAUSTED; a
+request larger than the whole budget is refused at once.
+"""
+
+import logging
+import os
+import threading
+import time
+
+from cartoonize_tf.serving.errors import ServingError
+
+logger = logging.getLogger(__name__)
+
+# Peak working memory of the model per pixel of one image: `benchmarks/serving_memory.py`
+# measured 344 to 454 bytes per pixel (0.25 to 2 megapixels, float32 on the CPU); rounded up.
+ACTIVATION_BYTES_PER_PIXEL = 512
+# A decoded RGB image as uint8, once as input and once as output (PNG bytes are smaller).
+IMAGE_BYTES_PER_PIXEL = 2 * 3
+# `json.loads` plus `np.asarray` of a predict body, per byte of body: measured 10 for random
+# pixels and 22 for one-digit pixels; 32 covers the densest form ("[0,0,0]").
+JSON_BYTES_PER_BODY_BYTE = 32
+# The share of the machine's (or the cgroup's) memory the default budget takes (a 3840 x 2160
+# request needs 4.3 GB of it, so an 8 GB machine serves one at a time): the rest holds
+# the interpreter, TensorFlow, the loaded model versions and the allocator's slack.
+DEFAULT_SHARE = 0.75
+CGROUP_LIMIT_FILES = ("/sys/fs/cgroup/memory.max",
+                      "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def machine_memory_bytes():
+    """The memory this process may use: the cgroup's limit when one is set, else the RAM."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for path in CGROUP_LIMIT_FILES:
+        try:
+            with open(path) as file:
+                text = file.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < physical:
+            return int(text)
+    return physical
+
+
+def default_budget_bytes():
+    return int(machine_memory_bytes() * DEFAULT_SHARE)
+
+
+def run_bytes(image_pixels):
+    """Peak memory of running the model on images of these pixel counts (one at a time)."""
+    if not image_pixels:
+        return 0
+    return IMAGE_BYTES_PER_PIXEL * sum(image_pixels) + ACTIVATION_BYTES_PER_PIXEL * max(
+        image_pixels)
+
+
+def megabytes(count):
+    return f"{count / 2 ** 20:,.0f} MB"
+
+
+class Reservation:
+    """Memory held against the budget until `release()` (or the end of a `with` block)."""
+
+    def __init__(self, budget, size):
+        self.budget, self.size = budget, size
+
+    def release(self):
+        if self.size:
+            self.budget.give_back(self.size)
+            self.size = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+class MemoryBudget:
+    """Bytes in flight across all requests, never past `total_bytes` (thread-safe)."""
+
+    def __init__(self, total_bytes):
+        if total_bytes <= 0:
+            raise ValueError(f"the memory budget must be positive, got {total_bytes}")
+        self.total_bytes = int(total_bytes)
+        self.in_use = 0
+        self.condition = threading.Condition()
+
+    def check_fits(self, size, what):
+        if size > self.total_bytes:
+            raise ServingError("RESOURCE_EXHAUSTED", f"{what} needs about {megabytes(size)}, "
+                                                     f"more than the server's whole memory "
+                                                     f"budget of {megabytes(self.total_bytes)}"
+                                                     " (--memory-budget-mb); send smaller "
+                                                     "images or fewer at once")
+
+    def try_grow(self, reservation, size, what):
+        """Adds `size` bytes to `reservation` if they fit now (True), else False; refused if
+        the total could never fit."""
+        self.check_fits(reservation.size + size, what)
+        with self.condition:
+            if self.in_use + size > self.total_bytes:
+                return False
+            self.in_use += size
+        reservation.size += size
+        return True
+
+    def reserve(self, size, what, timeout=None, cancelled=None):
+        """Waits until `size` bytes fit (up to `timeout` s, or until `cancelled` is set)."""
+        self.check_fits(size, what)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.condition:
+            while self.in_use + size > self.total_bytes:
+                if cancelled is not None and cancelled.is_set():
+                    raise ServingError("CANCELLED", "cancelled while waiting for memory")
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise busy(what, size, self)
+                # Wake at least every 0.1 s to notice a cancellation.
+                self.condition.wait(0.1 if left is None else min(left, 0.1))
+            self.in_use += size
+        return Reservation(self, size)
+
+    def give_back(self, size):
+        with self.condition:
+            self.in_use -= size
+            self.condition.notify_all()
+
+
+def busy(what, size, budget):
+    return ServingError("RESOURCE_EXHAUSTED", f"the server is busy: {what} needs about "
+                                              f"{megabytes(size)} and "
+                                              f"{megabytes(budget.in_use)} of its "
+                                              f"{megabytes(budget.total_bytes)} memory budget "
+                                              "are in use; try again shortly")

@@ -1,0 +1,225 @@
+"""`cartoonize serve` under the attacks of issue 22, at sizes CI affords: each is answered or
+shed, and a good request right after (or during) is answered within a few seconds.
+
+`python benchmarks/hostile_traffic.py` runs the same attacks at full size against a
+subprocess server and prints a table with its peak memory; `pytest -m slow` runs that too.
+"""
+
+import base64
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import numpy as np
+import pytest
+from helpers import amplification_request, claimed_tensor, predict_request, raw_http, served
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+from cartoonize_tf.cli import serve as serve_cli
+from cartoonize_tf.serving import rest_service
+from cartoonize_tf.serving.memory_budget import MemoryBudget, run_bytes
+from cartoonize_tf.serving.rest_service import RateLimitedLoopErrors
+
+GOOD_IMAGE = np.full((1, 32, 32, 3), 120, np.uint8)
+PREDICT = "/v1/models/cartoonizer:predict"
+GOOD_LATENCY = 5.0  # seconds a good request may take while or after an attack
+
+
+def stub(server):
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}")
+    return channel, prediction_service_pb2_grpc.PredictionServiceStub(channel)
+
+
+def good_request_seconds(server):
+    """Time of one good gRPC and one good REST request (both must succeed)."""
+    start = time.monotonic()
+    channel, service = stub(server)
+    with channel:
+        answer = service.Predict(predict_request(images=GOOD_IMAGE), timeout=30)
+    assert answer.outputs["cartoons"].tensor_shape.dim[1].size == 32
+    body = json.dumps({"instances": GOOD_IMAGE.tolist()}).encode()
+    head = f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+    status, answer = raw_http(server, head, body)
+    assert status == 200, answer
+    return time.monotonic() - start
+
+
+@pytest.fixture
+def server(small_generator, tmp_path):
+    with served(small_generator, tmp_path, 512 * 512, workers=2,
+                memory_budget_bytes=64 << 20, max_connections=64) as running:
+        yield running
+
+
+def test_the_budget_refuses_what_can_never_fit_and_admits_in_turn():
+    budget = MemoryBudget(100)
+    with pytest.raises(Exception, match="whole memory budget"):
+        budget.reserve(101, "this request")
+    held = budget.reserve(60, "first")
+    started = time.monotonic()
+    with pytest.raises(Exception, match="busy"):
+        budget.reserve(50, "second", timeout=0.2)
+    assert time.monotonic() - started >= 0.2
+    threading.Timer(0.2, held.release).start()
+    with budget.reserve(50, "third", timeout=5):
+        assert budget.in_use == 50
+    assert budget.in_use == 0
+    assert run_bytes([10, 20]) == 6 * 30 + 512 * 20  # one image at a time: the largest
+
+
+def test_amplified_string_tensor_is_refused_unexpanded(server):
+    message = predict_pb2.PredictRequest()
+    message.model_spec.name = "cartoonizer"
+    message.model_spec.signature_name = "serving_bytes"
+    message.inputs["image_bytes"].CopyFrom(
+        claimed_tensor([100000], dtype=7, string_val=[b"x"]))  # DT_STRING
+    assert message.ByteSize() < 128
+    channel, service = stub(server)
+    with channel, pytest.raises(grpc.RpcError) as raised:
+        service.Predict(message, timeout=10)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "carries 1" in raised.value.details()
+    assert good_request_seconds(server) < GOOD_LATENCY
+
+
+def test_a_claimed_shape_within_the_caps_costs_nothing(server):
+    channel, service = stub(server)
+    with channel:
+        for dims in ([2, 256, 256, 3], [1, 512, 512, 3]):
+            with pytest.raises(grpc.RpcError) as raised:
+                service.Predict(amplification_request(dims), timeout=10)
+            assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert good_request_seconds(server) < GOOD_LATENCY
+
+
+def test_a_request_over_the_memory_budget_is_resource_exhausted(server):
+    # 512 x 512 is within the pixel cap, but needs ~130 MB against a 64 MB budget.
+    big = np.zeros((1, 512, 512, 3), np.uint8)
+    channel, service = stub(server)
+    with channel, pytest.raises(grpc.RpcError) as raised:
+        service.Predict(predict_request(images=big), timeout=10)
+    assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "memory budget" in raised.value.details()
+    body = json.dumps({"instances": big.tolist()}).encode()
+    status, answer = raw_http(server, f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\n"
+                                      f"Content-Length: {len(body)}\r\n", body)
+    assert status == 429 and "memory budget" in answer["error"]
+    assert good_request_seconds(server) < GOOD_LATENCY
+
+
+def test_abandoned_deadlines_do_not_hold_the_workers(server):
+    batch = np.random.default_rng(0).integers(0, 256, (24, 96, 96, 3), np.uint8)
+    channel, service = stub(server)
+    with channel:
+        for _ in range(4):
+            with pytest.raises(grpc.RpcError) as raised:
+                service.Predict(predict_request(images=batch), timeout=0.05)
+            assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert good_request_seconds(server) < GOOD_LATENCY
+
+
+def test_bodies_held_open_count_against_the_budget(server):
+    """Twenty connections each send half of a 1 MB body and stall."""
+    holders = []
+    try:
+        for _ in range(20):
+            connection = socket.create_connection(("127.0.0.1", server.rest_port), timeout=10)
+            connection.sendall(f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                               f"{1 << 20}\r\n\r\n".encode() + b" " * (1 << 19))
+            holders.append(connection)
+        time.sleep(0.5)
+        budget = server.predictor.budget
+        assert budget.in_use <= budget.total_bytes
+        assert good_request_seconds(server) < GOOD_LATENCY
+    finally:
+        for connection in holders:
+            connection.close()
+    deadline = time.monotonic() + 5
+    while server.predictor.budget.in_use and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.predictor.budget.in_use == 0  # every held body was given back
+
+
+def test_parsing_large_bodies_at_once_is_admitted_in_turn(server):
+    """Eight 1 MB JSON bodies at once: their parsing (32 MB each) fits the 64 MB budget two at
+    a time; each is answered (an error here: they are not images), the good request too."""
+    body = json.dumps({"instances": [[0] * 170000]}).encode()
+    results = []
+
+    def post():
+        results.append(raw_http(server, f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\n"
+                                        f"Content-Length: {len(body)}\r\n", body)[0])
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    assert good_request_seconds(server) < GOOD_LATENCY + 5
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == [400] * 8
+    assert server.predictor.budget.in_use == 0
+
+
+def test_slow_heads_time_out_and_connections_are_capped(small_generator, tmp_path, monkeypatch):
+    monkeypatch.setattr(rest_service, "HEAD_TIMEOUT", 1.0)
+    with served(small_generator, tmp_path, 512 * 512, max_connections=8) as server:
+        slow = []
+        for _ in range(8):
+            connection = socket.create_connection(("127.0.0.1", server.rest_port), timeout=10)
+            connection.sendall(b"POST /v1/models/cartoonizer:predict HTTP/1.1\r\nHo")
+            slow.append(connection)
+        time.sleep(0.2)
+        # At the cap: a new connection is answered 503 at once; gRPC is unaffected.
+        status, answer = raw_http(server, "GET /v1/models/cartoonizer HTTP/1.1\r\nHost: x\r\n")
+        assert status == 503 and "too many connections" in answer["error"]
+        channel, service = stub(server)
+        with channel:
+            service.Predict(predict_request(images=GOOD_IMAGE), timeout=10)
+        # The slow heads are closed after HEAD_TIMEOUT, and REST answers again.
+        for connection in slow:
+            connection.settimeout(5)
+            assert connection.recv(1024) == b""
+            connection.close()
+        assert good_request_seconds(server) < GOOD_LATENCY
+
+
+def test_accept_errors_are_logged_once_per_period(caplog):
+    handler = RateLimitedLoopErrors()
+    context = {"message": "socket.accept() out of system resource",
+               "exception": OSError(24, "Too many open files")}
+    with caplog.at_level("ERROR", logger="cartoonize_tf.serving.rest_service"):
+        for _ in range(1000):
+            handler(None, context)
+    assert len(caplog.records) == 1 and "Too many open files" in caplog.records[0].getMessage()
+    assert handler.suppressed == 999
+
+
+def test_serve_help_and_the_server_share_the_connection_default():
+    assert serve_cli.MAX_CONNECTIONS == rest_service.MAX_CONNECTIONS
+
+
+def test_a_base64_batch_over_the_pixel_cap_in_total_is_refused(server):
+    from helpers import png_bytes
+
+    image = png_bytes(np.zeros((400, 400, 3), np.uint8))  # 160,000 pixels each, cap 262,144
+    body = json.dumps({"signature_name": "serving_bytes", "instances": [
+        {"b64": base64.b64encode(image).decode()}] * 2}).encode()
+    status, answer = raw_http(server, f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\n"
+                                      f"Content-Length: {len(body)}\r\n", body)
+    assert status == 400 and "all images of the request" in answer["error"]
+
+
+@pytest.mark.slow
+def test_every_attack_at_full_size_leaves_the_server_answering(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "hostile_traffic.py"
+    result = subprocess.run([sys.executable, str(script), "--json", str(tmp_path / "r.json")],
+                            capture_output=True, text=True, timeout=3600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = json.loads((tmp_path / "r.json").read_text())
+    assert rows and all(row["server_alive"] and row["good_seconds"] < GOOD_LATENCY
+                        for row in rows), rows
