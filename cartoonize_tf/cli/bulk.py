@@ -10,11 +10,11 @@ from cartoonize_tf.cli.style_options import (
     add_strength_option,
 )
 from cartoonize_tf.inference.options import (
-    BULK_INSTALL_HINT,
     DEFAULT_MAX_PIXELS,
     FILE_FORMATS,
     SIZE_POLICIES,
 )
+from cartoonize_tf.utils.extras import require_extra
 
 EPILOG = """\
 Any other option is Beam's own and goes to the pipeline unchanged, e.g. on Dataflow:
@@ -30,8 +30,9 @@ def add_bulk_parser(subparsers, root):
                     "pipeline (RunInference over the .keras model): the DirectRunner on this "
                     "machine by default, Dataflow, Flink or Spark with Beam's --runner. Outputs "
                     "keep their input's file name; a re-run skips images whose output exists. "
-                    f"Needs the optional extra: {BULK_INSTALL_HINT}. Exit code 0 when all "
-                    "were written or skipped, 1 when some images failed, 2 when it could not run.",
+                    "Needs the optional extra: pip install \"cartoonize_tf[bulk]\". Exit code 0 "
+                    "when all were written or skipped, 1 when some images failed, 2 when it "
+                    "could not run.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--input", required=True,
                         help="a glob of image files (quote it: 'photos/*.jpg'); gs:// and "
@@ -55,14 +56,9 @@ def bulk_command(args):
     if not 0.0 <= args.strength <= 1.0:
         print("error: --strength must be between 0 and 1", file=sys.stderr)
         return 2
-    try:
-        from cartoonize_tf.inference.bulk import run_bulk
-    except ImportError as error:
-        if "apache_beam" not in str(error):
-            raise
-        print(f"error: 'cartoonize bulk' needs Apache Beam, an optional extra; install it with "
-              f"{BULK_INSTALL_HINT} (in the project's folder)", file=sys.stderr)
-        return 2
+    require_extra("bulk", "cartoonize bulk")
+    from cartoonize_tf.inference.bulk import run_bulk
+
     if "://" not in args.model:
         try:
             check_model_exists(args.model)

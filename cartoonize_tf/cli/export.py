@@ -11,6 +11,7 @@ from cartoonize_tf.export.options import (
     DEFAULT_ONNX_OPSET,
     TFLITE_QUANTIZATIONS,
 )
+from cartoonize_tf.utils.extras import require_extra
 
 # The default --model: the shipped one (found from any folder).
 SHIPPED_MODEL = str(default_path(".", DEFAULT_MODEL))
@@ -64,6 +65,7 @@ def add_export_tflite_parser(subparsers):
 
 
 def export_command(args):
+    require_extra("export", "cartoonize export (its TF Serving warm-up file)")
     from cartoonize_tf.export.saved_model import export_saved_model
     from cartoonize_tf.models.loading import load_generator
 
@@ -80,6 +82,7 @@ def export_command(args):
 
 
 def export_tflite_command(args):
+    require_extra("export", "cartoonize export-tflite")
     from cartoonize_tf.export.tflite import convert_to_tflite
     from cartoonize_tf.inference.batch import collect_inputs
     from cartoonize_tf.utils.image_io import read_image
@@ -115,6 +118,7 @@ def add_export_onnx_parser(subparsers):
 
 
 def export_onnx_command(args):
+    require_extra("export", "cartoonize export-onnx")
     from cartoonize_tf.export.onnx import convert_to_onnx
 
     def convert(generator, size):

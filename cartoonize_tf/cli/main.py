@@ -19,6 +19,7 @@ from cartoonize_tf.cli.serve import add_serve_parser
 from cartoonize_tf.cli.stopped import STOPPED
 from cartoonize_tf.cli.training import add_pretrain_parser, add_train_parser
 from cartoonize_tf.cli.video import add_video_parser
+from cartoonize_tf.utils.extras import MissingExtra
 
 
 def build_parser(root=Path(".")):
@@ -89,6 +90,9 @@ def main(argv=None, root=Path(".")):
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout, force=True)
     try:
         return args.handler(args)
+    except MissingExtra as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # training stops at the end of a step and returns STOPPED itself
         print("Interrupted.", file=sys.stderr)
         return STOPPED

@@ -1,6 +1,7 @@
 """The `pretrain` and `train` commands: options, then the run."""
 
 import argparse
+import os
 import sys
 
 from cartoonize_tf.cli.defaults import DEFAULT_PRETRAIN_DIR, DEFAULT_TRAIN_DIR
@@ -16,6 +17,7 @@ from cartoonize_tf.training.options import (
     gan_sides,
     pretraining_sides,
 )
+from cartoonize_tf.utils.extras import require_extra
 from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES
 
 SAMPLE_COUNT = 4
@@ -208,6 +210,8 @@ def train_and_save(args, model, checkpoint, chief, folder, data, settings, gener
 
 
 def pretrain_command(args):
+    if os.environ.get("KERAS_BACKEND") == "jax":
+        require_extra("jax", "KERAS_BACKEND=jax")
     import keras
 
     if keras.backend.backend() == "jax":
@@ -256,6 +260,8 @@ def pretrain_command(args):
 
 
 def train_command(args):
+    if os.environ.get("KERAS_BACKEND") == "jax":
+        require_extra("jax", "KERAS_BACKEND=jax")
     import keras
 
     if keras.backend.backend() == "jax":

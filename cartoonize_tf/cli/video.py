@@ -17,6 +17,7 @@ from cartoonize_tf.inference.options import (
     VIDEO_MAX_PIXELS,
     VIDEO_OUTPUT_FORMATS,
 )
+from cartoonize_tf.utils.extras import require_extra
 
 
 def add_video_parser(subparsers, root):
@@ -78,6 +79,7 @@ def video_command(args):
         return fail("--max-pixels must be positive")
     if not 0.0 <= args.smooth < 1.0:
         return fail("--smooth must be at least 0 and below 1")
+    require_extra("video", "cartoonize video")
     from cartoonize_tf.inference.video import (
         TemporalSmoother,
         VideoReadError,

@@ -24,5 +24,3 @@ VIDEO_INPUT_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm")
 VIDEO_OUTPUT_FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
 # Video encoders, best first: H.264 when PyAV's FFmpeg has it, else MPEG-4 Part 2.
 VIDEO_CODECS = ("libx264", "mpeg4")
-# `cartoonize bulk` needs Apache Beam, an optional extra.
-BULK_INSTALL_HINT = 'pip install -e ".[bulk]"'

@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 
+from cartoonize_tf.utils.extras import require_extra
+
 
 class TFLiteCartoonizer:
     """Runs a cartoonizer `.tflite` model with LiteRT (`ai-edge-litert`) on all cores.
@@ -17,6 +19,7 @@ class TFLiteCartoonizer:
     """
 
     def __init__(self, model, num_threads=None):
+        require_extra("export", "running a .tflite model")
         from ai_edge_litert.interpreter import Interpreter
 
         source = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
@@ -49,6 +52,7 @@ class ONNXCartoonizer:
     """
 
     def __init__(self, model, num_threads=None):
+        require_extra("export", "running an .onnx model")
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
