@@ -171,3 +171,15 @@ def test_jax_train_command_refuses_what_needs_tensorflow(tmp_path):
     assert refused.returncode == 2
     assert "--vgg-weights pixels" in refused.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_jax_pretrain_into_a_folder_that_cannot_be_made_exits_2(tmp_path):
+    data = make_training_folder(tmp_path / "data", np.random.default_rng(3), count=2,
+                                size=(40, 48), faces=False)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("a file where the run folder should go")
+    refused = run_with_jax("-m", "cartoonize_tf.cli.main", "pretrain", "--data-dir", str(data),
+                           "--patch-size", "32", "--batch-size", "2", "--steps", "1",
+                           "--output-dir", str(blocker / "run"))
+    assert refused.returncode == 2
+    assert "cannot write the run folder" in refused.stderr and "Traceback" not in refused.stderr

@@ -76,3 +76,37 @@ def test_a_jax_run_stops_after_the_step_and_saves_it(tmp_path, signum):
     assert saved_step == 3 and state["weights"][0].tolist() == [3.0, 3.0]
     assert json.loads(folder.log.read_text().splitlines()[-1])["step"] == 3
     assert folder.generator.read_bytes() == b"generator"
+
+
+def test_a_jax_save_that_fails_is_a_run_error_that_keeps_the_last_checkpoint(tmp_path,
+                                                                              monkeypatch):
+    import errno
+
+    from cartoonize_tf.training import jax_loop
+    from cartoonize_tf.training.options import RunError
+
+    folder = JaxRunFolder(tmp_path)
+    folder.check_writable()
+    real_save, saves = jax_loop.save_state, []
+
+    def save_state(path, state, step):
+        saves.append(step)
+        if len(saves) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_save(path, state, step)
+
+    monkeypatch.setattr(jax_loop, "save_state", save_state)
+    with pytest.raises(RunError, match="step 2 .*No space left.*previous one is intact"):
+        run_jax_training(CountingSteps(signal.SIGTERM, stop_at=-1), Batches(), folder,
+                         total_steps=4, save_every=1, log_every=1, progress=False, resume=False)
+    assert load_state(folder.state, {"weights": [np.zeros(2, np.float32)]})[1] == 1
+    assert not folder.generator.exists()
+
+
+def test_a_jax_run_folder_that_cannot_be_made_is_refused(tmp_path):
+    from cartoonize_tf.training.options import RunError
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("a file where the run folder should go")
+    with pytest.raises(RunError, match="cannot write the run folder"):
+        JaxRunFolder(blocker / "run").check_writable()

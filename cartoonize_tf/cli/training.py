@@ -156,7 +156,7 @@ def prepare_run(args, sides, paired=False):
     from cartoonize_tf.data.dataset import build_dataset
     from cartoonize_tf.training.loop import (
         LoopSettings,
-        RunFolder,
+        TensorFlowRunFolder,
         choose_strategy,
         is_chief,
         set_precision,
@@ -168,7 +168,7 @@ def prepare_run(args, sides, paired=False):
     strategy = choose_strategy(args.distribute)
     chief = is_chief(strategy)
     resolver = getattr(strategy, "cluster_resolver", None)
-    folder = RunFolder(args.output_dir, chief, getattr(resolver, "task_id", 0) or 0)
+    folder = TensorFlowRunFolder(args.output_dir, chief, getattr(resolver, "task_id", 0) or 0)
     folder.check(args.resume)
     data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed, paired,
                          flip=args.flip)

@@ -45,6 +45,7 @@ def run_jax_command(args, name, sides, paired, build_steps):
     folder = JaxRunFolder(args.output_dir)
     try:
         folder.check(args.resume)
+        folder.check_writable()
         pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
         sampler = PatchSampler(args.data_dir, sides, args.patch_size, args.batch_size,
                                seed=args.seed, paired=paired, flip=args.flip)
@@ -56,11 +57,11 @@ def run_jax_command(args, name, sides, paired, build_steps):
 
     print(f"Devices: {', '.join(str(d) for d in jax.devices())}")
     steps = build_steps(build_generator(pretrained=pretrained))
-    folder.write_settings(args)
     try:
+        folder.write_settings(args)
         step = run_jax_training(steps, sampler, folder, args.steps, args.save_every,
                                 args.log_every, not args.no_progress, args.resume)
-    except RunError as error:
+    except (RunError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if step < args.steps:

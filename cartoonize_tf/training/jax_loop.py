@@ -10,12 +10,12 @@ import json
 import logging
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from cartoonize_tf.training.options import GENERATOR_FILE, RunError, write_settings
+from cartoonize_tf.training.options import RunError
+from cartoonize_tf.training.run_folder import RunFolder
 from cartoonize_tf.training.stopping import StopRequest
 from cartoonize_tf.utils.files import atomic_output
 
@@ -23,26 +23,16 @@ log = logging.getLogger(__name__)
 STATE_FILE = "state.npz"
 
 
-class JaxRunFolder:
-    """`checkpoints/state.npz`, `log.jsonl`, `settings.json` and `generator.keras` of one run."""
+class JaxRunFolder(RunFolder):
+    """A run's folder with `checkpoints/state.npz`, and `log.jsonl` for the losses."""
 
     def __init__(self, path):
-        self.path = Path(path)
-        self.state = self.path / "checkpoints" / STATE_FILE
+        super().__init__(path)
+        self.state = self.checkpoints / STATE_FILE
         self.log = self.path / "log.jsonl"
-        self.settings = self.path / "settings.json"
-        self.generator = self.path / GENERATOR_FILE
 
-    def check(self, resume):
-        """Refuses to mix two runs in one folder, and to resume a run that is not there."""
-        if resume and not self.state.is_file():
-            raise RunError(f"--resume: no {STATE_FILE} in {self.state.parent} to resume from")
-        if not resume and self.state.is_file():
-            raise RunError(f"{self.path} already holds a run; pass --resume to continue it, "
-                           "or choose another --output-dir")
-
-    def write_settings(self, args):
-        write_settings(self.settings, args)
+    def has_run(self):
+        return self.state.is_file()
 
 
 def save_state(path, state, step):
@@ -106,14 +96,29 @@ def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every,
                 bar.set_postfix({name: f"{means[name]:.3g}" for name in steps.PROGRESS_METRICS})
                 pending, started = [], time.perf_counter()
             if step % save_every == 0:
-                save_state(folder.state, steps.state, step)
+                save_checkpoint(folder, steps.state, step)
     if pending:  # stopped between two log lines
         write_log_line(folder.log, step, pending, started)
-    save_state(folder.state, steps.state, step)
+    save_checkpoint(folder, steps.state, step)
     steps.sync_variables()
-    with atomic_output(folder.generator) as temporary:
-        steps.generator.save(temporary)
+    try:
+        with atomic_output(folder.generator) as temporary:
+            steps.generator.save(temporary)
+    except OSError as error:
+        raise RunError(f"could not save {folder.generator} ({error}); the checkpoint of step "
+                       f"{step} is intact: free space and run again with --resume") from None
     return step
+
+
+def save_checkpoint(folder, state, step):
+    """`save_state` into the run folder; RunError, saying what is intact, when it fails."""
+    previous = folder.state.is_file()
+    try:
+        save_state(folder.state, state, step)
+    except OSError as error:
+        raise RunError(f"could not save the checkpoint of step {step} ({error}); "
+                       + ("the previous one is intact: free space and continue with --resume"
+                          if previous else "no earlier checkpoint exists")) from None
 
 
 def write_log_line(path, step, results, started):

@@ -17,12 +17,11 @@ from cartoonize_tf.training.callbacks import (
 )
 from cartoonize_tf.training.options import (
     DISTRIBUTE_CHOICES,
-    GENERATOR_FILE,
     PRECISION_POLICIES,
     RunError,
     resolve_precision,
-    write_settings,
 )
+from cartoonize_tf.training.run_folder import RunFolder
 from cartoonize_tf.training.stopping import StopRequest
 from cartoonize_tf.utils.files import atomic_output
 
@@ -76,40 +75,17 @@ def set_precision(name):
     return precision
 
 
-class RunFolder:
-    """The files of one run: `checkpoints/`, `logs/`, `settings.json` and `generator.keras`."""
+class TensorFlowRunFolder(RunFolder):
+    """A run's folder with `tf.train.Checkpoint`s, and `logs/` for TensorBoard."""
 
     def __init__(self, path, chief=True, worker_id=0):
-        self.path = Path(path)
         # Non-chief workers must save too (a collective operation) but into a scratch folder.
-        base = self.path if chief else self.path / f".worker_{worker_id}"
-        self.checkpoints = base / "checkpoints"
+        base = Path(path) if chief else Path(path) / f".worker_{worker_id}"
+        super().__init__(path, base / "checkpoints")
         self.logs = self.path / "logs"
-        self.generator = self.path / GENERATOR_FILE
-        self.settings = self.path / "settings.json"
 
-    def check(self, resume):
-        """Refuses to mix two runs in one folder, and to resume a run that is not there."""
-        has_run = tf.train.latest_checkpoint(str(self.checkpoints)) is not None
-        if resume and not has_run:
-            raise RunError(f"--resume: no checkpoint in {self.checkpoints} to resume from")
-        if not resume and has_run:
-            raise RunError(f"{self.path} already holds a run; pass --resume to continue it, "
-                           "or choose another --output-dir")
-
-    def check_writable(self):
-        """Creates the folder and proves it takes a file, so a read-only or full disk is
-        found at the start, not at the first checkpoint."""
-        try:
-            self.checkpoints.mkdir(parents=True, exist_ok=True)
-            with atomic_output(self.checkpoints / ".write_test") as probe:
-                probe.write_bytes(b"ok")
-            (self.checkpoints / ".write_test").unlink()
-        except OSError as error:
-            raise RunError(f"cannot write the run folder {self.path}: {error}") from None
-
-    def write_settings(self, args):
-        write_settings(self.settings, args)
+    def has_run(self):
+        return tf.train.latest_checkpoint(str(self.checkpoints)) is not None
 
 
 def variables_by_path(model):
