@@ -1,4 +1,4 @@
-"""`cartoonize bulk` on Beam's DirectRunner: three images written, a re-run skips them all.
+"""`cartoonize bulk` on Beam's in-process runner: three images written, a re-run skips them all.
 
 Skipped where Apache Beam is not installed (CI installs `.[test]`; Beam is the `[bulk]` extra).
 """
@@ -59,7 +59,11 @@ def test_no_runner_named_runs_locally_and_an_empty_glob_is_an_error(tmp_path, rn
     assert main(["bulk", "--input", str(photos / "*.png"), "--output", str(tmp_path / "out"),
                  "--model", str(model_file)]) == 0
     assert (tmp_path / "out" / "a.png").is_file()
-    assert runners == ["DirectRunner"]  # not Beam's default Prism, which downloads a binary
+    # Not Beam's DirectRunner, which first tries Prism (a binary it downloads).
+    assert runners == [bulk.LOCAL_RUNNER]
+    printed = capsys.readouterr()
+    assert "Prism" not in printed.out + printed.err
+    assert printed.out.strip().splitlines()[-1].startswith("Cartoonized 1 images")
     assert main(["bulk", "--input", str(photos / "*.jpg"), "--output", str(tmp_path / "out"),
                  "--model", str(model_file)]) == 2
     assert "no file matches" in capsys.readouterr().err

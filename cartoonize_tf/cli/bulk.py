@@ -1,6 +1,8 @@
 """The `bulk` command: an Apache Beam pipeline that cartoonizes every image a glob matches."""
 
 import argparse
+import logging
+import os
 import sys
 
 from cartoonize_tf.cli.model_option import ModelOptionError, add_model_option, check_model_exists
@@ -27,7 +29,7 @@ def add_bulk_parser(subparsers, root):
     parser = subparsers.add_parser(
         "bulk", help="cartoonize many images as an Apache Beam pipeline",
         description="Cartoonize every image file that --input matches, as an Apache Beam "
-                    "pipeline (RunInference over the .keras model): the DirectRunner on this "
+                    "pipeline (RunInference over the .keras model): Beam's in-process runner on this "
                     "machine by default, Dataflow, Flink or Spark with Beam's --runner. Outputs "
                     "keep their input's file name; a re-run skips images whose output exists. "
                     "Needs the optional extra: pip install \"cartoonize_tf[bulk]\". Exit code 0 "
@@ -51,12 +53,21 @@ def add_bulk_parser(subparsers, root):
     parser.set_defaults(handler=bulk_command, pipeline_args=[])
 
 
+def below_error_from_beam_hidden(record):
+    """A logging filter: Beam's own start-up and statistics lines (some logged through the root
+    logger) are hidden unless they are errors."""
+    return record.levelno >= logging.ERROR or f"{os.sep}apache_beam{os.sep}" not in record.pathname
+
+
 def bulk_command(args):
     """Exit codes: 0 all written or skipped, 1 some images failed, 2 nothing could run."""
     if not 0.0 <= args.strength <= 1.0:
         print("error: --strength must be between 0 and 1", file=sys.stderr)
         return 2
     require_extra("bulk", "cartoonize bulk")
+    if not getattr(args, "verbose", False):
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(below_error_from_beam_hidden)
     from cartoonize_tf.inference.bulk import run_bulk
 
     if "://" not in args.model:

@@ -153,17 +153,17 @@ def add_bulk_steps(pipeline, input_glob, output_dir, model_path, size_policy="au
             | "Write" >> beam.ParDo(WriteCartoon(output_dir, output_format)))
 
 
-# The runner when none is named: in-process, nothing to download.
-LOCAL_RUNNER = "DirectRunner"
+# The runner when none is named: Beam's in-process portable runner. (Beam's "DirectRunner"
+# first tries Prism, which it downloads from the internet, then falls back with a warning.)
+LOCAL_RUNNER = "apache_beam.runners.portability.fn_api_runner.FnApiRunner"
 
 
 def run_bulk(input_glob, output_dir, model_path, pipeline_args=(), **options):
     """Runs the job to the end; returns {"written": n, "skipped": n, "failed": n}.
 
     `pipeline_args` are Beam's own flags (--runner, --project, --temp_location, ...);
-    without --runner the job runs on this machine's DirectRunner (Beam's own default,
-    Prism, first tries to download a binary from the internet). `options` go to
-    `add_bulk_steps`.
+    without --runner the job runs in this process (LOCAL_RUNNER), downloading nothing.
+    `options` go to `add_bulk_steps`.
     """
     from apache_beam.metrics.metric import MetricsFilter
     from apache_beam.options.pipeline_options import PipelineOptions
