@@ -197,7 +197,7 @@ def held_bodies(count):
 
 
 def parsed_bodies(server):
-    body = json.dumps({"instances": [[0] * (21 << 20)]}).encode()  # 42 MB, not an image
+    body = json.dumps({"instances": [[0] * (14 << 20)]}).encode()  # 44 MB, not an image
     head = f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
     return in_parallel(8, lambda: http(server, head, body))
 
@@ -239,7 +239,7 @@ ATTACKS = [
     ("3. honest [1, 2160, 3840, 3], twice at once", honest_4k_pair),
     ("4. 20 REST bodies of 64 MB held open", held_bodies(20)),
     ("4. 130 REST bodies of 64 MB held open", held_bodies(130)),
-    ("5. 8 x 42 MB JSON bodies at once", parsed_bodies),
+    ("5. 8 x 44 MB JSON bodies at once", parsed_bodies),
     ("6. 2,000 connections with slow heads", slow_heads),
     ("7. 5,000-digit version in the URL", long_version),
 ]

@@ -64,12 +64,13 @@ def main():
     parser.add_argument("--throughput-frames", type=int, default=6,
                         help="frames of the 1280x720 clip timed end to end; 0 skips it")
     parser.add_argument("--smooth", type=float, nargs="*", default=[0.3, 0.5, 0.7])
+    parser.add_argument("--backend", default="auto", help="the Cartoonizer's backend")
     args = parser.parse_args()
 
     from cartoonize_tf.inference.cartoonizer import Cartoonizer
     from cartoonize_tf.inference.video import cartoonize_video
 
-    cartoonizer = Cartoonizer.load(args.model, size_policy="full")
+    cartoonizer = Cartoonizer.load(args.model, size_policy="full", backend=args.backend)
     width, height = map(int, args.size.split("x"))
     with tempfile.TemporaryDirectory() as folder:
         measure_flicker(cartoonizer, Path(folder), width, height, args.frames, False, args.smooth)

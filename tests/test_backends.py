@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from helpers import random_photo
 
 from cartoonize_tf.inference import backends
@@ -46,3 +47,16 @@ def test_unknown_backend_is_refused(small_generator):
     with pytest.raises(ValueError, match="backend must be one of"):
         Cartoonizer(small_generator, backend="gpu-magic")
     assert "auto" in BACKENDS
+
+
+def test_auto_picks_litert_on_avx2_and_tensorflow_on_avx512(tmp_path):
+    from cartoonize_tf.inference.backends import auto_backend
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU always gets tf")
+    avx2, avx512 = tmp_path / "avx2", tmp_path / "avx512"
+    avx2.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n")
+    avx512.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma avx512f avx512bw\n")
+    assert auto_backend(cpuinfo=avx2) == "tflite"
+    assert auto_backend(cpuinfo=avx512) == "tf"
+    assert auto_backend({"filter_radius": 2}, cpuinfo=avx2) == "tf"  # only tf takes the filter

@@ -80,3 +80,27 @@ def test_its_saved_model_gives_the_same_pictures(shipped, photos):
     for photo in photos[:2]:
         served = serve(images=tf.constant(photo[None]))["cartoons"].numpy()[0]
         np.testing.assert_array_equal(served, shipped.cartoonize(photo))
+
+
+def test_the_default_path_keeps_the_float32_picture_on_real_photos(shipped):
+    """`auto` (LiteRT on a CPU) against the float32 `tf` path, whole photos at their size."""
+    default = Cartoonizer.load(MODEL, size_policy="full")
+    for path in collect_inputs(PROJECT_ROOT / "test_code" / "test_images"):
+        photo = read_image(path)
+        assert quality.psnr(default.cartoonize(photo), shipped.cartoonize(photo)) >= 45, path
+
+
+def test_the_default_path_ships_its_conversion_of_the_shipped_model(monkeypatch, tmp_path):
+    """The first cartoon of a fresh install converts nothing: `auto`'s model ships."""
+    from cartoonize_tf.inference import backends
+
+    monkeypatch.setenv("CARTOONIZE_TF_CACHE", str(tmp_path / "empty cache"))
+    name = backends.auto_backend()
+    if name in backends.CONVERTED_BACKENDS:
+        shipped_file = (PROJECT_ROOT / backends.SHIPPED_CONVERSIONS /
+                        f"{backends.generator_digest(load_generator(MODEL))}-"
+                        f"{backends.conversion_kind(name)}")
+        assert shipped_file.is_file(), "run backends.ship_conversion on the new model"
+        model = backends.cached_conversion(load_generator(MODEL), backends.conversion_kind(name),
+                                           convert=None)  # converting would fail
+        assert model == shipped_file.read_bytes()

@@ -133,6 +133,7 @@ def test_jax_pretraining_matches_tensorflow(tmp_path):
         assert np.abs(jax_side[key] - expected).max() / scale < 1e-4, key
 
 
+@pytest.mark.slow  # 125 s on 2 cores (five JAX processes, each compiling its steps)
 def test_jax_pretrain_then_train_resumes_and_writes_a_generator(tmp_path):
     data = make_training_folder(tmp_path / "data", np.random.default_rng(2), count=3,
                                 size=(40, 48), faces=False)

@@ -48,6 +48,8 @@ def test_the_wheel_cartoonizes_a_photo_from_any_folder(tmp_path):
         names = archive.namelist()
     assert any(n.endswith("share/cartoonize_tf/saved_models/cartoonizer.keras") for n in names)
     assert any(n.endswith("cartoonize_tf/serving/web/index.html") for n in names)
+    assert any("share/cartoonize_tf/saved_models/conversions/" in n and n.endswith(".tflite")
+               for n in names)
     python = fresh_environment(tmp_path / "env", wheel)
 
     elsewhere = tmp_path / "elsewhere"
@@ -55,6 +57,7 @@ def test_the_wheel_cartoonizes_a_photo_from_any_folder(tmp_path):
     photo = random_photo(np.random.default_rng(0), 64, 96)
     Image.fromarray(photo).save(elsewhere / "photo.jpg", quality=95)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CARTOONIZE_TF_MODEL")}
+    env["CARTOONIZE_TF_CACHE"] = str(tmp_path / "cache")
     where = subprocess.run([str(python), "-c", "import cartoonize_tf; print(cartoonize_tf.__file__)"],
                            cwd=elsewhere, env=env, capture_output=True, text=True, check=True)
     assert str(tmp_path / "env") in where.stdout, where.stdout  # the wheel's copy, not the checkout
@@ -65,3 +68,5 @@ def test_the_wheel_cartoonizes_a_photo_from_any_folder(tmp_path):
     [cartoon] = (elsewhere / "cartoons").iterdir()
     image = np.asarray(Image.open(cartoon).convert("RGB"))
     assert image.shape == photo.shape and not np.array_equal(image, photo)
+    # The default path found the conversion the wheel ships: it converted nothing.
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())

@@ -1,8 +1,9 @@
 """Default paths of the command line, relative to the project folder, and where the shipped
 model is found from any folder."""
 
-import sys
 from pathlib import Path
+
+from cartoonize_tf.utils.shipped_files import shipped
 
 DEFAULT_MODEL = Path("saved_models") / "cartoonizer.keras"
 DEFAULT_SAVED_MODEL_BASE = Path("saved_models") / "cartoonizer"
@@ -13,15 +14,6 @@ DEFAULT_GAN_DATA_DIR = Path("data") / "gan"
 DEFAULT_DATA_CACHE = Path("data") / "sources"
 DEFAULT_PRETRAIN_DIR = Path("runs") / "pretrain"
 DEFAULT_TRAIN_DIR = Path("runs") / "train"
-
-
-def shipped(relative):
-    """Where the project's own file `relative` (under saved_models/) is, whatever the current
-    folder: in the checkout that an editable install points at, else in the copy that a
-    wheel installs under <prefix>/share/cartoonize_tf (setup.cfg's data_files)."""
-    checkout = Path(__file__).resolve().parents[2] / relative
-    installed = Path(sys.prefix) / "share" / "cartoonize_tf" / relative
-    return checkout if checkout.exists() or not installed.exists() else installed
 
 
 def default_path(root, relative):

@@ -20,6 +20,7 @@ from cartoonize_tf.cli.stopped import STOPPED
 from cartoonize_tf.cli.training import add_pretrain_parser, add_train_parser
 from cartoonize_tf.cli.video import add_video_parser
 from cartoonize_tf.utils.extras import MissingExtra
+from cartoonize_tf.utils.quiet_stderr import stderr_silenced
 
 
 def build_parser(root=Path(".")):
@@ -61,18 +62,10 @@ def quiet_tensorflow():
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    try:
+    with stderr_silenced():
         import tensorflow as tf
 
         tf.config.list_physical_devices()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
     tf.get_logger().setLevel(logging.ERROR)
 
 

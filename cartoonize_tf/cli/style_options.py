@@ -3,9 +3,10 @@
 
 from cartoonize_tf.inference.options import BACKENDS
 
-BACKEND_HELP = ("runtime for the generator: auto picks the fastest that keeps the pictures "
-                "(benchmarks/inference.py measures them all); tf is the reference; tflite-int8 "
-                "is faster and close (about 50 dB)")
+BACKEND_HELP = ("runtime for the generator: auto picks the fastest that keeps the picture (on "
+                "a CPU without AVX-512, tflite: LiteRT's XNNPACK in float32; else tf; "
+                "docs/speed.md has the figures); tf is the float32 reference; tflite-int8 is "
+                "smaller but loses detail (about 43 dB with the cel stage)")
 
 
 def add_strength_option(parser, source="the photo"):

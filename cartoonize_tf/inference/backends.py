@@ -11,10 +11,11 @@ Each backend turns a uint8 RGB `[H, W, 3]` image of any size into its cartoon
 - `tflite-int8`: LiteRT, int8 convolutions (about 50 dB against `tf`);
 - `onnx`: ONNX Runtime on all cores.
 
-`auto` is the fastest backend that keeps the pictures (at least 50 dB against
-`tf`), as benchmarks/inference.py measured on CPU: `tf` (see AUTO_BACKEND).
+`auto` is the fastest backend that keeps the pictures (at least 45 dB against
+`tf` on every photo), as benchmarks/inference.py measures (see `auto_backend`).
 Converted models (TFLite, ONNX) are cached on disk, keyed by the generator's
-weights, so only the first run pays the conversion.
+weights, so only the first run pays the conversion; the shipped model's
+conversion ships with it (`saved_models/conversions/`), so nobody pays it.
 """
 
 import hashlib
@@ -26,12 +27,14 @@ import tensorflow as tf
 
 from cartoonize_tf.inference.options import BACKENDS
 from cartoonize_tf.models.pipeline import cartoonize_any_size
+from cartoonize_tf.utils.cpu_flags import cpu_flags
 from cartoonize_tf.utils.files import atomic_output
+from cartoonize_tf.utils.shipped_files import shipped
 
 CACHE_VERSION = "1"  # bump when the exported graphs change
-# Measured on a 2-core AVX-512 CPU at 1280x720 (benchmarks/inference.py): tf 1.28 s,
-# onnx 1.34 s, tflite 1.46 s, xla 1.82 s per image.
-AUTO_BACKEND = "tf"
+# The shipped model's conversions that `auto` may use, named as in the cache
+# (`ship_conversion` writes them; tests/test_backends.py checks they match the model).
+SHIPPED_CONVERSIONS = Path("saved_models") / "conversions"
 TFLITE_BACKEND_QUANTIZATION = {"tflite": "float32", "tflite-float16": "float16", "tflite-int8": "int8"}
 CONVERTED_BACKENDS = (*TFLITE_BACKEND_QUANTIZATION, "onnx")
 GRAPH_BACKENDS = ("tf", "xla", "keras-eager")
@@ -51,11 +54,29 @@ def generator_digest(generator):
     return digest.hexdigest()[:20]
 
 
+def auto_backend(filter_options=None, cpuinfo="/proc/cpuinfo"):
+    """The fastest backend that keeps the picture (45 dB or more to `tf` on every photo).
+
+    `tf` on a GPU, on a CPU with AVX-512, and where a non-default output filter needs it;
+    otherwise `tflite` (LiteRT with XNNPACK, float32, 92.7 dB from tf). Measured by
+    benchmarks/inference.py at 1280x720 on 2 cores: AVX2, the cel-shaded model: tflite 2.26 s,
+    onnx 2.46 s, tflite-int8 2.50 s but 43.4 dB, tf 6.43 s; AVX-512, the model before it: tf
+    1.26 s, onnx 1.32 s, tflite 1.43 s.
+    """
+    if filter_options or tf.config.list_physical_devices("GPU") or "avx512f" in cpu_flags(
+            cpuinfo):
+        return "tf"
+    return "tflite"
+
+
 def cached_conversion(generator, kind, convert):
-    """`convert()`'s bytes, from the cache when this generator was converted before."""
-    path = cache_folder() / f"{generator_digest(generator)}-{kind}"
-    if path.is_file():
-        return path.read_bytes()
+    """`convert()`'s bytes, from the cache or the shipped conversions when this generator was
+    converted before."""
+    name = f"{generator_digest(generator)}-{kind}"
+    for folder in (cache_folder(), shipped(SHIPPED_CONVERSIONS)):
+        if (folder / name).is_file():
+            return (folder / name).read_bytes()
+    path = cache_folder() / name
     model = convert()
     try:
         with atomic_output(path) as temporary:
@@ -65,16 +86,22 @@ def cached_conversion(generator, kind, convert):
     return model
 
 
+def conversion_kind(name):
+    """The file-name part that says which conversion backend `name` runs."""
+    return "any.onnx" if name == "onnx" else f"any-{TFLITE_BACKEND_QUANTIZATION[name]}.tflite"
+
+
 def converted_model(name, generator):
     """The TFLite or ONNX model of backend `name` (one of `CONVERTED_BACKENDS`) as bytes."""
     if name == "onnx":
         from cartoonize_tf.export.onnx import convert_to_onnx
 
-        return cached_conversion(generator, "any.onnx", lambda: convert_to_onnx(generator))
+        return cached_conversion(generator, conversion_kind(name),
+                                 lambda: convert_to_onnx(generator))
     from cartoonize_tf.export.tflite import convert_to_tflite
 
     quantization = TFLITE_BACKEND_QUANTIZATION[name]
-    return cached_conversion(generator, f"any-{quantization}.tflite", lambda: convert_to_tflite(
+    return cached_conversion(generator, conversion_kind(name), lambda: convert_to_tflite(
         generator, quantization, calibration_images=calibration_photos()))
 
 
@@ -104,6 +131,22 @@ def calibration_photos():
     return [data.stereo_motorcycle()[0], data.immunohistochemistry(), *grey]
 
 
+def ship_conversion(model_path, name="tflite", folder=SHIPPED_CONVERSIONS):
+    """Writes backend `name`'s conversion of the generator at `model_path` into `folder` (the
+    checkout's saved_models/conversions/), under the name the cache uses; returns its path.
+
+        python -c "from cartoonize_tf.inference.backends import ship_conversion; \\
+                   ship_conversion('saved_models/cartoonizer.keras')"
+    """
+    from cartoonize_tf.models.loading import load_generator
+
+    generator = load_generator(model_path)
+    path = Path(folder) / f"{generator_digest(generator)}-{conversion_kind(name)}"
+    with atomic_output(path) as temporary:
+        temporary.write_bytes(converted_model(name, generator))
+    return path
+
+
 def make_backend(name, generator, **filter_options):
     """The backend called `name` (see `BACKENDS`) for a built `UNetGenerator`.
 
@@ -114,7 +157,7 @@ def make_backend(name, generator, **filter_options):
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
     if name == "auto":
-        name = AUTO_BACKEND
+        name = auto_backend(filter_options)
     if name in GRAPH_BACKENDS:
         return GraphBackend(generator, name, **filter_options)
     if filter_options:

@@ -9,6 +9,7 @@ import os
 import numpy as np
 
 from cartoonize_tf.utils.extras import require_extra
+from cartoonize_tf.utils.quiet_stderr import stderr_silenced
 
 
 class TFLiteCartoonizer:
@@ -19,11 +20,11 @@ class TFLiteCartoonizer:
     """
 
     def __init__(self, model, num_threads=None):
-        require_extra("export", "running a .tflite model")
         from ai_edge_litert.interpreter import Interpreter
 
         source = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
-        self.interpreter = Interpreter(**source, num_threads=num_threads)
+        with stderr_silenced():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+            self.interpreter = Interpreter(**source, num_threads=num_threads)
         self.input = self.interpreter.get_input_details()[0]
         self.output_index = self.interpreter.get_output_details()[0]["index"]
         self.shape = None
@@ -37,7 +38,8 @@ class TFLiteCartoonizer:
                 raise ValueError(f"this model takes {tuple(map(int, self.input['shape'][1:3]))} images, "
                                  f"got {image.shape[:2]}")
             self.interpreter.resize_tensor_input(self.input["index"], batch.shape)
-            self.interpreter.allocate_tensors()
+            with stderr_silenced():
+                self.interpreter.allocate_tensors()
             self.shape = tuple(batch.shape)
         self.interpreter.set_tensor(self.input["index"], batch)
         self.interpreter.invoke()

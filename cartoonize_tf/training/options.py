@@ -2,6 +2,7 @@
 
 import json
 
+from cartoonize_tf.utils.cpu_flags import cpu_flags
 from cartoonize_tf.utils.files import atomic_output
 
 # The authors' optimiser for G and D (train.py): TF1's Adam epsilon is 1e-8, Keras's 1e-7.
@@ -40,12 +41,7 @@ def write_settings(path, args):
 
 def cpu_has_bfloat16(cpuinfo="/proc/cpuinfo"):
     """Whether this CPU computes bfloat16 natively (AVX512_BF16 or AMX); False if unknown."""
-    try:
-        with open(cpuinfo, encoding="utf-8", errors="replace") as file:
-            flags = next((line for line in file if line.startswith("flags")), "").split()
-    except OSError:
-        return False
-    return any(flag in flags for flag in BFLOAT16_CPU_FLAGS)
+    return bool(cpu_flags(cpuinfo) & set(BFLOAT16_CPU_FLAGS))
 
 
 def resolve_precision(name, has_gpu=False, cpu_bfloat16=None):

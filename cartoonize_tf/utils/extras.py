@@ -5,7 +5,7 @@ import importlib.util
 # The modules each extra of setup.cfg brings (the core cartoonizes photos with TensorFlow).
 EXTRA_MODULES = {
     "serve": ("tensorflow_serving", "aiohttp"),
-    "export": ("tensorflow_serving", "tf2onnx", "onnxruntime", "ai_edge_litert"),
+    "export": ("tensorflow_serving", "tf2onnx", "onnxruntime"),
     "video": ("av",),
     "bulk": ("apache_beam",),
     "jax": ("jax",),
