@@ -3,7 +3,12 @@
 import sys
 from pathlib import Path
 
-from cartoonize_tf.cli.defaults import DEFAULT_MODEL, DEFAULT_SAVED_MODEL_BASE, default_path
+from cartoonize_tf.cli.defaults import (
+    DEFAULT_INPUT,
+    DEFAULT_MODEL,
+    DEFAULT_SAVED_MODEL_BASE,
+    default_path,
+)
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 from cartoonize_tf.export.options import (
     BYTES_ENCODINGS,
@@ -59,7 +64,7 @@ def add_export_tflite_parser(subparsers):
     parser.add_argument("--input-size", default=None,
                         help="HxW (multiples of 8) for a fixed-size model, as GPU delegates want; "
                              "default: any size")
-    parser.add_argument("--calibration-images", default="test_code/test_images",
+    parser.add_argument("--calibration-images", default=str(default_path(".", DEFAULT_INPUT)),
                         help="folder of real photos for int8 calibration")
     parser.set_defaults(handler=export_tflite_command)
 

@@ -10,6 +10,7 @@ are dynamic.
 import tensorflow as tf
 
 from cartoonize_tf.export.options import DEFAULT_ONNX_OPSET
+from cartoonize_tf.export.quiet import quiet_converters
 from cartoonize_tf.models.pipeline import cartoonize_any_size, cartoonize_batch
 
 
@@ -23,5 +24,6 @@ def convert_to_onnx(generator, input_size=None, opset=DEFAULT_ONNX_OPSET):
     pipeline = cartoonize_batch if input_size else cartoonize_any_size
     function = tf.function(lambda images: {"cartoons": pipeline(generator, images)},
                            input_signature=[spec])
-    model, _ = tf2onnx.convert.from_function(function, input_signature=[spec], opset=opset)
+    with quiet_converters():
+        model, _ = tf2onnx.convert.from_function(function, input_signature=[spec], opset=opset)
     return model.SerializeToString()

@@ -4,8 +4,9 @@ import contextlib
 import logging
 
 # TensorFlow's own Python loggers: SavedModel writing names every renamed input (a line of
-# about 1,700 characters); the TFLite converter and quantizer report each step.
-CHATTY_LOGGERS = ("tensorflow", "absl")
+# about 1,700 characters); the TFLite converter and quantizer report each step; tf2onnx logs
+# its versions and each optimisation pass.
+CHATTY_LOGGERS = ("tensorflow", "absl", "tf2onnx")
 
 
 @contextlib.contextmanager

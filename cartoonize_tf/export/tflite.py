@@ -20,6 +20,7 @@ from cartoonize_tf.models.pipeline import (
     cartoonize_any_size,
     cartoonize_batch,
 )
+from cartoonize_tf.utils.quiet_stderr import stderr_silenced
 
 
 def representative_batches(images, input_size=None, limit=32):
@@ -79,7 +80,10 @@ def finish_conversion(converter, quantization, input_size, calibration_images):
     # Ops without an int8 kernel stay in float rather than failing the conversion.
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                            tf.lite.OpsSet.TFLITE_BUILTINS]
-    return quantize_keeping_output_filter_in_float(converter, calibration)
+    # The quantizer prints its settings from C++ ("fully_quantize: 0, ...") and calibrates
+    # through TensorFlow's deprecated interpreter (a warning of six lines): nothing to act on.
+    with stderr_silenced():
+        return quantize_keeping_output_filter_in_float(converter, calibration)
 
 
 def quantize_keeping_output_filter_in_float(converter, calibration):
