@@ -223,3 +223,38 @@ def test_every_attack_at_full_size_leaves_the_server_answering(tmp_path):
     rows = json.loads((tmp_path / "r.json").read_text())
     assert rows and all(row["server_alive"] and row["good_seconds"] < GOOD_LATENCY
                         for row in rows), rows
+
+
+def test_a_large_image_runs_in_tiles_that_stop_on_cancellation(small_generator, tmp_path,
+                                                              monkeypatch):
+    import tensorflow as tf
+
+    from cartoonize_tf.export.saved_model import export_saved_model
+    from cartoonize_tf.serving import prediction
+
+    export_saved_model(small_generator, tmp_path / "model", max_pixels=1 << 20)
+    function = tf.saved_model.load(str(tmp_path / "model" / "1")).signatures["serving_default"]
+    image = np.random.default_rng(1).integers(0, 256, (1, 200, 600, 3), np.uint8)
+    whole = prediction.run_signature(function, {"images": image})["cartoons"]
+    monkeypatch.setattr(prediction, "SERVING_TILE", 256)
+    calls = []
+    real_run = prediction.run_signature
+
+    def counted(function, inputs):
+        calls.append(inputs["images"].shape)
+        return real_run(function, inputs)
+
+    monkeypatch.setattr(prediction, "run_signature", counted)
+    tiled = prediction.run_image_by_image(function, {"images": image}, threading.Event())
+    assert len(calls) > 1 and max(max(shape[1:3]) for shape in calls) <= 256
+    assert np.abs(tiled["cartoons"].astype(int) - whole.astype(int)).max() <= 2
+
+    cancelled = threading.Event()
+
+    def cancel_after_one(function, inputs):
+        cancelled.set()  # the client goes away during the first tile
+        return real_run(function, inputs)
+
+    monkeypatch.setattr(prediction, "run_signature", cancel_after_one)
+    with pytest.raises(Exception, match="between two tiles"):
+        prediction.run_image_by_image(function, {"images": image}, cancelled)

@@ -12,11 +12,11 @@ ALLOWED = {
     "whitebox": set(),
     "layers": {"whitebox"},
     "models": {"layers"},
-    "export": {"models"},
+    "export": {"models", "utils"},
     "inference": {"export", "models", "utils"},
     "data": {"utils", "whitebox"},
     "training": {"models", "layers", "whitebox", "utils"},  # the JAX trainer's host superpixels
-    "serving": set(),
+    "serving": {"utils"},
     "cli": {"utils", "whitebox", "layers", "models", "export", "inference", "data", "training",
             "serving"},
 }

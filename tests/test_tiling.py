@@ -5,9 +5,10 @@ import pytest
 from helpers import random_photo
 
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
-from cartoonize_tf.inference.tiling import DEFAULT_MARGIN, cartoonize_tiled
 from cartoonize_tf.models.generator import UNetGenerator
 from cartoonize_tf.models.pipeline import cartoonize_batch
+from cartoonize_tf.utils import tiling
+from cartoonize_tf.utils.tiling import DEFAULT_MARGIN, cartoonize_tiled
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +85,18 @@ def test_filter_options_change_the_picture_and_need_a_graph_backend(small_genera
     assert np.abs(smoother.astype(np.int16) - authors).max() > 0
     with pytest.raises(ValueError, match="built in"):
         Cartoonizer(small_generator, backend="tflite", filter_radius=4)
+
+
+def test_tiling_is_reported_once_per_size(rng, caplog):
+    image = random_photo(rng, 40, 56)
+    with caplog.at_level("INFO", logger="cartoonize_tf.utils.tiling"):
+        for _ in range(3):
+            cartoonize_tiled(lambda piece: piece, image, tile=32, margin=8)
+    assert [record.getMessage() for record in caplog.records] == [
+        "56 x 40 runs in tiles of at most 32 px (--tile)"]
+
+
+def test_the_tile_grid_is_the_generators():
+    from cartoonize_tf.models.pipeline import SIZE_MULTIPLE
+
+    assert tiling.SIZE_MULTIPLE == SIZE_MULTIPLE

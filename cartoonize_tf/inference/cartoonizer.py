@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 
 from cartoonize_tf.inference.backends import make_backend
-from cartoonize_tf.inference.options import SIZE_POLICIES
+from cartoonize_tf.inference.options import DEFAULT_TILE, SIZE_POLICIES
 from cartoonize_tf.inference.sizing import authors_resize_crop
-from cartoonize_tf.inference.tiling import DEFAULT_TILE, cartoonize_tiled
 from cartoonize_tf.models.loading import generator_copy, load_generator
+from cartoonize_tf.utils.tiling import cartoonize_tiled
 
 # Exported files `load` runs, and the backend name of their runtime.
 EXPORTED_RUNTIMES = {".tflite": "tflite", ".onnx": "onnx"}
@@ -28,7 +28,7 @@ class Cartoonizer:
         strength: how cartoony, from 0 (the photo) to 1 (the model's own
             output): a linear mix of the two, no retraining.
         tile: images with a side longer than this run in tiles of this size
-            (`inference.tiling`), so memory stays bounded; None: always whole.
+            (`utils.tiling`), so memory stays bounded; None: always whole.
         cel_shading: False leaves out the generator's cel-shading stage (flat
             tones, outlines), if it has one.
         filter_radius, filter_eps: the output guided filter, for experts

@@ -52,12 +52,13 @@ def default_budget_bytes():
     return int(machine_memory_bytes() * DEFAULT_SHARE)
 
 
-def run_bytes(image_pixels):
-    """Peak memory of running the model on images of these pixel counts (one at a time)."""
+def run_bytes(image_pixels, largest_run=None):
+    """Peak memory of running the model on images of these pixel counts, one at a time (and
+    in tiles of at most `largest_run` pixels, if given)."""
     if not image_pixels:
         return 0
-    return IMAGE_BYTES_PER_PIXEL * sum(image_pixels) + ACTIVATION_BYTES_PER_PIXEL * max(
-        image_pixels)
+    run = max(image_pixels) if largest_run is None else min(max(image_pixels), largest_run)
+    return IMAGE_BYTES_PER_PIXEL * sum(image_pixels) + ACTIVATION_BYTES_PER_PIXEL * run
 
 
 def megabytes(count):

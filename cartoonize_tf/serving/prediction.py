@@ -16,9 +16,14 @@ from cartoonize_tf.serving.limits import (
     check_encoded_images,
 )
 from cartoonize_tf.serving.memory_budget import MemoryBudget, default_budget_bytes, run_bytes
+from cartoonize_tf.utils.tiling import cartoonize_tiled
 
 # How long a request without a deadline (REST) waits for memory before RESOURCE_EXHAUSTED.
 MEMORY_WAIT_SECONDS = 30.0
+# Images with a longer side run tile by tile (a cartoonizer's image signature only): a
+# cancellation stops at the next tile, and the model's working memory is a tile's (the result
+# equals the whole image's within two grey levels: utils.tiling).
+SERVING_TILE = 1024
 
 
 def check_inputs(inputs, signature_def):
@@ -112,7 +117,8 @@ class Predictor:
             raise ServingError("DEADLINE_EXCEEDED", "deadline exceeded before the request ran")
         deadline = time.monotonic() + (MEMORY_WAIT_SECONDS if timeout is None else timeout)
         cancelled = cancelled or threading.Event()
-        reservation = self.budget.reserve(run_bytes(pixels), "this request",
+        largest_run = SERVING_TILE ** 2 if tiles_exactly(function, inputs) else None
+        reservation = self.budget.reserve(run_bytes(pixels, largest_run), "this request",
                                           timeout=deadline - time.monotonic(),
                                           cancelled=cancelled)
         try:
@@ -141,22 +147,49 @@ def batch_size(inputs):
     return sizes.pop() if len(sizes) == 1 else None
 
 
+def tiles_exactly(function, inputs):
+    """Whether `function` is a cartoonizer's image signature (uint8 images in, `cartoons` of the
+    same shape out), whose large images may run tile by tile with the same result."""
+    outputs = getattr(function, "structured_outputs", None)
+    if len(inputs) != 1 or not isinstance(outputs, dict) or list(outputs) != ["cartoons"]:
+        return False
+    (value,) = inputs.values()
+    return value.dtype == np.uint8 and value.ndim == 4 and value.shape[-1] == 3
+
+
 def run_image_by_image(function, inputs, cancelled):
-    """Runs `function` on each image of the batch in turn, stopping once `cancelled` is set,
-    and joins the outputs: the work a cancelled request still does is one image."""
+    """Runs `function` on each image of the batch in turn (a large image of a cartoonizer's
+    image signature tile by tile), stopping once `cancelled` is set, and joins the outputs: the
+    work a cancelled request still does is one tile or one image."""
     count = batch_size(inputs)
     if count is None or count <= 1:
         pieces = [inputs]
     else:
         pieces = [{k: v[i:i + 1] for k, v in inputs.items()} for i in range(count)]
+    tiled = tiles_exactly(function, inputs)
     results = []
     for index, piece in enumerate(pieces):
         if cancelled.is_set():
             raise ServingError("CANCELLED", f"cancelled before image {index} of {len(pieces)}")
-        results.append(run_signature(function, piece))
+        if tiled and max(next(iter(piece.values())).shape[1:3]) > SERVING_TILE:
+            results.append(run_in_tiles(function, piece, cancelled))
+        else:
+            results.append(run_signature(function, piece))
     if len(results) == 1:
         return results[0]
     return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
+
+
+def run_in_tiles(function, piece, cancelled):
+    """One large image through a cartoonizer's image signature in SERVING_TILE tiles."""
+    ((name, images),) = piece.items()
+
+    def run_tile(tile):
+        if cancelled.is_set():
+            raise ServingError("CANCELLED", "cancelled between two tiles of an image")
+        return run_signature(function, {name: tile[None]})["cartoons"][0]
+
+    return {"cartoons": cartoonize_tiled(run_tile, images[0], SERVING_TILE)[None]}
 
 
 def run_signature(function, inputs):

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from google.protobuf import json_format
 
+from cartoonize_tf.serving.allocator import give_back_free_memory
 from cartoonize_tf.serving.errors import ServingError
 from cartoonize_tf.serving.limits import check_claimed_shape
 from cartoonize_tf.serving.memory_budget import JSON_BYTES_PER_BODY_BYTE, Reservation, busy
@@ -48,6 +49,8 @@ MAX_CONNECTIONS = 512
 RESERVED_DESCRIPTORS = 128
 # Bodies being read at once; the memory budget bounds their bytes as well.
 MAX_BODIES_READING = 64
+# After a request that reserved this much, the allocator's free memory goes back to the system.
+TRIM_AFTER_BYTES = 64 << 20
 # An accept error (such as too many open files) is logged at most once per this many seconds.
 ACCEPT_ERROR_LOG_SECONDS = 10.0
 # A connection over the cap gets this answer and is closed REFUSED_LINGER_SECONDS later.
@@ -515,7 +518,8 @@ class RestServer:
             raise BodyTooLarge(length, self.max_body_bytes)
         # The body counts against the memory budget from its first byte; parsing it as JSON
         # (about JSON_BYTES_PER_BODY_BYTE times its size) once it is complete.
-        with Reservation(self.predictor.budget, 0) as reservation:
+        reservation = Reservation(self.predictor.budget, 0)
+        try:
             data = await self.read_body(request, reservation)
             await self.grow(reservation, (JSON_BYTES_PER_BODY_BYTE - 1) * len(data))
             cancelled = threading.Event()
@@ -525,6 +529,11 @@ class RestServer:
             except asyncio.CancelledError:
                 cancelled.set()  # the client went away: stop before the next image
                 raise
+        finally:
+            large = reservation.size >= TRIM_AFTER_BYTES
+            reservation.release()
+            if large:  # a large body's memory back to the system, not kept by the allocator
+                give_back_free_memory()
         return web.Response(status=200, body=body, content_type="application/json")
 
     async def grow(self, reservation, size):

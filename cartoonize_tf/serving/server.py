@@ -3,6 +3,7 @@
 import time
 from dataclasses import dataclass
 
+from cartoonize_tf.serving.allocator import keep_large_blocks_mapped
 from cartoonize_tf.serving.grpc_service import grpc_server
 from cartoonize_tf.serving.memory_budget import MemoryBudget, default_budget_bytes
 from cartoonize_tf.serving.prediction import Predictor
@@ -46,6 +47,7 @@ def start_server(model_base_path, model_name="cartoonizer", grpc_port=8500, rest
     `max_connections` caps open REST connections. A port in use raises OSError
     and nothing is left running.
     """
+    keep_large_blocks_mapped()
     registry = ModelRegistry(model_base_path, model_name, poll_seconds)
     # One tensor never holds more elements than a message has bytes (uint8 in tensor_content).
     budget = MemoryBudget(memory_budget_bytes or default_budget_bytes())

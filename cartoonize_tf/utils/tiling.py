@@ -10,12 +10,17 @@ of 8, so the generator's stride-2 stages see the same pixel grid as they
 would on the whole image.
 """
 
+import logging
+
 import numpy as np
 
-from cartoonize_tf.inference.options import DEFAULT_TILE
-from cartoonize_tf.models.pipeline import SIZE_MULTIPLE
+logger = logging.getLogger(__name__)
+sizes_reported = set()
 
 DEFAULT_MARGIN = 64
+# The generator's size multiple (models.pipeline.SIZE_MULTIPLE, kept equal by a test): plain
+# numpy here, so the server tiles without importing Keras.
+SIZE_MULTIPLE = 8
 
 
 def tile_starts(length, core):
@@ -23,7 +28,7 @@ def tile_starts(length, core):
     return list(range(0, length, core))
 
 
-def cartoonize_tiled(cartoonize, image, tile=DEFAULT_TILE, margin=DEFAULT_MARGIN):
+def cartoonize_tiled(cartoonize, image, tile, margin=DEFAULT_MARGIN):
     """`cartoonize(image)` computed tile by tile when the image is larger than `tile`.
 
     Args:
@@ -41,6 +46,9 @@ def cartoonize_tiled(cartoonize, image, tile=DEFAULT_TILE, margin=DEFAULT_MARGIN
         raise ValueError(f"tile {tile} and margin {margin}: the tile must exceed twice the "
                          f"margin, and both (and tile - 2 * margin) be multiples of "
                          f"{SIZE_MULTIPLE}")
+    if (width, height, tile) not in sizes_reported:  # once per size: not every video frame
+        sizes_reported.add((width, height, tile))
+        logger.info("%d x %d runs in tiles of at most %d px (--tile)", width, height, tile)
     output = np.empty_like(image)
     for top in tile_starts(height, core):
         for left in tile_starts(width, core):
