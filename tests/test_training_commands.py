@@ -1,5 +1,6 @@
 """The pretrain and train commands end to end, on a tiny drawn folder, on the CPU."""
 
+import json
 import os
 import re
 import signal
@@ -87,6 +88,10 @@ def test_gan_training_end_to_end(pretrained, data_dir, tmp_path, capsys):
     for loss in ("generator_loss", "discriminator_loss", "content", "structure", "texture_d"):
         assert loss in captured.out
     assert load_generator(out / "generator.keras").count_params() == 1_467_075
+    # The same metrics log as the JAX trainer writes: one line per logging interval.
+    logged = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in logged] == [1, 2]
+    assert all(entry["steps_per_second"] > 0 and "generator_loss" in entry for entry in logged)
 
 
 def test_flip_is_off_unless_asked_and_adam_is_the_authors():

@@ -8,6 +8,8 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from cartoonize_tf.training.run_folder import append_metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -24,12 +26,14 @@ class TrainingMonitor(keras.callbacks.Callback):
         sample_every: steps between sample-image writes (0: never).
         sample_photos: a batch of photos in [-1, 1] for the sample grids.
         render: function mapping photos to outputs in [-1, 1] (the model's view).
+        metrics_log: the run's `log.jsonl`, which gets the same scalars (None: not written).
     """
 
     def __init__(self, log_dir, first_step, last_step, log_every=100, sample_every=1000,
-                 sample_photos=None, render=None, progress=True):
+                 sample_photos=None, render=None, progress=True, metrics_log=None):
         super().__init__()
         self.writer = tf.summary.create_file_writer(str(log_dir))
+        self.metrics_log = metrics_log
         self.first_step = first_step
         self.last_step = last_step
         self.log_every = max(1, log_every)
@@ -66,6 +70,8 @@ class TrainingMonitor(keras.callbacks.Callback):
             for name, value in values.items():
                 tf.summary.scalar(f"loss/{name}", value)
             tf.summary.scalar("speed/steps_per_second", rate)
+        if self.metrics_log is not None:
+            append_metrics(self.metrics_log, self.step, rate, values)
         self.bar.set_postfix({**{k: f"{v:.4g}" for k, v in values.items()}, "steps/s": f"{rate:.2f}"})
         for metric in self.model.metrics:
             metric.reset_state()

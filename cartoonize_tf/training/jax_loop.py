@@ -6,7 +6,6 @@ interval), `settings.json` and, at the end, `generator.keras`: the same file
 the TensorFlow trainer writes, which every backend loads.
 """
 
-import json
 import logging
 import time
 import zipfile
@@ -15,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from cartoonize_tf.training.options import RunError
-from cartoonize_tf.training.run_folder import RunFolder
+from cartoonize_tf.training.run_folder import RunFolder, append_metrics
 from cartoonize_tf.training.stopping import StopRequest
 from cartoonize_tf.utils.files import atomic_output
 
@@ -29,7 +28,6 @@ class JaxRunFolder(RunFolder):
     def __init__(self, path):
         super().__init__(path)
         self.state = self.checkpoints / STATE_FILE
-        self.log = self.path / "log.jsonl"
 
     def has_run(self):
         return self.state.is_file()
@@ -124,7 +122,5 @@ def save_checkpoint(folder, state, step):
 def write_log_line(path, step, results, started):
     """Appends the mean of each loss over `results` (and the steps per second); returns them."""
     means = {name: float(np.mean([float(r[name]) for r in results])) for name in results[0]}
-    rate = len(results) / (time.perf_counter() - started)
-    with open(path, "a") as file:
-        file.write(json.dumps({"step": step, "steps_per_second": rate, **means}) + "\n")
+    append_metrics(path, step, len(results) / (time.perf_counter() - started), means)
     return means

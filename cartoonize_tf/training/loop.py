@@ -120,7 +120,8 @@ def run_loop(model, checkpoint, folder, dataset, settings, sample_photos, render
         return first_step
     saver = CheckpointEvery(manager, model.train_steps, settings.save_every)
     monitor = TrainingMonitor(folder.logs, first_step, settings.steps, settings.log_every,
-                              settings.sample_every, sample_photos, render, settings.progress)
+                              settings.sample_every, sample_photos, render, settings.progress,
+                              metrics_log=folder.log)
     try:
         with StopRequest() as stop:
             model.fit(dataset, epochs=1, steps_per_epoch=settings.steps - first_step,

@@ -4,19 +4,29 @@ TensorFlow-free: the JAX trainer uses it as the TensorFlow one does. Each
 backend says only whether its checkpoint format holds a run (`has_run`).
 """
 
+import json
 from pathlib import Path
 
 from cartoonize_tf.training.options import GENERATOR_FILE, RunError, write_settings
 from cartoonize_tf.utils.files import atomic_output
 
 
+def append_metrics(path, step, steps_per_second, values):
+    """Appends one line to a run's `log.jsonl`: the step, the speed and each loss's mean."""
+    with open(path, "a") as file:
+        file.write(json.dumps({"step": step, "steps_per_second": steps_per_second, **values})
+                   + "\n")
+
+
 class RunFolder:
-    """The files of one run: `checkpoints/`, `settings.json` and `generator.keras`."""
+    """The files of one run: `checkpoints/`, `settings.json`, `log.jsonl` (the losses, one line
+    per logging interval, on both backends) and `generator.keras`."""
 
     def __init__(self, path, checkpoints=None):
         self.path = Path(path)
         self.checkpoints = Path(checkpoints) if checkpoints is not None else (
             self.path / "checkpoints")
+        self.log = self.checkpoints.parent / "log.jsonl"
         self.generator = self.path / GENERATOR_FILE
         self.settings = self.path / "settings.json"
 
