@@ -15,7 +15,8 @@ ALLOWED = {
     "export": {"models", "utils"},
     "inference": {"export", "models", "utils"},
     "data": {"utils", "whitebox"},
-    "training": {"models", "layers", "whitebox", "utils"},  # the JAX trainer's host superpixels
+    # whitebox: the JAX trainer's host superpixels; data: training/tf_runs.py builds the dataset
+    "training": {"models", "layers", "whitebox", "utils", "data"},
     "serving": {"utils"},
     "cli": {"utils", "whitebox", "layers", "models", "export", "inference", "data", "training",
             "serving"},

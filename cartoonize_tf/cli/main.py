@@ -19,6 +19,8 @@ from cartoonize_tf.cli.serve import add_serve_parser
 from cartoonize_tf.cli.stopped import STOPPED
 from cartoonize_tf.cli.training import add_pretrain_parser, add_train_parser
 from cartoonize_tf.cli.video import add_video_parser
+from cartoonize_tf.data.image_folders import DataError
+from cartoonize_tf.training.options import RunError
 from cartoonize_tf.utils.extras import MissingExtra
 from cartoonize_tf.utils.quiet_stderr import stderr_silenced
 
@@ -69,6 +71,16 @@ def quiet_tensorflow():
     tf.get_logger().setLevel(logging.ERROR)
 
 
+def show_library_logs():
+    """The library reports through `logging`; the command line shows it as plain lines:
+    information on stdout, warnings and errors on stderr."""
+    out = logging.StreamHandler(sys.stdout)
+    out.addFilter(lambda record: record.levelno < logging.WARNING)
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[out, err], force=True)
+
+
 def main(argv=None, root=Path(".")):
     parser = build_parser(root)
     args, extra = parser.parse_known_args(argv)
@@ -79,11 +91,10 @@ def main(argv=None, root=Path(".")):
     # Another Keras backend (KERAS_BACKEND=jax for `train`) may run where TensorFlow is not.
     if not args.verbose and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
         quiet_tensorflow()
-    # The library reports through `logging`; the command line shows it as plain lines.
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout, force=True)
+    show_library_logs()
     try:
         return args.handler(args)
-    except MissingExtra as error:
+    except (MissingExtra, RunError, DataError) as error:  # one line the user can act on
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # training stops at the end of a step and returns STOPPED itself

@@ -2,7 +2,6 @@
 
 import argparse
 import os
-import sys
 
 from cartoonize_tf.cli.defaults import DEFAULT_PRETRAIN_DIR, DEFAULT_TRAIN_DIR
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
@@ -13,14 +12,9 @@ from cartoonize_tf.training.options import (
     DISTRIBUTE_CHOICES,
     PRECISION_CHOICES,
     XLA_CHOICES,
-    RunError,
-    gan_sides,
-    pretraining_sides,
 )
 from cartoonize_tf.utils.extras import require_extra
 from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES
-
-SAMPLE_COUNT = 4
 
 
 def add_common_options(parser, default_steps, default_output):
@@ -148,105 +142,23 @@ def loss_weight(text):
         raise argparse.ArgumentTypeError(f"{text!r}: the weight must be a number") from None
 
 
-def prepare_run(args, sides, paired=False):
-    """Precision, strategy, run folder and data for either command."""
-    import keras
-    import tensorflow as tf
-
-    from cartoonize_tf.data.dataset import build_dataset
-    from cartoonize_tf.training.loop import (
-        LoopSettings,
-        TensorFlowRunFolder,
-        choose_strategy,
-        is_chief,
-        set_precision,
-    )
-
-    if args.seed is not None:
-        keras.utils.set_random_seed(args.seed)
-    print(f"Precision: {set_precision(args.precision)}")
-    strategy = choose_strategy(args.distribute)
-    chief = is_chief(strategy)
-    resolver = getattr(strategy, "cluster_resolver", None)
-    folder = TensorFlowRunFolder(args.output_dir, chief, getattr(resolver, "task_id", 0) or 0)
-    folder.check(args.resume)
-    data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed, paired,
-                         flip=args.flip)
-    folder.check_writable()
-    print(f"Training data:\n{data.describe()}")
-    print(f"Devices: {strategy.num_replicas_in_sync} replica(s) "
-          f"({', '.join(d.name for d in tf.config.list_logical_devices())})")
-    settings = LoopSettings(args.steps, args.log_every, args.sample_every, args.save_every,
-                            not args.no_progress)
-    return strategy, chief, folder, data, settings
-
-
-def first_photos(dataset, count=SAMPLE_COUNT):
-    """A few photos from the first batch, for the TensorBoard sample grids."""
-    batch = next(iter(dataset.take(1)))
-    photos = batch[0] if isinstance(batch, tuple) else batch
-    return photos[:count].numpy()
-
-
-def train_and_save(args, model, checkpoint, chief, folder, data, settings, generator, render):
-    """Records the settings, runs the loop and saves the float32 generator (the chief does).
-
-    Returns the final step (below --steps when Ctrl-C or SIGTERM stopped the run), or None
-    after printing the error that ended it.
-    """
-    from cartoonize_tf.training.loop import run_loop, save_float32_generator
-
-    if chief:
-        folder.write_settings(args)
-    try:
-        step = run_loop(model, checkpoint, folder, data.dataset, settings,
-                        first_photos(data.dataset), render, args.resume)
-    except RunError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return None
-    if chief:
-        save_float32_generator(generator, folder.generator)
-    return step
-
-
-def pretrain_command(args):
+def training_backend():
+    """"jax" or "tensorflow": the Keras backend this process trains with."""
     if os.environ.get("KERAS_BACKEND") == "jax":
         require_extra("jax", "KERAS_BACKEND=jax")
     import keras
 
-    if keras.backend.backend() == "jax":
+    return keras.backend.backend()
+
+
+def pretrain_command(args):
+    if training_backend() == "jax":
         from cartoonize_tf.cli.training_jax import jax_pretrain_command
 
         return jax_pretrain_command(args)
-    import tensorflow as tf
+    from cartoonize_tf.training.tf_runs import run_pretraining
 
-    from cartoonize_tf.data.image_folders import DataError
-    from cartoonize_tf.training.builders import (
-        build_generator,
-        build_pretrainer,
-        load_pretrained_generator,
-    )
-    from cartoonize_tf.training.loop import variables_by_path
-
-    try:
-        sides = pretraining_sides(args.paired)
-        # Before prepare_run, which creates the run folder.
-        pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
-        strategy, chief, folder, data, settings = prepare_run(args, sides, args.paired)
-    except (DataError, RunError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    with strategy.scope():
-        generator = build_generator(pretrained=None if args.resume else pretrained,
-                                    cel_shading={} if args.cel_shading else None)
-        model = build_pretrainer(generator, learning_rate=args.learning_rate,
-                                 edge_weight=args.edge_weight)
-    checkpoint = tf.train.Checkpoint(generator=variables_by_path(generator),
-                                     optimizer=model.optimizer, step=model.train_steps)
-    step = train_and_save(args, model, checkpoint, chief, folder, data, settings, generator,
-                          generator)
-    if step is None:
-        return 2
+    step, folder, chief = run_pretraining(args)
     if step < args.steps:
         return report_stop("pretraining", step, args, folder)
     if chief:
@@ -260,58 +172,13 @@ def pretrain_command(args):
 
 
 def train_command(args):
-    if os.environ.get("KERAS_BACKEND") == "jax":
-        require_extra("jax", "KERAS_BACKEND=jax")
-    import keras
-
-    if keras.backend.backend() == "jax":
+    if training_backend() == "jax":
         from cartoonize_tf.cli.training_jax import jax_train_command
 
         return jax_train_command(args)
-    import tensorflow as tf
+    from cartoonize_tf.training.tf_runs import run_gan_training
 
-    from cartoonize_tf.data.image_folders import DataError
-    from cartoonize_tf.models.vgg_features import VGGFeatures, VGGWeightsError
-    from cartoonize_tf.training.builders import (
-        build_gan,
-        build_generator,
-        load_pretrained_generator,
-    )
-    from cartoonize_tf.training.loop import variables_by_path
-
-    try:
-        loss_weights = dict(args.loss_weight)
-        sides = gan_sides(loss_weights)
-        pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
-        strategy, chief, folder, data, settings = prepare_run(args, sides)
-        vgg_weights = None if args.vgg_weights == "none" else args.vgg_weights
-        vgg = None
-        if vgg_weights != "pixels":
-            with strategy.scope():
-                vgg = VGGFeatures(weights=vgg_weights, channel_order="rgb")
-    except (DataError, RunError, VGGWeightsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if vgg_weights is None:
-        print("WARNING: --vgg-weights none: VGG19 has RANDOM weights, so the content and "
-              "structure losses are meaningless. Use this for smoke tests only; the generator "
-              "this run writes is not a real model.", file=sys.stderr)
-    with strategy.scope():
-        # A pretrained BGR generator (the authors') is turned RGB, keeping its pictures.
-        generator = build_generator(pretrained=None if args.resume else pretrained)
-        model = build_gan(vgg, generator, learning_rate=args.learning_rate,
-                          superpixel_mode=args.superpixel, loss_weights=loss_weights,
-                          xla=XLA_CHOICES[args.xla], seed=args.seed)
-    checkpoint = tf.train.Checkpoint(
-        generator=variables_by_path(generator),
-        surface_discriminator=variables_by_path(model.surface_discriminator),
-        texture_discriminator=variables_by_path(model.texture_discriminator),
-        generator_optimizer=model.generator_optimizer,
-        discriminator_optimizer=model.discriminator_optimizer, step=model.train_steps)
-    step = train_and_save(args, model, checkpoint, chief, folder, data, settings, generator,
-                          model.generate)
-    if step is None:
-        return 2
+    step, folder, chief = run_gan_training(args)
     if step < args.steps:
         return report_stop("training", step, args, folder)
     if chief:

@@ -5,7 +5,6 @@ patches. What needs TensorFlow is refused with a message: VGG19 features,
 distribution and mixed precision.
 """
 
-import sys
 
 from cartoonize_tf.cli.stopped import report_stop
 from cartoonize_tf.training.options import XLA_CHOICES, RunError, gan_sides, pretraining_sides
@@ -32,38 +31,33 @@ def run_jax_command(args, name, sides, paired, build_steps):
 
     `build_steps(generator)` makes the command's steps from the generator to train.
     """
-    from cartoonize_tf.data.image_folders import DataError
     from cartoonize_tf.data.patch_sampler import PatchSampler
     from cartoonize_tf.training.builders import build_generator, load_pretrained_generator
     from cartoonize_tf.training.jax_loop import JaxRunFolder, run_jax_training
 
     problems = unsupported_options(args)
     if problems:
-        print(f"error: with KERAS_BACKEND=jax, {name} needs " + "; ".join(problems),
-              file=sys.stderr)
-        return 2
+        raise RunError(f"with KERAS_BACKEND=jax, {name} needs " + "; ".join(problems))
     folder = JaxRunFolder(args.output_dir)
+    folder.check(args.resume)
+    folder.check_writable()
     try:
-        folder.check(args.resume)
-        folder.check_writable()
         pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
-        sampler = PatchSampler(args.data_dir, sides, args.patch_size, args.batch_size,
-                               seed=args.seed, paired=paired, flip=args.flip)
-    except (DataError, RunError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except OSError as error:
+        raise RunError(f"cannot read --pretrained {args.pretrained}: {error}") from None
+    sampler = PatchSampler(args.data_dir, sides, args.patch_size, args.batch_size,
+                           seed=args.seed, paired=paired, flip=args.flip)
     print(f"Training data:\n{sampler.describe()}")
     import jax
 
     print(f"Devices: {', '.join(str(d) for d in jax.devices())}")
     steps = build_steps(build_generator(pretrained=pretrained))
+    folder.write_settings(args)
     try:
-        folder.write_settings(args)
         step = run_jax_training(steps, sampler, folder, args.steps, args.save_every,
                                 args.log_every, not args.no_progress, args.resume)
-    except (RunError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except OSError as error:  # the metrics log could not be written
+        raise RunError(str(error)) from None
     if step < args.steps:
         return report_stop(name, step, args, folder)
     print(f"{name.capitalize()} done at step {step}: {folder.generator}")

@@ -1,0 +1,130 @@
+"""A pretraining or GAN run on TensorFlow, assembled from the command's options.
+
+Precision, strategy, run folder, data, models, checkpoint, the loop and the
+saved generator. What stops a run from starting or finishing is raised as
+`RunError` or `DataError` with a one-line message (the command line prints it
+and exits 2); progress goes to `logging`.
+"""
+
+import logging
+
+import keras
+import tensorflow as tf
+
+from cartoonize_tf.data.dataset import build_dataset
+from cartoonize_tf.models.vgg_features import VGGFeatures, VGGWeightsError
+from cartoonize_tf.training.builders import (
+    build_gan,
+    build_generator,
+    build_pretrainer,
+    load_pretrained_generator,
+)
+from cartoonize_tf.training.loop import (
+    LoopSettings,
+    TensorFlowRunFolder,
+    choose_strategy,
+    is_chief,
+    run_loop,
+    save_float32_generator,
+    set_precision,
+    variables_by_path,
+)
+from cartoonize_tf.training.options import XLA_CHOICES, RunError, gan_sides, pretraining_sides
+
+logger = logging.getLogger(__name__)
+
+# Photos of the first batch shown in TensorBoard's sample grids.
+SAMPLE_COUNT = 4
+
+
+def prepare_run(args, sides, paired=False):
+    """Precision, strategy, run folder and data: `(strategy, chief, folder, data, settings)`."""
+    if args.seed is not None:
+        keras.utils.set_random_seed(args.seed)
+    logger.info("Precision: %s", set_precision(args.precision))
+    strategy = choose_strategy(args.distribute)
+    chief = is_chief(strategy)
+    resolver = getattr(strategy, "cluster_resolver", None)
+    folder = TensorFlowRunFolder(args.output_dir, chief, getattr(resolver, "task_id", 0) or 0)
+    folder.check(args.resume)
+    data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed, paired,
+                         flip=args.flip)
+    folder.check_writable()
+    logger.info("Training data:\n%s", data.describe())
+    logger.info("Devices: %d replica(s) (%s)", strategy.num_replicas_in_sync,
+                ", ".join(d.name for d in tf.config.list_logical_devices()))
+    settings = LoopSettings(args.steps, args.log_every, args.sample_every, args.save_every,
+                            not args.no_progress)
+    return strategy, chief, folder, data, settings
+
+
+def first_photos(dataset, count=SAMPLE_COUNT):
+    """A few photos from the first batch, for the TensorBoard sample grids."""
+    batch = next(iter(dataset.take(1)))
+    photos = batch[0] if isinstance(batch, tuple) else batch
+    return photos[:count].numpy()
+
+
+def train_and_save(args, model, checkpoint, chief, folder, data, settings, generator, render):
+    """Records the settings, runs the loop and saves the float32 generator (the chief does);
+    returns the final step (below --steps when Ctrl-C or SIGTERM stopped the run)."""
+    if chief:
+        folder.write_settings(args)
+    step = run_loop(model, checkpoint, folder, data.dataset, settings,
+                    first_photos(data.dataset), render, args.resume)
+    if chief:
+        save_float32_generator(generator, folder.generator)
+    return step
+
+
+def run_pretraining(args):
+    """`pretrain` on TensorFlow; returns `(step, folder, chief)`."""
+    sides = pretraining_sides(args.paired)
+    # Before prepare_run, which creates the run folder.
+    pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
+    strategy, chief, folder, data, settings = prepare_run(args, sides, args.paired)
+    with strategy.scope():
+        generator = build_generator(pretrained=None if args.resume else pretrained,
+                                    cel_shading={} if args.cel_shading else None)
+        model = build_pretrainer(generator, learning_rate=args.learning_rate,
+                                 edge_weight=args.edge_weight)
+    checkpoint = tf.train.Checkpoint(generator=variables_by_path(generator),
+                                     optimizer=model.optimizer, step=model.train_steps)
+    step = train_and_save(args, model, checkpoint, chief, folder, data, settings, generator,
+                          generator)
+    return step, folder, chief
+
+
+def run_gan_training(args):
+    """`train` (the White-box GAN) on TensorFlow; returns `(step, folder, chief)`."""
+    loss_weights = dict(args.loss_weight)
+    sides = gan_sides(loss_weights)
+    pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
+    strategy, chief, folder, data, settings = prepare_run(args, sides)
+    vgg_weights = None if args.vgg_weights == "none" else args.vgg_weights
+    vgg = None
+    if vgg_weights != "pixels":
+        try:
+            with strategy.scope():
+                vgg = VGGFeatures(weights=vgg_weights, channel_order="rgb")
+        except VGGWeightsError as error:
+            raise RunError(str(error)) from None
+    if vgg_weights is None:
+        logger.warning("WARNING: --vgg-weights none: VGG19 has RANDOM weights, so the content "
+                       "and structure losses are meaningless. Use this for smoke tests only; "
+                       "the generator this run writes is not a real model.")
+    with strategy.scope():
+        # A pretrained BGR generator (the authors') is turned RGB, keeping its pictures.
+        generator = build_generator(pretrained=None if args.resume else pretrained)
+        model = build_gan(vgg, generator, learning_rate=args.learning_rate,
+                          superpixel_mode=args.superpixel, loss_weights=loss_weights,
+                          xla=XLA_CHOICES[args.xla], seed=args.seed)
+    checkpoint = tf.train.Checkpoint(
+        generator=variables_by_path(generator),
+        surface_discriminator=variables_by_path(model.surface_discriminator),
+        texture_discriminator=variables_by_path(model.texture_discriminator),
+        generator_optimizer=model.generator_optimizer,
+        discriminator_optimizer=model.discriminator_optimizer, step=model.train_steps)
+    step = train_and_save(args, model, checkpoint, chief, folder, data, settings, generator,
+                          model.generate)
+    return step, folder, chief
