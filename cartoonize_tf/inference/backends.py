@@ -58,7 +58,7 @@ def auto_backend(filter_options=None, cpuinfo="/proc/cpuinfo"):
     """The fastest backend that keeps the picture (45 dB or more to `tf` on every photo).
 
     `tf` on a GPU, on a CPU with AVX-512, and where a non-default output filter needs it;
-    otherwise `tflite` (LiteRT with XNNPACK, float32, 92.7 dB from tf). Measured by
+    otherwise `tflite` (LiteRT with XNNPACK, float32, 90.5 dB or more from tf). Measured by
     benchmarks/inference.py at 1280x720 on 2 cores: AVX2, the cel-shaded model: tflite 2.26 s,
     onnx 2.46 s, tflite-int8 2.50 s but 43.4 dB, tf 6.43 s; AVX-512, the model before it: tf
     1.26 s, onnx 1.32 s, tflite 1.43 s.
