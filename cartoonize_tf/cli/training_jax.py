@@ -5,7 +5,6 @@ patches. What needs TensorFlow is refused with a message: VGG19 features,
 distribution and mixed precision.
 """
 
-
 from cartoonize_tf.cli.stopped import report_stop
 from cartoonize_tf.training.options import XLA_CHOICES, RunError, gan_sides, pretraining_sides
 

@@ -9,6 +9,7 @@ after 130 held 64 MB bodies were closed). A fixed threshold keeps large blocks m
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 
 logger = logging.getLogger(__name__)
@@ -17,6 +18,7 @@ M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 MMAP_THRESHOLD_BYTES = 256 << 10
 
 
+@functools.cache  # find_library runs ldconfig in a subprocess: once per process, not per request
 def glibc():
     try:
         library = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

@@ -9,14 +9,11 @@ their turn until their deadline, then are refused with RESOURCE_EXHAUSTED; a
 request larger than the whole budget is refused at once.
 """
 
-import logging
 import os
 import threading
 import time
 
 from cartoonize_tf.serving.errors import ServingError
-
-logger = logging.getLogger(__name__)
 
 # Peak working memory of the model per pixel of one image: `benchmarks/serving_memory.py`
 # measured 344 to 454 bytes per pixel (0.25 to 2 megapixels, float32 on the CPU); rounded up.

@@ -303,7 +303,6 @@ class JsonErrorProtocol(RequestHandler):
         if len(server.connections) >= server.max_connections:
             # Answered at once and closed a moment later (closing with the client's request
             # unread would reset the connection before it reads the answer); nothing is parsed.
-            server.refused_connections += 1
             self.refused = True
             self._manager = None  # so connection_lost has nothing to undo
             transport.write(OVERLOADED)
@@ -357,7 +356,6 @@ class JsonErrorServer(web.Server):
     def __init__(self, handler, max_connections, **kwargs):
         super().__init__(handler, **kwargs)
         self.max_connections = max_connections
-        self.refused_connections = 0
 
     def __call__(self):
         return JsonErrorProtocol(self, loop=self._loop, **self._kwargs)

@@ -4,6 +4,7 @@ TensorFlow-free: the JAX trainer uses it as the TensorFlow one does. Each
 backend says only whether its checkpoint format holds a run (`has_run`).
 """
 
+import abc
 import json
 from pathlib import Path
 
@@ -18,7 +19,7 @@ def append_metrics(path, step, steps_per_second, values):
                    + "\n")
 
 
-class RunFolder:
+class RunFolder(abc.ABC):
     """The files of one run: `checkpoints/`, `settings.json`, `log.jsonl` (the losses, one line
     per logging interval, on both backends) and `generator.keras`."""
 
@@ -30,9 +31,9 @@ class RunFolder:
         self.generator = self.path / GENERATOR_FILE
         self.settings = self.path / "settings.json"
 
+    @abc.abstractmethod
     def has_run(self):
         """Whether `checkpoints/` holds a checkpoint of this backend's format."""
-        raise NotImplementedError
 
     def check(self, resume):
         """Refuses to mix two runs in one folder, and to resume a run that is not there."""
