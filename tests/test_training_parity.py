@@ -7,15 +7,20 @@ runs here through `WhiteBoxCartoonGAN.generator_update` and
 `discriminator_update`, on every `authors_train_golden*` folder of the reference
 root (the test id names it). Sizes, counts and names all come from the files.
 
-What holds on every set and thread count: the losses, the spectral-norm vectors,
-and the optimizer, checked by applying the project's Adam to the golden
-gradients (not to its own: Adam's first step is about lr * sign(g) for tiny |g|,
-so a round-off sign flip of a near-zero gradient becomes a full step). The raw
-gradients are compared on the first set only: on the 96 px set the two sides'
-outputs (both within 7e-7 of float64) pick different winners in four near-tied
-VGG max-pool windows, which moves the gradients by 4e-4 of their largest value
-(the reference README measures it); a comparison blind to such tie flips is
-issue 23's open part.
+Every check holds on every set and thread count. The losses, the spectral-norm
+vectors and the discriminator's raw gradients are compared value by value. The
+optimizer is checked by applying the project's Adam to the golden gradients
+(not to its own: Adam's first step is about lr * sign(g) for tiny |g|, so a
+round-off sign flip of a near-zero gradient becomes a full step).
+
+The generator's gradient is where round-off meets a discontinuity: on the 96 px
+set the two sides' outputs (both within 7e-7 of float64) pick different winners
+in near-tied VGG max-pool windows, which moves the gradient by 4e-4 of its
+largest value (the reference README measures it). So it is compared as a whole
+(relative L2 distance) against the gradient's own round-off sensitivity on that
+set: how far the project's gradient moves when G's output moves by a few ulps.
+A set with many near-ties gets a wider bound, one with none a tight one, and a
+real difference (1% on one loss weight: 2.3e-3 on both sets) exceeds either.
 """
 
 import re
@@ -42,9 +47,18 @@ GENERATOR_LOSSES = ("total_variation", "surface_g", "texture_g", "content", "str
                     "generator_loss")
 DISCRIMINATOR_LOSSES = ("surface_d", "texture_d", "discriminator_loss")
 # Float32 round-off, each measured on both golden sets at default threads and at one thread.
-# Losses and gradients: relative to the largest magnitude of each loss or gradient array.
+# Losses and D gradients: relative to the largest magnitude of each loss or gradient array
+# (D gradients measured at most 2.5e-5, on the 96 px set).
 LOSS_TOLERANCE = 1e-5
 GRADIENT_TOLERANCE = 1e-4
+# G's gradient: its relative L2 distance to the golden's, against the largest relative move of
+# the project's own gradient when G's output moves by uniform noise of ROUND_OFF_ULPS ulps
+# (the two sides' outputs differ by up to 9e-7, 7.5 ulps at 1.0), over ROUND_OFF_DRAWS draws.
+# Measured: 64 px set distance 8.9e-7 against moves of up to 1.6e-5; 96 px set 1.8e-4 against
+# 4.8e-5 (one draw flips only some of the windows the other side flipped). The bound is
+# ROUND_OFF_FACTOR times the move, with a floor for a set whose gradient no ulp moves.
+ROUND_OFF_ULPS, ROUND_OFF_DRAWS, ROUND_OFF_FACTOR = 8, 4, 10
+ROUND_OFF_FLOOR = 1e-5
 # Spectral-norm vectors after one power iteration, each on its own (unit) scale.
 WEIGHT_TOLERANCE = 1e-5
 # The project's Adam on the golden gradients against TF1's, relative to the model's largest
@@ -110,12 +124,6 @@ def step(reference_dir, request):
     return {**run_golden_step(directory), "golden": request.param}
 
 
-def first_set_only(step):
-    if step["golden"] != GOLDEN_SETS[0]:
-        pytest.skip("raw gradients and own-step weights: first golden set only (see the "
-                    "module docstring)")
-
-
 def followed(path):
     """`path`, or the file it names when it is a symbolic link that a copy kept as a small
     text file holding the link's target (the 96 px set's VGG is a link to the 64 px one's)."""
@@ -158,6 +166,7 @@ def run_golden_step(directory):
     photos, cartoons, superpixels = (tf.constant(inputs[key])
                                      for key in ("photos", "cartoons", "superpixels"))
 
+    sensitivity = round_off_sensitivity(gan, photos, superpixels, shift_g)
     g_results, g_gradients = gan.generator_update(photos, superpixels, shift_weights=shift_g,
                                                   return_gradients=True)
     g_after = {name: variable.numpy() for name, variable in g_variables.items()}
@@ -165,6 +174,7 @@ def run_golden_step(directory):
                                                       return_gradients=True)
     return {
         "expected": expected,
+        "round_off_sensitivity": sensitivity,
         "g_losses": [float(g_results[name]) for name in GENERATOR_LOSSES],
         "d_losses": [float(d_results[name]) for name in DISCRIMINATOR_LOSSES],
         "ggrad": {name: g_gradients[v.path].numpy() for name, v in g_variables.items()},
@@ -176,6 +186,44 @@ def run_golden_step(directory):
         "g_optimizer": gan.generator_optimizer.get_config(),
         "d_optimizer": gan.discriminator_optimizer.get_config(),
     }
+
+
+def flat(arrays):
+    return np.concatenate([np.ravel(a) for a in arrays]).astype(np.float64)
+
+
+def round_off_sensitivity(gan, photos, superpixels, shift_weights):
+    """The largest relative L2 move of G's gradient when G's (guided-filtered) output moves by
+    uniform noise of `ROUND_OFF_ULPS` ulps, over `ROUND_OFF_DRAWS` draws; leaves every variable
+    (the spectral-norm vectors included) as it found them."""
+    variables = gan.generator.trainable_variables
+    vectors = [v for d in (gan.surface_discriminator, gan.texture_discriminator)
+               for v in d.non_trainable_weights]
+    saved = [v.numpy() for v in vectors]
+    photo_features, superpixel_features = gan.target_features(photos, superpixels)
+    plain, rng = gan.generate, np.random.default_rng(0)
+
+    def gradient(noise_ulps):
+        def moved(images, training=False):
+            output = plain(images, training=training)
+            ulps = np.spacing(np.abs(output.numpy()))
+            noise = rng.uniform(-noise_ulps, noise_ulps, output.shape) * ulps
+            return output + noise.astype(np.float32)
+
+        gan.generate = moved
+        try:
+            with tf.GradientTape() as tape:
+                loss, _ = gan.generator_objective(photos, photo_features, superpixel_features,
+                                                  shift_weights)
+            return flat(g.numpy() for g in tape.gradient(loss, variables))
+        finally:
+            del gan.generate
+            for vector, value in zip(vectors, saved):
+                vector.assign(value)
+
+    base = gradient(0)
+    return max(np.linalg.norm(gradient(ROUND_OFF_ULPS) - base) / np.linalg.norm(base)
+               for _ in range(ROUND_OFF_DRAWS))
 
 
 def assert_losses_match(names, actual, expected):
@@ -198,9 +246,15 @@ def assert_gradients_match(gradients, expected, prefix):
     assert worst(errors)[0] < GRADIENT_TOLERANCE, worst(errors)
 
 
-def test_generator_gradients_match(step):
-    first_set_only(step)
-    assert_gradients_match(step["ggrad"], step["expected"], "ggrad:")
+def test_generator_gradients_match_within_their_round_off_sensitivity(step):
+    names = sorted(step["ggrad"])
+    assert {f"ggrad:{name}" for name in names} == {
+        key for key in step["expected"] if key.startswith("ggrad:")}
+    ours = flat(step["ggrad"][name] for name in names)
+    golden = flat(step["expected"][f"ggrad:{name}"] for name in names)
+    distance = np.linalg.norm(ours - golden) / np.linalg.norm(golden)
+    bound = max(ROUND_OFF_FACTOR * step["round_off_sensitivity"], ROUND_OFF_FLOOR)
+    assert distance < bound, (distance, step["round_off_sensitivity"])
 
 
 def test_discriminator_step_leaves_the_generator_alone(step):
@@ -213,7 +267,6 @@ def test_discriminator_losses_match(step):
 
 
 def test_discriminator_gradients_are_for_the_raw_kernels(step):
-    first_set_only(step)
     assert_gradients_match(step["dgrad"], step["expected"], "dgrad_raw:")
 
 
