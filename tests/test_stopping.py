@@ -96,7 +96,7 @@ def test_a_jax_save_that_fails_is_a_run_error_that_keeps_the_last_checkpoint(tmp
         real_save(path, state, step)
 
     monkeypatch.setattr(jax_loop, "save_state", save_state)
-    with pytest.raises(RunError, match="step 2 .*No space left.*previous one is intact"):
+    with pytest.raises(RunError, match="step 2 .*No space left.*previous one, .*state.npz, is intact"):
         run_jax_training(CountingSteps(signal.SIGTERM, stop_at=-1), Batches(), folder,
                          total_steps=4, save_every=1, log_every=1, progress=False, resume=False)
     assert load_state(folder.state, {"weights": [np.zeros(2, np.float32)]})[1] == 1

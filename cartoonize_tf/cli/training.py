@@ -1,7 +1,6 @@
 """The `pretrain` and `train` commands: options, then the run."""
 
 import argparse
-import os
 
 from cartoonize_tf.cli.defaults import DEFAULT_PRETRAIN_DIR, DEFAULT_TRAIN_DIR
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
@@ -13,7 +12,7 @@ from cartoonize_tf.training.options import (
     PRECISION_CHOICES,
     XLA_CHOICES,
 )
-from cartoonize_tf.utils.extras import require_extra
+from cartoonize_tf.training.settings import RunSettings
 from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES
 
 
@@ -82,7 +81,7 @@ def add_pretrain_parser(subparsers):
                              "--resume. How the default model was trained")
     add_pretrained_option(parser, "a generator to fine-tune, such as "
                                   "saved_models/cartoonizer.keras")
-    parser.set_defaults(handler=pretrain_command)
+    parser.set_defaults(handler=training_command, command="pretrain")
 
 
 def add_pretrained_option(parser, what):
@@ -127,7 +126,7 @@ def add_train_parser(subparsers):
                              "2-core CPU, on gave 1.3 to 1.6 times the steps per second at "
                              "batch 8 and 128 px (benchmarks/train_step.py), for about 20 s "
                              "more start-up")
-    parser.set_defaults(handler=train_command)
+    parser.set_defaults(handler=training_command, command="train")
 
 
 def loss_weight(text):
@@ -142,46 +141,19 @@ def loss_weight(text):
         raise argparse.ArgumentTypeError(f"{text!r}: the weight must be a number") from None
 
 
-def training_backend():
-    """"jax" or "tensorflow": the Keras backend this process trains with."""
-    if os.environ.get("KERAS_BACKEND") == "jax":
-        require_extra("jax", "KERAS_BACKEND=jax")
-    import keras
+def training_command(args):
+    """`pretrain` and `train`: the options become `RunSettings`, the library runs them."""
+    from cartoonize_tf.training.runs import run_training
 
-    return keras.backend.backend()
-
-
-def pretrain_command(args):
-    if training_backend() == "jax":
-        from cartoonize_tf.cli.training_jax import jax_pretrain_command
-
-        return jax_pretrain_command(args)
-    from cartoonize_tf.training.tf_runs import run_pretraining
-
-    step, folder, chief = run_pretraining(args)
-    if step < args.steps:
-        return report_stop("pretraining", step, args, folder)
+    settings = RunSettings.from_options(args)
+    step, folder, chief = run_training(settings)
+    if step < settings.steps:
+        return report_stop(settings.name, step, settings, folder)
     if chief:
-        print(f"Pretraining done at step {step}: {folder.generator}")
-        if args.paired:
-            print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
-        else:
-            print(f"Next: python train_code/train.py --data-dir {args.data_dir} "
+        print(f"{settings.name.capitalize()} done at step {step}: {folder.generator}")
+        if settings.command == "pretrain" and not settings.paired:
+            print(f"Next: python train_code/train.py --data-dir {settings.data_dir} "
                   f"--pretrained {folder.generator}")
-    return 0
-
-
-def train_command(args):
-    if training_backend() == "jax":
-        from cartoonize_tf.cli.training_jax import jax_train_command
-
-        return jax_train_command(args)
-    from cartoonize_tf.training.tf_runs import run_gan_training
-
-    step, folder, chief = run_gan_training(args)
-    if step < args.steps:
-        return report_stop("training", step, args, folder)
-    if chief:
-        print(f"Training done at step {step}: {folder.generator}")
-        print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
+        else:
+            print(f"Cartoonize with: python test_code/cartoonize.py --model {folder.generator}")
     return 0

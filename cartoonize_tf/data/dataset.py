@@ -7,17 +7,10 @@ each photo has the cartoon of the same file name, and both get the same crop.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import tensorflow as tf
 
-from cartoonize_tf.data.image_folders import (
-    FACE_EVERY,
-    describe_lists,
-    find_groups,
-    list_images,
-    paired_files,
-)
+from cartoonize_tf.data.image_folders import FACE_EVERY, describe_lists, training_files
 
 
 def decode(path):
@@ -92,30 +85,27 @@ def build_dataset(data_dir, sides, patch_size, batch_size, seed=None, paired=Fal
     the teacher's picture of each photo (same file name, same crop) beside
     unpaired cartoons.
     """
-    data_dir = Path(data_dir)
-    groups = find_groups(data_dir, sides)
-    lists, per_group = [], []
+    groups, lists = training_files(data_dir, sides, paired)
+    per_group = []
     for group in groups:
-        group_lists = [list_images(data_dir / f"{side}_{group}") for side in sides]
-        lists.extend(group_lists)
-        group_seed = None if seed is None else seed + (100 if group == "face" else 0)
-        if paired:
-            files = paired_files(*group_lists)
-            per_group.append(patch_dataset(files, patch_size, batch_size, group_seed, flip))
-            continue
-        if tuple(sides) == ("photo", "cartoon", "teacher"):
-            photos, cartoons, teachers = group_lists
-            pairs = patch_dataset(paired_files(photos, teachers), patch_size, batch_size,
-                                  group_seed, flip)
-            unpaired = patch_dataset(cartoons.files, patch_size, batch_size,
-                                     None if seed is None else group_seed + 7, flip)
-            per_group.append(tf.data.Dataset.zip((pairs, unpaired)).map(
-                lambda pair, cartoon: (pair[0], cartoon, pair[1])))
-            continue
-        side_datasets = [patch_dataset(images.files, patch_size, batch_size,
-                                       None if seed is None else group_seed + 7 * offset, flip)
-                         for offset, images in enumerate(group_lists)]
-        per_group.append(side_datasets[0] if len(sides) == 1
-                         else tf.data.Dataset.zip(tuple(side_datasets)))
+        group_seed = None if seed is None else seed + (100 if group.name == "face" else 0)
+        matched = group.matched if len(group.matched) > 1 else group.matched[0]
+        parts = [patch_dataset(matched, patch_size, batch_size, group_seed, flip)]
+        parts += [patch_dataset(files, patch_size, batch_size,
+                                None if seed is None else group_seed + 7 * offset, flip)
+                  for offset, files in enumerate(group.unpaired.values(), start=1)]
+        per_group.append(in_side_order(parts, [*group.matched_sides, *group.unpaired], sides))
     dataset = per_group[0] if len(per_group) == 1 else interleave_faces(*per_group)
     return TrainingData(dataset.prefetch(tf.data.AUTOTUNE), lists)
+
+
+def in_side_order(parts, produced, sides):
+    """The datasets `parts` (yielding the sides `produced`, in order) zipped into `sides` order."""
+    if len(parts) == 1 and tuple(produced) == tuple(sides):
+        return parts[0]
+
+    def reorder(*elements):
+        by_side = dict(zip(produced, tf.nest.flatten(elements)))
+        return tuple(by_side[side] for side in sides)
+
+    return tf.data.Dataset.zip(tuple(parts)).map(reorder)

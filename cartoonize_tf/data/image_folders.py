@@ -85,3 +85,34 @@ def describe_lists(lists):
     return "\n".join(f"  {listing.folder}: {len(listing.files)} images"
                      + (f", {len(listing.skipped)} undecodable skipped" if listing.skipped else "")
                      for listing in lists)
+
+
+@dataclass
+class GroupFiles:
+    """One group's training files: `matched` lists cropped together (the photos, and their
+    cartoons or teachers of the same names), and `unpaired` sides drawn on their own."""
+
+    name: str
+    matched_sides: tuple
+    matched: tuple
+    unpaired: dict
+
+
+def training_files(data_dir, sides, paired=False):
+    """`(groups, lists)`: each group's `GroupFiles`, and every `ImageList` read (for reports).
+
+    The photos are matched by file name to their cartoons with `paired`, else to
+    their teachers when `sides` has them; other sides are unpaired.
+    """
+    match = "cartoon" if paired else ("teacher" if "teacher" in sides else None)
+    matched_sides = ("photo", match) if match else ("photo",)
+    groups, lists = [], []
+    for group in find_groups(data_dir, sides):
+        by_side = {side: list_images(Path(data_dir) / f"{side}_{group}") for side in sides}
+        lists.extend(by_side.values())
+        matched = (paired_files(by_side["photo"], by_side[match]) if match
+                   else (by_side["photo"].files,))
+        groups.append(GroupFiles(group, matched_sides, tuple(matched),
+                                 {side: by_side[side].files for side in sides
+                                  if side not in matched_sides}))
+    return groups, lists

@@ -1,6 +1,6 @@
 """Random training patches in numpy, from images held decoded in memory (the JAX trainer's data).
 
-The same folders, pairing and crops as `dataset.build_dataset`, without
+The files and pairing of `image_folders.training_files` (as `dataset.build_dataset`), without
 TensorFlow: photos and their teachers share a crop, cartoons are drawn on their
 own, and with face folders one batch in five comes from them.
 """
@@ -15,9 +15,7 @@ from cartoonize_tf.data.image_folders import (
     FACE_EVERY,
     DataError,
     describe_lists,
-    find_groups,
-    list_images,
-    paired_files,
+    training_files,
 )
 
 log = logging.getLogger(__name__)
@@ -98,18 +96,11 @@ class PatchSampler:
         self.batch_size = batch_size
         self.flip = flip
         self.rng = np.random.default_rng(seed)
-        match = "cartoon" if paired else ("teacher" if "teacher" in sides else None)
-        # Sides cropped together (the photo and its match), and the side drawn on its own.
-        self.paired_sides = ("photo", match) if match else ("photo",)
-        self.unpaired_sides = tuple(side for side in sides if side not in self.paired_sides)
-        self.lists = []
-        files_by_group = []
-        for group in find_groups(data_dir, sides):
-            lists = {side: list_images(f"{data_dir}/{side}_{group}") for side in sides}
-            self.lists.extend(lists.values())
-            files = (paired_files(lists["photo"], lists[match]) if match
-                     else (lists["photo"].files,))
-            files_by_group.append((files, [lists[side].files for side in self.unpaired_sides]))
+        groups, self.lists = training_files(data_dir, sides, paired)
+        # Sides cropped together (the photo and its match), and the sides drawn on their own.
+        self.paired_sides = groups[0].matched_sides
+        self.unpaired_sides = tuple(groups[0].unpaired)
+        files_by_group = [(group.matched, list(group.unpaired.values())) for group in groups]
         every_file = [f for paired_lists, unpaired_lists in files_by_group
                       for side in (*paired_lists, *unpaired_lists) for f in side]
         needed = sum(decoded_size(path, patch_size) for path in every_file)
@@ -121,7 +112,7 @@ class PatchSampler:
         self.groups = []  # per group: (the paired sides' ImageGroup, one per unpaired side)
         for paired_lists, unpaired_lists in files_by_group:
             pairs = ImageGroup([[load_rgb(f, patch_size) for f in side] for side in paired_lists])
-            if match:
+            if len(paired_lists) > 1:
                 check_same_sizes(*pairs.images, paired_lists[1])
             self.groups.append((pairs, [ImageGroup([[load_rgb(f, patch_size) for f in side]])
                                         for side in unpaired_lists]))

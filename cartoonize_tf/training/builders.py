@@ -46,7 +46,10 @@ def load_pretrained_generator(path):
     if not path.is_file():
         raise RunError(f"--pretrained: no generator at {path}; train one first (pretrain.py) "
                        "or leave --pretrained out to start from random weights")
-    return load_generator(path)
+    try:
+        return load_generator(path)
+    except OSError as error:
+        raise RunError(f"cannot read --pretrained {path}: {error}") from None
 
 
 def build_discriminators(channels=32, num_stages=3):

@@ -97,21 +97,12 @@ class TrainingMonitor(keras.callbacks.Callback):
                     f"; last losses: {losses}" if losses else "")
 
 
-class CheckpointSaveError(RuntimeError):
-    """A checkpoint could not be written (a full disk, a folder gone read-only)."""
-
-
 class CheckpointEvery(keras.callbacks.Callback):
-    """Saves a `tf.train.CheckpointManager` every `every` steps and at the end.
+    """Saves the run's `Checkpoints` every `every` steps and at the end (once per step)."""
 
-    The manager writes the new checkpoint's files before it updates the
-    `checkpoint` state file (an atomic rename), so a run killed in the middle of
-    a save still resumes from the previous checkpoint.
-    """
-
-    def __init__(self, manager, step_variable, every):
+    def __init__(self, checkpoints, step_variable, every):
         super().__init__()
-        self.manager = manager
+        self.checkpoints = checkpoints
         self.step_variable = step_variable
         self.every = every
         self.saved_step = None
@@ -119,14 +110,7 @@ class CheckpointEvery(keras.callbacks.Callback):
     def save(self):
         step = int(self.step_variable.numpy())
         if step != self.saved_step:
-            try:
-                self.manager.save(checkpoint_number=step)
-            except (OSError, tf.errors.OpError) as error:
-                previous = self.manager.latest_checkpoint
-                raise CheckpointSaveError(
-                    f"could not save the checkpoint of step {step} ({error}); "
-                    + (f"the previous one, {previous}, is intact: free space and continue "
-                       "with --resume" if previous else "no earlier checkpoint exists")) from error
+            self.checkpoints.save(step)
             self.saved_step = step
 
     def on_train_batch_end(self, batch, logs=None):

@@ -13,6 +13,7 @@ import zipfile
 import numpy as np
 from tqdm import tqdm
 
+from cartoonize_tf.training.checkpoints import Checkpoints
 from cartoonize_tf.training.options import RunError
 from cartoonize_tf.training.run_folder import RunFolder, append_metrics
 from cartoonize_tf.training.stopping import StopRequest
@@ -22,15 +23,37 @@ log = logging.getLogger(__name__)
 STATE_FILE = "state.npz"
 
 
+class NpzCheckpoints(Checkpoints):
+    """The JAX trainer's state (every array and the step) in `checkpoints/state.npz`."""
+
+    def __init__(self, directory, steps):
+        super().__init__(directory)
+        self.path = directory / STATE_FILE
+        self.steps = steps
+
+    @staticmethod
+    def holds_run(directory):
+        return (directory / STATE_FILE).is_file()
+
+    def latest(self):
+        return self.path if self.path.is_file() else None
+
+    def write(self, step):
+        save_state(self.path, self.steps.state, step)
+
+    def restore(self):
+        self.steps.state, step = load_state(self.path, self.steps.state)
+        return step
+
+
 class JaxRunFolder(RunFolder):
     """A run's folder with `checkpoints/state.npz`, and `log.jsonl` for the losses."""
+
+    checkpoint_format = NpzCheckpoints
 
     def __init__(self, path):
         super().__init__(path)
         self.state = self.checkpoints / STATE_FILE
-
-    def has_run(self):
-        return self.state.is_file()
 
 
 def save_state(path, state, step):
@@ -79,8 +102,9 @@ def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every,
     so `timeout` gives a run a time budget; `--resume` continues it.
     """
     step = 0
+    checkpoints = NpzCheckpoints(folder.checkpoints, steps)
     if resume:
-        steps.state, step = load_state(folder.state, steps.state)
+        step = checkpoints.restore()
         log.info("Resumed at step %d from %s", step, folder.state)
     pending, started = [], time.perf_counter()
     with StopRequest() as stop, tqdm(total=total_steps, initial=step, disable=not progress,
@@ -94,10 +118,10 @@ def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every,
                 bar.set_postfix({name: f"{means[name]:.3g}" for name in steps.PROGRESS_METRICS})
                 pending, started = [], time.perf_counter()
             if step % save_every == 0:
-                save_checkpoint(folder, steps.state, step)
+                checkpoints.save(step)
     if pending:  # stopped between two log lines
         write_log_line(folder.log, step, pending, started)
-    save_checkpoint(folder, steps.state, step)
+    checkpoints.save(step)
     steps.sync_variables()
     try:
         with atomic_output(folder.generator) as temporary:
@@ -106,17 +130,6 @@ def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every,
         raise RunError(f"could not save {folder.generator} ({error}); the checkpoint of step "
                        f"{step} is intact: free space and run again with --resume") from None
     return step
-
-
-def save_checkpoint(folder, state, step):
-    """`save_state` into the run folder; RunError, saying what is intact, when it fails."""
-    previous = folder.state.is_file()
-    try:
-        save_state(folder.state, state, step)
-    except OSError as error:
-        raise RunError(f"could not save the checkpoint of step {step} ({error}); "
-                       + ("the previous one is intact: free space and continue with --resume"
-                          if previous else "no earlier checkpoint exists")) from None
 
 
 def write_log_line(path, step, results, started):

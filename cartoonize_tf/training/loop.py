@@ -9,12 +9,8 @@ import keras
 import tensorflow as tf
 
 from cartoonize_tf.models.loading import generator_copy
-from cartoonize_tf.training.callbacks import (
-    CheckpointEvery,
-    CheckpointSaveError,
-    StopWhenAsked,
-    TrainingMonitor,
-)
+from cartoonize_tf.training.callbacks import CheckpointEvery, StopWhenAsked, TrainingMonitor
+from cartoonize_tf.training.checkpoints import Checkpoints
 from cartoonize_tf.training.options import (
     DISTRIBUTE_CHOICES,
     PRECISION_POLICIES,
@@ -75,17 +71,46 @@ def set_precision(name):
     return precision
 
 
+class TensorFlowCheckpoints(Checkpoints):
+    """`tf.train.Checkpoint`s of `checkpoint` (the three newest kept).
+
+    The manager writes a checkpoint's files before it updates the `checkpoint`
+    state file (an atomic rename), so a run killed mid-save resumes from the
+    previous one.
+    """
+
+    write_errors = (OSError, tf.errors.OpError)
+
+    def __init__(self, directory, checkpoint):
+        super().__init__(directory)
+        self.checkpoint = checkpoint
+        self.manager = tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=3)
+
+    @staticmethod
+    def holds_run(directory):
+        return tf.train.latest_checkpoint(str(directory)) is not None
+
+    def latest(self):
+        return self.manager.latest_checkpoint
+
+    def write(self, step):
+        self.manager.save(checkpoint_number=step)
+
+    def restore(self):
+        self.checkpoint.restore(self.latest()).assert_existing_objects_matched()
+        return int(self.checkpoint.step.numpy())
+
+
 class TensorFlowRunFolder(RunFolder):
     """A run's folder with `tf.train.Checkpoint`s, and `logs/` for TensorBoard."""
+
+    checkpoint_format = TensorFlowCheckpoints
 
     def __init__(self, path, chief=True, worker_id=0):
         # Non-chief workers must save too (a collective operation) but into a scratch folder.
         base = Path(path) if chief else Path(path) / f".worker_{worker_id}"
         super().__init__(path, base / "checkpoints")
         self.logs = self.path / "logs"
-
-    def has_run(self):
-        return tf.train.latest_checkpoint(str(self.checkpoints)) is not None
 
 
 def variables_by_path(model):
@@ -111,21 +136,18 @@ def run_loop(model, checkpoint, folder, dataset, settings, sample_photos, render
     Returns the final step: below `settings.steps` when Ctrl-C or SIGTERM stopped
     the run, which then saves a checkpoint of the step it reached.
     """
-    manager = tf.train.CheckpointManager(checkpoint, str(folder.checkpoints), max_to_keep=3)
+    checkpoints = TensorFlowCheckpoints(folder.checkpoints, checkpoint)
     if resume:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        checkpoints.restore()
     first_step = int(model.train_steps.numpy())
     if first_step >= settings.steps:
         logger.info("Already at step %d of %d: nothing to train.", first_step, settings.steps)
         return first_step
-    saver = CheckpointEvery(manager, model.train_steps, settings.save_every)
+    saver = CheckpointEvery(checkpoints, model.train_steps, settings.save_every)
     monitor = TrainingMonitor(folder.logs, first_step, settings.steps, settings.log_every,
                               settings.sample_every, sample_photos, render, settings.progress,
                               metrics_log=folder.log)
-    try:
-        with StopRequest() as stop:
-            model.fit(dataset, epochs=1, steps_per_epoch=settings.steps - first_step,
-                      verbose=0, shuffle=False, callbacks=[monitor, StopWhenAsked(stop), saver])
-    except CheckpointSaveError as error:
-        raise RunError(str(error)) from error
+    with StopRequest() as stop:
+        model.fit(dataset, epochs=1, steps_per_epoch=settings.steps - first_step,
+                  verbose=0, shuffle=False, callbacks=[monitor, StopWhenAsked(stop), saver])
     return int(model.train_steps.numpy())

@@ -1,9 +1,6 @@
 """Names, settings and errors of the training runs, free of TensorFlow (`--help`, the JAX trainer)."""
 
-import json
-
 from cartoonize_tf.utils.cpu_flags import cpu_flags
-from cartoonize_tf.utils.files import atomic_output
 
 # The authors' optimiser for G and D (train.py): TF1's Adam epsilon is 1e-8, Keras's 1e-7.
 ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
@@ -26,17 +23,6 @@ BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 class RunError(RuntimeError):
     """A training run cannot start as asked; the message says what to do."""
-
-
-def settings_record(args):
-    """The command's options as a JSON-friendly dict, for `settings.json`."""
-    return {k: v for k, v in vars(args).items() if k != "handler"}
-
-
-def write_settings(path, args):
-    """Writes the command's options to `path` (a run's `settings.json`), atomically."""
-    with atomic_output(path) as temporary:
-        temporary.write_text(json.dumps(settings_record(args), indent=2, default=str))
 
 
 def cpu_has_bfloat16(cpuinfo="/proc/cpuinfo"):

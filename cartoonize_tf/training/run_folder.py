@@ -1,14 +1,13 @@
 """A run's folder on either backend: its checks, `settings.json` and their error messages.
 
 TensorFlow-free: the JAX trainer uses it as the TensorFlow one does. Each
-backend says only whether its checkpoint format holds a run (`has_run`).
+backend's subclass names its `Checkpoints` format.
 """
 
-import abc
 import json
 from pathlib import Path
 
-from cartoonize_tf.training.options import GENERATOR_FILE, RunError, write_settings
+from cartoonize_tf.training.options import GENERATOR_FILE, RunError
 from cartoonize_tf.utils.files import atomic_output
 
 
@@ -19,9 +18,14 @@ def append_metrics(path, step, steps_per_second, values):
                    + "\n")
 
 
-class RunFolder(abc.ABC):
+class RunFolder:
     """The files of one run: `checkpoints/`, `settings.json`, `log.jsonl` (the losses, one line
-    per logging interval, on both backends) and `generator.keras`."""
+    per logging interval, on both backends) and `generator.keras`.
+
+    Subclasses set `checkpoint_format`, the `Checkpoints` class of their backend.
+    """
+
+    checkpoint_format = None
 
     def __init__(self, path, checkpoints=None):
         self.path = Path(path)
@@ -31,9 +35,9 @@ class RunFolder(abc.ABC):
         self.generator = self.path / GENERATOR_FILE
         self.settings = self.path / "settings.json"
 
-    @abc.abstractmethod
     def has_run(self):
         """Whether `checkpoints/` holds a checkpoint of this backend's format."""
+        return self.checkpoint_format.holds_run(self.checkpoints)
 
     def check(self, resume):
         """Refuses to mix two runs in one folder, and to resume a run that is not there."""
@@ -55,8 +59,9 @@ class RunFolder(abc.ABC):
         except OSError as error:
             raise RunError(f"cannot write the run folder {self.path}: {error}") from None
 
-    def write_settings(self, args):
+    def write_settings(self, settings):
+        """Records the run's `RunSettings` in `settings.json`."""
         try:
-            write_settings(self.settings, args)
+            settings.write(self.settings)
         except OSError as error:
             raise RunError(f"cannot write {self.settings}: {error}") from None

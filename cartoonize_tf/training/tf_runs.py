@@ -1,4 +1,4 @@
-"""A pretraining or GAN run on TensorFlow, assembled from the command's options.
+"""A pretraining or GAN run on TensorFlow, assembled from its `RunSettings`.
 
 Precision, strategy, run folder, data, models, checkpoint, the loop and the
 saved generator. What stops a run from starting or finishing is raised as
@@ -29,7 +29,7 @@ from cartoonize_tf.training.loop import (
     set_precision,
     variables_by_path,
 )
-from cartoonize_tf.training.options import XLA_CHOICES, RunError, gan_sides, pretraining_sides
+from cartoonize_tf.training.options import XLA_CHOICES, RunError
 
 logger = logging.getLogger(__name__)
 
@@ -37,25 +37,26 @@ logger = logging.getLogger(__name__)
 SAMPLE_COUNT = 4
 
 
-def prepare_run(args, sides, paired=False):
-    """Precision, strategy, run folder and data: `(strategy, chief, folder, data, settings)`."""
-    if args.seed is not None:
-        keras.utils.set_random_seed(args.seed)
-    logger.info("Precision: %s", set_precision(args.precision))
-    strategy = choose_strategy(args.distribute)
+def prepare_run(settings):
+    """Precision, strategy, run folder and data: `(strategy, chief, folder, data, loop)`."""
+    if settings.seed is not None:
+        keras.utils.set_random_seed(settings.seed)
+    logger.info("Precision: %s", set_precision(settings.precision))
+    strategy = choose_strategy(settings.distribute)
     chief = is_chief(strategy)
     resolver = getattr(strategy, "cluster_resolver", None)
-    folder = TensorFlowRunFolder(args.output_dir, chief, getattr(resolver, "task_id", 0) or 0)
-    folder.check(args.resume)
-    data = build_dataset(args.data_dir, sides, args.patch_size, args.batch_size, args.seed, paired,
-                         flip=args.flip)
+    folder = TensorFlowRunFolder(settings.output_dir, chief,
+                                 getattr(resolver, "task_id", 0) or 0)
+    folder.check(settings.resume)
+    data = build_dataset(settings.data_dir, settings.sides, settings.patch_size,
+                         settings.batch_size, settings.seed, settings.paired, flip=settings.flip)
     folder.check_writable()
     logger.info("Training data:\n%s", data.describe())
     logger.info("Devices: %d replica(s) (%s)", strategy.num_replicas_in_sync,
                 ", ".join(d.name for d in tf.config.list_logical_devices()))
-    settings = LoopSettings(args.steps, args.log_every, args.sample_every, args.save_every,
-                            not args.no_progress)
-    return strategy, chief, folder, data, settings
+    loop = LoopSettings(settings.steps, settings.log_every, settings.sample_every,
+                        settings.save_every, settings.progress)
+    return strategy, chief, folder, data, loop
 
 
 def first_photos(dataset, count=SAMPLE_COUNT):
@@ -65,43 +66,42 @@ def first_photos(dataset, count=SAMPLE_COUNT):
     return photos[:count].numpy()
 
 
-def train_and_save(args, model, checkpoint, chief, folder, data, settings, generator, render):
+def train_and_save(settings, model, checkpoint, chief, folder, data, loop, generator, render):
     """Records the settings, runs the loop and saves the float32 generator (the chief does);
     returns the final step (below --steps when Ctrl-C or SIGTERM stopped the run)."""
     if chief:
-        folder.write_settings(args)
-    step = run_loop(model, checkpoint, folder, data.dataset, settings,
-                    first_photos(data.dataset), render, args.resume)
+        folder.write_settings(settings)
+    step = run_loop(model, checkpoint, folder, data.dataset, loop,
+                    first_photos(data.dataset), render, settings.resume)
     if chief:
         save_float32_generator(generator, folder.generator)
     return step
 
 
-def run_pretraining(args):
-    """`pretrain` on TensorFlow; returns `(step, folder, chief)`."""
-    sides = pretraining_sides(args.paired)
+def run_tensorflow(settings):
+    """A `RunSettings` run on TensorFlow; returns `(step, folder, chief)`."""
+    run = run_pretraining if settings.command == "pretrain" else run_gan_training
     # Before prepare_run, which creates the run folder.
-    pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
-    strategy, chief, folder, data, settings = prepare_run(args, sides, args.paired)
+    pretrained = (None if settings.pretrained is None or settings.resume
+                  else load_pretrained_generator(settings.pretrained))
+    return run(settings, pretrained, *prepare_run(settings))
+
+
+def run_pretraining(settings, pretrained, strategy, chief, folder, data, loop):
     with strategy.scope():
-        generator = build_generator(pretrained=None if args.resume else pretrained,
-                                    cel_shading={} if args.cel_shading else None)
-        model = build_pretrainer(generator, learning_rate=args.learning_rate,
-                                 edge_weight=args.edge_weight)
+        generator = build_generator(pretrained=pretrained,
+                                    cel_shading={} if settings.cel_shading else None)
+        model = build_pretrainer(generator, learning_rate=settings.learning_rate,
+                                 edge_weight=settings.edge_weight)
     checkpoint = tf.train.Checkpoint(generator=variables_by_path(generator),
                                      optimizer=model.optimizer, step=model.train_steps)
-    step = train_and_save(args, model, checkpoint, chief, folder, data, settings, generator,
+    step = train_and_save(settings, model, checkpoint, chief, folder, data, loop, generator,
                           generator)
     return step, folder, chief
 
 
-def run_gan_training(args):
-    """`train` (the White-box GAN) on TensorFlow; returns `(step, folder, chief)`."""
-    loss_weights = dict(args.loss_weight)
-    sides = gan_sides(loss_weights)
-    pretrained = None if args.pretrained is None else load_pretrained_generator(args.pretrained)
-    strategy, chief, folder, data, settings = prepare_run(args, sides)
-    vgg_weights = None if args.vgg_weights == "none" else args.vgg_weights
+def run_gan_training(settings, pretrained, strategy, chief, folder, data, loop):
+    vgg_weights = None if settings.vgg_weights == "none" else settings.vgg_weights
     vgg = None
     if vgg_weights != "pixels":
         try:
@@ -115,16 +115,17 @@ def run_gan_training(args):
                        "the generator this run writes is not a real model.")
     with strategy.scope():
         # A pretrained BGR generator (the authors') is turned RGB, keeping its pictures.
-        generator = build_generator(pretrained=None if args.resume else pretrained)
-        model = build_gan(vgg, generator, learning_rate=args.learning_rate,
-                          superpixel_mode=args.superpixel, loss_weights=loss_weights,
-                          xla=XLA_CHOICES[args.xla], seed=args.seed)
+        generator = build_generator(pretrained=pretrained)
+        model = build_gan(vgg, generator, learning_rate=settings.learning_rate,
+                          superpixel_mode=settings.superpixel,
+                          loss_weights=settings.loss_weights, xla=XLA_CHOICES[settings.xla],
+                          seed=settings.seed)
     checkpoint = tf.train.Checkpoint(
         generator=variables_by_path(generator),
         surface_discriminator=variables_by_path(model.surface_discriminator),
         texture_discriminator=variables_by_path(model.texture_discriminator),
         generator_optimizer=model.generator_optimizer,
         discriminator_optimizer=model.discriminator_optimizer, step=model.train_steps)
-    step = train_and_save(args, model, checkpoint, chief, folder, data, settings, generator,
+    step = train_and_save(settings, model, checkpoint, chief, folder, data, loop, generator,
                           model.generate)
     return step, folder, chief

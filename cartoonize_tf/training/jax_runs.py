@@ -1,0 +1,74 @@
+"""A pretraining or GAN run on Keras's JAX backend (`KERAS_BACKEND=jax`): on a GPU without TF.
+
+The same losses as the TensorFlow runs, through `JaxPretrainSteps` and
+`JaxGANSteps` on numpy patches. What needs TensorFlow is refused with a
+message: VGG19 features, distribution and mixed precision.
+"""
+
+import logging
+
+from cartoonize_tf.training.options import XLA_CHOICES, RunError
+
+logger = logging.getLogger(__name__)
+
+
+def unsupported_options(settings):
+    """Messages for the settings the JAX trainers do not take."""
+    problems = []
+    if settings.command == "train" and settings.vgg_weights != "pixels":
+        problems.append("--vgg-weights pixels (the VGG19 features are TensorFlow-only)")
+    if settings.distribute != "none":
+        problems.append("--distribute none (one device)")
+    if settings.precision not in ("auto", "float32"):
+        problems.append("--precision float32 (the JAX steps compute in float32)")
+    if settings.cel_shading:
+        problems.append("no --cel-shading (train through the stage on TensorFlow)")
+    if XLA_CHOICES[settings.xla] is False:
+        problems.append("--xla auto or on (every JAX step is compiled)")
+    return problems
+
+
+def build_steps(settings, generator):
+    """The compiled steps and their state for `settings.command`."""
+    if settings.command == "pretrain":
+        from cartoonize_tf.training.builders import adam
+        from cartoonize_tf.training.jax_pretrainer import JaxPretrainSteps
+
+        return JaxPretrainSteps(generator, adam(settings.learning_rate),
+                                edge_weight=settings.edge_weight)
+    from cartoonize_tf.training.jax_gan import build_jax_gan_steps
+
+    return build_jax_gan_steps(generator, loss_weights=settings.loss_weights,
+                               learning_rate=settings.learning_rate,
+                               superpixel_mode=settings.superpixel, seed=settings.seed)
+
+
+def run_jax(settings):
+    """A `RunSettings` run on JAX; returns `(step, folder, chief)` (always the chief)."""
+    from cartoonize_tf.data.patch_sampler import PatchSampler
+    from cartoonize_tf.training.builders import build_generator, load_pretrained_generator
+    from cartoonize_tf.training.jax_loop import JaxRunFolder, run_jax_training
+
+    problems = unsupported_options(settings)
+    if problems:
+        raise RunError(f"with KERAS_BACKEND=jax, {settings.command} needs " + "; ".join(problems))
+    folder = JaxRunFolder(settings.output_dir)
+    folder.check(settings.resume)
+    folder.check_writable()
+    pretrained = (None if settings.pretrained is None or settings.resume
+                  else load_pretrained_generator(settings.pretrained))
+    sampler = PatchSampler(settings.data_dir, settings.sides, settings.patch_size,
+                           settings.batch_size, seed=settings.seed, paired=settings.paired,
+                           flip=settings.flip)
+    logger.info("Training data:\n%s", sampler.describe())
+    import jax
+
+    logger.info("Devices: %s", ", ".join(str(d) for d in jax.devices()))
+    steps = build_steps(settings, build_generator(pretrained=pretrained))
+    folder.write_settings(settings)
+    try:
+        step = run_jax_training(steps, sampler, folder, settings.steps, settings.save_every,
+                                settings.log_every, settings.progress, settings.resume)
+    except OSError as error:  # the metrics log could not be written
+        raise RunError(str(error)) from None
+    return step, folder, True
