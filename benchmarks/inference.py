@@ -165,7 +165,6 @@ def prepare(args, folder):
     else:
         keras.utils.set_random_seed(0)
         generator = UNetGenerator(channel_order="rgb")
-        generator.build((None, None, None, 3))
         model = str(folder / "random.keras")
         generator.save(model)
     os.environ["CARTOONIZE_TF_CACHE"] = str(folder / "cache")

@@ -48,7 +48,6 @@ def generators(model_paths, cel_shading):
         found.append((Path(path).name, cartoonizer.cartoonize))
     keras.utils.set_random_seed(0)
     untrained = UNetGenerator(channel_order="rgb")
-    untrained.build((None, None, None, 3))
     cartoonizer = Cartoonizer(untrained, size_policy="full", backend="tf")
     found.append(("untrained generator", cartoonizer.cartoonize))
     return found

@@ -108,7 +108,6 @@ def test_generator_carries_the_stage_through_a_keras_file(tmp_path, rng):
 
     keras.utils.set_random_seed(0)
     generator = UNetGenerator(channels=8, num_blocks=1, cel_shading={"levels": 6})
-    generator.build((None, None, None, 3))
     photos = rng.integers(0, 256, (1, 32, 40, 3), dtype=np.uint8)
     generator.save(tmp_path / "g.keras")
     loaded = keras.saving.load_model(tmp_path / "g.keras")
@@ -116,7 +115,6 @@ def test_generator_carries_the_stage_through_a_keras_file(tmp_path, rng):
     np.testing.assert_array_equal(cartoonize_batch(loaded, photos),
                                   cartoonize_batch(generator, photos))
     plain = UNetGenerator.from_config({**generator.get_config(), "cel_shading": None})
-    plain.build((None, None, None, 3))
     plain.set_weights(generator.get_weights())
     assert np.any(cartoonize_batch(plain, photos) != cartoonize_batch(generator, photos))
 
@@ -129,7 +127,6 @@ def test_the_stage_can_be_turned_off(tmp_path, rng):
 
     keras.utils.set_random_seed(1)
     generator = UNetGenerator(channels=8, num_blocks=1, cel_shading={})
-    generator.build((None, None, None, 3))
     photo = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
     shaded = Cartoonizer(generator, size_policy="full", backend="tf").cartoonize(photo)
     plain = Cartoonizer(generator, size_policy="full", backend="tf",
@@ -137,7 +134,6 @@ def test_the_stage_can_be_turned_off(tmp_path, rng):
     assert np.any(shaded != plain)
     # The copy without the stage has the same weights: the same pictures as a plain generator.
     stripped = UNetGenerator.from_config({**generator.get_config(), "cel_shading": None})
-    stripped.build((None, None, None, 3))
     stripped.set_weights(generator.get_weights())
     np.testing.assert_array_equal(plain, cartoonize_batch(stripped, photo[None])[0])
     # And on the command line.

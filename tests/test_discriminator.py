@@ -13,8 +13,7 @@ def test_patch_map_shape(rng):
 
 def test_training_calls_bring_each_kernel_to_unit_spectral_norm(rng):
     keras.utils.set_random_seed(0)  # the same initial kernels and u vectors on every run
-    discriminator = PatchDiscriminator(channels=8)
-    discriminator.build((None, None, None, 1))
+    discriminator = PatchDiscriminator(channels=8, input_channels=1)
     raw = [layer.kernel.numpy() for layer in discriminator.convs]
     x = rng.uniform(-1, 1, (1, 32, 32, 1)).astype(np.float32)
     for _ in range(100):  # one power iteration per call; convergence speed depends on the draw
@@ -27,7 +26,6 @@ def test_training_calls_bring_each_kernel_to_unit_spectral_norm(rng):
 
 def test_layers_and_variables_carry_the_authors_names():
     discriminator = PatchDiscriminator(channels=4, num_stages=2, name="disc")
-    discriminator.build((None, None, None, 3))
     assert [w.path for w in discriminator.weights[:3]] == [
         "disc/conv0_1/kernel", "disc/conv0_1/bias", "disc/conv0_1/u"]
     assert [layer.name for layer in discriminator.convs] == [
@@ -37,14 +35,12 @@ def test_layers_and_variables_carry_the_authors_names():
 
 def test_without_spectral_norm_the_convolutions_are_plain(rng):
     discriminator = PatchDiscriminator(channels=4, num_stages=1, spectral_norm=False)
-    discriminator.build((None, None, None, 3))
     assert all(type(layer) is keras.layers.Conv2D for layer in discriminator.convs)
     assert discriminator(rng.uniform(-1, 1, (1, 8, 8, 3)).astype(np.float32)).shape == (1, 4, 4, 1)
 
 
 def test_inference_calls_leave_the_weights_alone(rng):
     discriminator = PatchDiscriminator(channels=8)
-    discriminator.build((None, None, None, 3))
     before = [w.numpy() for w in discriminator.weights]
     discriminator(rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32))
     for old, new in zip(before, discriminator.weights):

@@ -18,7 +18,6 @@ def full_generator():
 
     keras.utils.set_random_seed(1)
     generator = UNetGenerator(channel_order="rgb")
-    generator.build((None, None, None, 3))
     return generator
 
 

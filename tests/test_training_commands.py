@@ -50,7 +50,6 @@ def test_pretrain_writes_checkpoints_logs_and_a_generator(pretrained):
 def test_resume_restores_the_step_and_weights(pretrained, data_dir, capsys):
     # The run's generator.keras holds the weights of its last checkpoint, step 4.
     generator = UNetGenerator(channel_order="rgb")
-    generator.build((None, None, None, 3))
     step = tf.Variable(0, dtype=tf.int64)
     tf.train.Checkpoint(generator=variables_by_path(generator), step=step).restore(
         tf.train.latest_checkpoint(str(pretrained / "checkpoints"))).expect_partial()

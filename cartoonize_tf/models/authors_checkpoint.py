@@ -103,7 +103,6 @@ def load_authors_checkpoint(path, channels=32, num_blocks=4):
     """
     prefix = resolve_checkpoint_prefix(path)
     generator = UNetGenerator(channels=channels, num_blocks=num_blocks, channel_order="bgr")
-    generator.build((None, None, None, 3))
     check_variables(generator_variables_in_checkpoint(prefix), expected_variables(generator),
                     source=f"Checkpoint {prefix} (read as channels={channels}, num_blocks={num_blocks})")
     reader = tf.train.load_checkpoint(prefix)

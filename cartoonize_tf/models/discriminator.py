@@ -27,11 +27,13 @@ class PatchDiscriminator(keras.Model):
         >>> logits = PatchDiscriminator()(images, training=True)  # [N, H/8, W/8, 1]
     """
 
-    def __init__(self, channels=32, num_stages=3, spectral_norm=True, **kwargs):
+    def __init__(self, channels=32, num_stages=3, spectral_norm=True, input_channels=3,
+                 **kwargs):
         super().__init__(**kwargs)
         self.channels = channels
         self.num_stages = num_stages
         self.spectral_norm = spectral_norm
+        self.input_channels = input_channels
 
         def conv(filters, size, strides, name, activation="leaky_relu"):
             if spectral_norm:
@@ -46,6 +48,7 @@ class PatchDiscriminator(keras.Model):
             self.convs.append(conv(filters, 3, 2, f"conv{stage}_1"))
             self.convs.append(conv(filters, 3, 1, f"conv{stage}_2"))
         self.convs.append(conv(1, 1, 1, "conv_out", activation=None))
+        self.build((None, None, None, input_channels))  # every weight exists from construction on
 
     def build(self, input_shape):
         # One call on a small dummy batch creates every weight with its final shape.
@@ -64,5 +67,6 @@ class PatchDiscriminator(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update({"channels": self.channels, "num_stages": self.num_stages,
-                       "spectral_norm": self.spectral_norm})
+                       "spectral_norm": self.spectral_norm,
+                       "input_channels": self.input_channels})
         return config

@@ -68,6 +68,7 @@ class UNetGenerator(keras.Model):
         ]
         self.blocks = [ResidualBlock(4 * c, dtype=self.dtype_policy, name=f"block_{i}")
                        for i in range(num_blocks)]
+        self.build((None, None, None, 3))  # every weight exists from construction on
 
     def build(self, input_shape):
         # One call on a small dummy batch creates every weight with its final shape.

@@ -27,7 +27,6 @@ def generator_copy(generator, **config_changes):
     """A built `UNetGenerator` with `generator`'s weights and its config, changed as given
     (`dtype="float32"`, `cel_shading=None`, ...)."""
     copy = UNetGenerator.from_config({**generator.get_config(), **config_changes})
-    copy.build((None, None, None, 3))
     copy.set_weights(generator.get_weights())
     return copy
 

@@ -32,10 +32,8 @@ def build_generator(channels=32, num_blocks=4, pretrained=None, cel_shading=None
         generator = with_rgb_weights(pretrained)
         return generator if cel_shading is None else generator_copy(generator,
                                                                     cel_shading=cel_shading)
-    generator = UNetGenerator(channels=channels, num_blocks=num_blocks, channel_order="rgb",
-                              cel_shading=cel_shading)
-    generator.build((None, None, None, 3))
-    return generator
+    return UNetGenerator(channels=channels, num_blocks=num_blocks, channel_order="rgb",
+                         cel_shading=cel_shading)
 
 
 def load_pretrained_generator(path):
@@ -56,10 +54,8 @@ def build_discriminators(channels=32, num_stages=3):
     """The surface (RGB) and texture (one grey channel) `PatchDiscriminator`s, built."""
     surface = PatchDiscriminator(channels=channels, num_stages=num_stages,
                                  name="surface_discriminator")
-    surface.build((None, None, None, 3))
-    texture = PatchDiscriminator(channels=channels, num_stages=num_stages,
+    texture = PatchDiscriminator(channels=channels, num_stages=num_stages, input_channels=1,
                                  name="texture_discriminator")
-    texture.build((None, None, None, 1))
     return surface, texture
 
 

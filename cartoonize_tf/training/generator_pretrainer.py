@@ -40,8 +40,6 @@ class GeneratorPretrainer(keras.Model):
         self.train_steps = keras.Variable(0, dtype="int64", trainable=False, name="train_steps",
                                           aggregation="only_first_replica")
         self.l1_tracker = keras.metrics.Mean(name="l1")
-        if not generator.built:
-            generator.build((None, None, None, 3))
         self.built = True  # the generator is its only part
 
     def compile(self, optimizer, **kwargs):

@@ -79,10 +79,6 @@ class WhiteBoxCartoonGAN(keras.Model, GANObjectives):
         compile_step = tf.function(jit_compile=True) if self.xla else (lambda f: f)
         self.generator_update = compile_step(self._generator_update)
         self.discriminator_update = compile_step(self._discriminator_update)
-        for model, channels in ((generator, 3), (surface_discriminator, 3),
-                                (texture_discriminator, 1)):
-            if not model.built:
-                model.build((None, None, None, channels))
         self.built = True  # every part is built; the GAN itself holds no weights of its own
 
     def compile(self, generator_optimizer, discriminator_optimizer, **kwargs):
