@@ -240,3 +240,12 @@ def served(generator, folder, max_pixels, **options):
         yield running
     finally:
         running.stop()
+
+
+def scalar_tags(logs_dir):
+    """The scalar tags TensorBoard reads from the event files in `logs_dir`."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(logs_dir))
+    events.Reload()
+    return set(events.Tags()["tensors"]) | set(events.Tags()["scalars"])

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import pytest
 from drawn_data import make_training_folder
+from helpers import scalar_tags
 
 from cartoonize_tf.training.builders import build_gan, build_generator, build_pretrainer
 
@@ -157,6 +158,7 @@ def test_jax_pretrain_then_train_resumes_and_writes_a_generator(tmp_path):
     resumed = run_with_jax(*command, "--steps", "2", "--resume", compile_cache=cache)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     logged = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert scalar_tags(run / "logs") >= {"loss/generator_loss", "speed/steps_per_second"}
     assert [entry["step"] for entry in logged] == [1, 2]
     assert all(np.isfinite(entry["generator_loss"]) for entry in logged)
     trained = keras.saving.load_model(run / "generator.keras")

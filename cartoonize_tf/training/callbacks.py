@@ -8,8 +8,6 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
-from cartoonize_tf.training.run_folder import append_metrics
-
 logger = logging.getLogger(__name__)
 
 
@@ -26,13 +24,14 @@ class TrainingMonitor(keras.callbacks.Callback):
         sample_every: steps between sample-image writes (0: never).
         sample_photos: a batch of photos in [-1, 1] for the sample grids.
         render: function mapping photos to outputs in [-1, 1] (the model's view).
-        metrics_log: the run's `log.jsonl`, which gets the same scalars (None: not written).
+        metrics_log: the run's `MetricsLog`, which gets the losses and the speed (None: only
+            the progress bar shows them).
     """
 
     def __init__(self, log_dir, first_step, last_step, log_every=100, sample_every=1000,
                  sample_photos=None, render=None, progress=True, metrics_log=None):
         super().__init__()
-        self.writer = tf.summary.create_file_writer(str(log_dir))
+        self.writer = tf.summary.create_file_writer(str(log_dir))  # the sample grids
         self.metrics_log = metrics_log
         self.first_step = first_step
         self.last_step = last_step
@@ -66,12 +65,8 @@ class TrainingMonitor(keras.callbacks.Callback):
         rate = self.window_steps / elapsed if elapsed > 0 else 0.0
         values = {name: float(value) for name, value in logs.items()}
         self.last_values = values
-        with self.writer.as_default(step=self.step):
-            for name, value in values.items():
-                tf.summary.scalar(f"loss/{name}", value)
-            tf.summary.scalar("speed/steps_per_second", rate)
         if self.metrics_log is not None:
-            append_metrics(self.metrics_log, self.step, rate, values)
+            self.metrics_log.write(self.step, rate, values)
         self.bar.set_postfix({**{k: f"{v:.4g}" for k, v in values.items()}, "steps/s": f"{rate:.2f}"})
         for metric in self.model.metrics:
             metric.reset_state()

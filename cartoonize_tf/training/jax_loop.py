@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from cartoonize_tf.training.checkpoints import Checkpoints
 from cartoonize_tf.training.options import RunError
-from cartoonize_tf.training.run_folder import RunFolder, append_metrics
+from cartoonize_tf.training.run_folder import MetricsLog, RunFolder
 from cartoonize_tf.training.stopping import StopRequest
 from cartoonize_tf.utils.files import atomic_output
 
@@ -106,7 +106,7 @@ def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every,
     if resume:
         step = checkpoints.restore()
         log.info("Resumed at step %d from %s", step, folder.state)
-    pending, started = [], time.perf_counter()
+    metrics, pending, started = MetricsLog(folder), [], time.perf_counter()
     with StopRequest() as stop, tqdm(total=total_steps, initial=step, disable=not progress,
                                      unit="step") as bar:
         while step < total_steps and not stop.requested:
@@ -114,13 +114,13 @@ def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every,
             step += 1
             bar.update(1)
             if step % log_every == 0 or step == total_steps:
-                means = write_log_line(folder.log, step, pending, started)
+                means = write_log_line(metrics, step, pending, started)
                 bar.set_postfix({name: f"{means[name]:.3g}" for name in steps.PROGRESS_METRICS})
                 pending, started = [], time.perf_counter()
             if step % save_every == 0:
                 checkpoints.save(step)
     if pending:  # stopped between two log lines
-        write_log_line(folder.log, step, pending, started)
+        write_log_line(metrics, step, pending, started)
     checkpoints.save(step)
     steps.sync_variables()
     try:
@@ -132,8 +132,8 @@ def run_jax_training(steps, sampler, folder, total_steps, save_every, log_every,
     return step
 
 
-def write_log_line(path, step, results, started):
-    """Appends the mean of each loss over `results` (and the steps per second); returns them."""
+def write_log_line(metrics, step, results, started):
+    """Logs the mean of each loss over `results` (and the steps per second); returns them."""
     means = {name: float(np.mean([float(r[name]) for r in results])) for name in results[0]}
-    append_metrics(path, step, len(results) / (time.perf_counter() - started), means)
+    metrics.write(step, len(results) / (time.perf_counter() - started), means)
     return means

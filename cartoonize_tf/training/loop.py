@@ -17,7 +17,7 @@ from cartoonize_tf.training.options import (
     RunError,
     resolve_precision,
 )
-from cartoonize_tf.training.run_folder import RunFolder
+from cartoonize_tf.training.run_folder import MetricsLog, RunFolder
 from cartoonize_tf.training.stopping import StopRequest
 from cartoonize_tf.utils.files import atomic_output
 
@@ -110,7 +110,6 @@ class TensorFlowRunFolder(RunFolder):
         # Non-chief workers must save too (a collective operation) but into a scratch folder.
         base = Path(path) if chief else Path(path) / f".worker_{worker_id}"
         super().__init__(path, base / "checkpoints")
-        self.logs = self.path / "logs"
 
 
 def variables_by_path(model):
@@ -146,7 +145,7 @@ def run_loop(model, checkpoint, folder, dataset, settings, sample_photos, render
     saver = CheckpointEvery(checkpoints, model.train_steps, settings.save_every)
     monitor = TrainingMonitor(folder.logs, first_step, settings.steps, settings.log_every,
                               settings.sample_every, sample_photos, render, settings.progress,
-                              metrics_log=folder.log)
+                              metrics_log=MetricsLog(folder))
     with StopRequest() as stop:
         model.fit(dataset, epochs=1, steps_per_epoch=settings.steps - first_step,
                   verbose=0, shuffle=False, callbacks=[monitor, StopWhenAsked(stop), saver])

@@ -11,16 +11,31 @@ from cartoonize_tf.training.options import GENERATOR_FILE, RunError
 from cartoonize_tf.utils.files import atomic_output
 
 
-def append_metrics(path, step, steps_per_second, values):
-    """Appends one line to a run's `log.jsonl`: the step, the speed and each loss's mean."""
-    with open(path, "a") as file:
-        file.write(json.dumps({"step": step, "steps_per_second": steps_per_second, **values})
-                   + "\n")
+class MetricsLog:
+    """A run's losses, one entry per logging interval, on both backends: a line of `log.jsonl`
+    (the step, the speed and each loss's mean) and TensorBoard scalars (`loss/<name>`,
+    `speed/steps_per_second`) in `logs/`, through TensorBoard's own writer, which works
+    without TensorFlow."""
+
+    def __init__(self, folder):
+        from tensorboard.summary import Writer
+
+        self.path = folder.log
+        self.writer = Writer(str(folder.logs))
+
+    def write(self, step, steps_per_second, values):
+        with open(self.path, "a") as file:
+            file.write(json.dumps({"step": step, "steps_per_second": steps_per_second, **values})
+                       + "\n")
+        for name, value in values.items():
+            self.writer.add_scalar(f"loss/{name}", value, step)
+        self.writer.add_scalar("speed/steps_per_second", steps_per_second, step)
+        self.writer.flush()
 
 
 class RunFolder:
-    """The files of one run: `checkpoints/`, `settings.json`, `log.jsonl` (the losses, one line
-    per logging interval, on both backends) and `generator.keras`.
+    """The files of one run: `checkpoints/`, `settings.json`, `log.jsonl` and `logs/` (the
+    losses, see `MetricsLog`) and `generator.keras`.
 
     Subclasses set `checkpoint_format`, the `Checkpoints` class of their backend.
     """
@@ -32,6 +47,7 @@ class RunFolder:
         self.checkpoints = Path(checkpoints) if checkpoints is not None else (
             self.path / "checkpoints")
         self.log = self.checkpoints.parent / "log.jsonl"
+        self.logs = self.checkpoints.parent / "logs"
         self.generator = self.path / GENERATOR_FILE
         self.settings = self.path / "settings.json"
 
