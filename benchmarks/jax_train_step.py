@@ -34,8 +34,7 @@ def main():
     import jax
     import numpy as np
 
-    from cartoonize_tf.training.builders import build_generator
-    from cartoonize_tf.training.jax_gan import build_jax_gan_steps
+    from cartoonize_tf.training.builders import build_generator, build_jax_gan_steps
 
     weights = {"content": 0.0, "structure": 200.0 if args.structure else 0.0, "teacher": 10.0,
                "teacher_edges": 10.0}

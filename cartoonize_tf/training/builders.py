@@ -59,6 +59,27 @@ def build_discriminators(channels=32, num_stages=3):
     return surface, texture
 
 
+def build_jax_gan_steps(generator, loss_weights=None, learning_rate=None,
+                        superpixel_mode="simple", seed=None):
+    """`JaxGANSteps` (KERAS_BACKEND=jax) for `generator` with fresh discriminators and the
+    authors' Adam; content and structure compare pixels (VGG19 is TensorFlow-only)."""
+    from cartoonize_tf.training.gan_objectives import GANObjectives
+    from cartoonize_tf.training.jax_gan import JaxGANSteps
+
+    surface, texture = build_discriminators()
+    objectives = GANObjectives(generator, surface, texture, None, loss_weights=loss_weights,
+                               seed=seed)
+    return JaxGANSteps(objectives, adam(learning_rate), adam(learning_rate),
+                       superpixel_mode=superpixel_mode, seed=seed)
+
+
+def build_jax_pretrain_steps(generator, learning_rate=None, edge_weight=0.0):
+    """`JaxPretrainSteps` (KERAS_BACKEND=jax) for `generator` with the authors' Adam."""
+    from cartoonize_tf.training.jax_pretrainer import JaxPretrainSteps
+
+    return JaxPretrainSteps(generator, adam(learning_rate), edge_weight=edge_weight)
+
+
 def build_gan(vgg_features, generator=None, discriminator_channels=32, discriminator_stages=3,
               learning_rate=None, superpixel_mode="simple", loss_weights=None, xla="auto",
               seed=None):

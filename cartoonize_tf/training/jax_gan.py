@@ -9,8 +9,6 @@ passed in and out as arrays (JAX's functional style) through
 import jax
 import numpy as np
 
-from cartoonize_tf.training.builders import adam, build_discriminators
-from cartoonize_tf.training.gan_objectives import GANObjectives
 from cartoonize_tf.training.jax_state import JaxTrainingState
 from cartoonize_tf.whitebox.superpixels import superpixel_batch
 
@@ -134,13 +132,3 @@ class JaxGANSteps(JaxTrainingState):
                  "generator_optimizer": generator_optimizer,
                  "discriminator_optimizer": discriminator_optimizer}
         return state, {**generator_results, **discriminator_results}
-
-
-def build_jax_gan_steps(generator, loss_weights=None, learning_rate=None,
-                        superpixel_mode="simple", seed=None):
-    """`JaxGANSteps` for `generator` with fresh discriminators and the authors' Adam."""
-    surface, texture = build_discriminators()
-    objectives = GANObjectives(generator, surface, texture, None, loss_weights=loss_weights,
-                               seed=seed)
-    return JaxGANSteps(objectives, adam(learning_rate), adam(learning_rate),
-                       superpixel_mode=superpixel_mode, seed=seed)

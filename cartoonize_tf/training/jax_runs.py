@@ -30,14 +30,10 @@ def unsupported_options(settings):
 
 def build_steps(settings, generator):
     """The compiled steps and their state for `settings.command`."""
+    from cartoonize_tf.training.builders import build_jax_gan_steps, build_jax_pretrain_steps
+
     if settings.command == "pretrain":
-        from cartoonize_tf.training.builders import adam
-        from cartoonize_tf.training.jax_pretrainer import JaxPretrainSteps
-
-        return JaxPretrainSteps(generator, adam(settings.learning_rate),
-                                edge_weight=settings.edge_weight)
-    from cartoonize_tf.training.jax_gan import build_jax_gan_steps
-
+        return build_jax_pretrain_steps(generator, settings.learning_rate, settings.edge_weight)
     return build_jax_gan_steps(generator, loss_weights=settings.loss_weights,
                                learning_rate=settings.learning_rate,
                                superpixel_mode=settings.superpixel, seed=settings.seed)

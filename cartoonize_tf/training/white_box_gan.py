@@ -9,18 +9,7 @@ from cartoonize_tf.training.gan_objectives import (
     GENERATOR_METRICS,
     GANObjectives,
 )
-
-
-def replica_share(loss):
-    """The loss to differentiate: gradients are summed over replicas, so each takes its share."""
-    return loss / tf.distribute.get_strategy().num_replicas_in_sync
-
-
-def gradients_by_path(optimizer, gradients, variables):
-    """`{variable path: gradient}`, with a `LossScaleOptimizer`'s loss scale divided out."""
-    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        gradients = [g / tf.cast(optimizer.dynamic_scale, g.dtype) for g in gradients]
-    return {variable.path: gradient for variable, gradient in zip(variables, gradients)}
+from cartoonize_tf.training.gradients import gradients_by_path, replica_share
 
 
 class WhiteBoxCartoonGAN(keras.Model, GANObjectives):
