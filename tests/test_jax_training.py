@@ -81,7 +81,7 @@ def both_steps(tmp_path_factory):
 
 # Slow, and machine-dependent: after several Adam steps the two backends' round-off in
 # near-zero gradients reaches the weights differently from run to run (on this project's AVX2
-# machine the weights test failed once in four runs). The golden parity tests
+# machine the weights test failed in one of two runs on 2026-11-30). The golden parity tests
 # (test_training_parity.py) hold on any machine; run these deliberately.
 @pytest.mark.slow
 def test_jax_losses_match_tensorflow_step_by_step(both_steps):
@@ -96,7 +96,7 @@ def test_jax_losses_match_tensorflow_step_by_step(both_steps):
 
 # Slow, and machine-dependent: after several Adam steps the two backends' round-off in
 # near-zero gradients reaches the weights differently from run to run (on this project's AVX2
-# machine the weights test failed once in four runs). The golden parity tests
+# machine the weights test failed in one of two runs on 2026-11-30). The golden parity tests
 # (test_training_parity.py) hold on any machine; run these deliberately.
 @pytest.mark.slow
 def test_jax_weights_after_the_steps_match_tensorflow(both_steps):
@@ -115,7 +115,7 @@ def test_jax_weights_after_the_steps_match_tensorflow(both_steps):
 
 # Slow, and machine-dependent: after several Adam steps the two backends' round-off in
 # near-zero gradients reaches the weights differently from run to run (on this project's AVX2
-# machine the weights test failed once in four runs). The golden parity tests
+# machine the weights test failed in one of two runs on 2026-11-30). The golden parity tests
 # (test_training_parity.py) hold on any machine; run these deliberately.
 @pytest.mark.slow
 def test_jax_pretraining_matches_tensorflow(tmp_path):
