@@ -200,8 +200,9 @@ def round_off_sensitivity(gan, photos, superpixels, shift_weights):
     vectors = [v for d in (gan.surface_discriminator, gan.texture_discriminator)
                for v in d.non_trainable_weights]
     saved = [v.numpy() for v in vectors]
-    photo_features, superpixel_features = gan.target_features(photos, superpixels)
-    plain, rng = gan.generate, np.random.default_rng(0)
+    photo_features, superpixel_features = gan.objectives.target_features(photos, superpixels)
+    objectives = gan.objectives
+    plain, rng = objectives.generate, np.random.default_rng(0)
 
     def gradient(noise_ulps):
         def moved(images, training=False):
@@ -210,14 +211,14 @@ def round_off_sensitivity(gan, photos, superpixels, shift_weights):
             noise = rng.uniform(-noise_ulps, noise_ulps, output.shape) * ulps
             return output + noise.astype(np.float32)
 
-        gan.generate = moved
+        objectives.generate = moved
         try:
             with tf.GradientTape() as tape:
-                loss, _ = gan.generator_objective(photos, photo_features, superpixel_features,
-                                                  shift_weights)
+                loss, _ = objectives.generator_objective(photos, photo_features,
+                                                         superpixel_features, shift_weights)
             return flat(g.numpy() for g in tape.gradient(loss, variables))
         finally:
-            del gan.generate
+            del objectives.generate
             for vector, value in zip(vectors, saved):
                 vector.assign(value)
 

@@ -12,7 +12,7 @@ from cartoonize_tf.training.gan_objectives import (
 from cartoonize_tf.training.gradients import gradients_by_path, replica_share
 
 
-class WhiteBoxCartoonGAN(keras.Model, GANObjectives):
+class WhiteBoxCartoonGAN(keras.Model):
     """Generator, surface and texture discriminators, and the losses that train them.
 
     Each `train_step` takes `(photos, cartoons)` in [-1, 1] (or `(photos,
@@ -23,9 +23,9 @@ class WhiteBoxCartoonGAN(keras.Model, GANObjectives):
     3. updates both discriminators (one optimiser) on `surface + texture`,
        against a fresh output of the updated G, as the authors' code did.
 
-    The losses are `GANObjectives`' (shared with the JAX trainer); this class
-    adds TensorFlow's side: gradient tapes, XLA, replicas, loss scaling and the
-    superpixel step.
+    The losses are its `objectives`, a `GANObjectives` (the JAX trainer's
+    `JaxGANSteps` holds one the same way); this class adds TensorFlow's side:
+    gradient tapes, XLA, replicas, loss scaling and the superpixel step.
 
     Args:
         generator: a `UNetGenerator`.
@@ -54,9 +54,14 @@ class WhiteBoxCartoonGAN(keras.Model, GANObjectives):
 
     def __init__(self, generator, surface_discriminator, texture_discriminator, vgg_features,
                  superpixel_mode="simple", loss_weights=None, xla="auto", seed=None, **kwargs):
-        keras.Model.__init__(self, **kwargs)
-        GANObjectives.__init__(self, generator, surface_discriminator, texture_discriminator,
-                               vgg_features, loss_weights=loss_weights, seed=seed)
+        super().__init__(**kwargs)
+        self.objectives = GANObjectives(generator, surface_discriminator, texture_discriminator,
+                                        vgg_features, loss_weights=loss_weights, seed=seed)
+        # The parts, tracked by Keras as the model's own.
+        self.generator = generator
+        self.surface_discriminator = surface_discriminator
+        self.texture_discriminator = texture_discriminator
+        self.vgg_features = vgg_features
         self.superpixel_mode = superpixel_mode
         self.seed = seed
         self.xla = bool(tf.config.list_physical_devices("GPU")) if xla == "auto" else bool(xla)
@@ -114,9 +119,10 @@ class WhiteBoxCartoonGAN(keras.Model, GANObjectives):
         """
         # The targets' features need no gradient: computed outside the tape, the
         # backward pass through VGG covers G's output alone.
-        photo_features, superpixel_features = self.target_features(photos, superpixels)
+        photo_features, superpixel_features = self.objectives.target_features(photos,
+                                                                              superpixels)
         with tf.GradientTape() as tape:
-            generator_loss, results = self.generator_objective(
+            generator_loss, results = self.objectives.generator_objective(
                 photos, photo_features, superpixel_features, shift_weights, teachers)
             scaled = self.generator_optimizer.scale_loss(replica_share(generator_loss))
         variables = self.generator.trainable_variables
@@ -142,9 +148,10 @@ class WhiteBoxCartoonGAN(keras.Model, GANObjectives):
                 discriminator loss (for the raw kernels; this replica's share,
                 without loss scaling).
         """
-        fake, fake_grey, cartoon_grey = self.discriminator_inputs(photos, cartoons, shift_weights)
+        fake, fake_grey, cartoon_grey = self.objectives.discriminator_inputs(photos, cartoons,
+                                                                             shift_weights)
         with tf.GradientTape() as tape:
-            discriminator_loss, results = self.discriminator_objective(
+            discriminator_loss, results = self.objectives.discriminator_objective(
                 cartoons, fake, cartoon_grey, fake_grey)
             scaled = self.discriminator_optimizer.scale_loss(replica_share(discriminator_loss))
         variables = self.discriminator_variables
@@ -170,6 +177,14 @@ class WhiteBoxCartoonGAN(keras.Model, GANObjectives):
             self.trackers[name].update_state(value)
         self.train_steps.assign_add(1)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    @property
+    def loss_weights(self):
+        return self.objectives.loss_weights
+
+    def generate(self, photos, training=False):
+        """G's output as the losses see it (guided-filtered)."""
+        return self.objectives.generate(photos, training=training)
 
     def call(self, photos, training=False):
         return self.generate(photos, training=training)
