@@ -81,8 +81,8 @@ def both_steps(tmp_path_factory):
 
 # Slow, and machine-dependent: after several Adam steps the two backends' round-off in
 # near-zero gradients reaches the weights differently from run to run (on this project's AVX2
-# machine the weights test failed in one of two runs on 2026-11-30). The golden parity tests
-# (test_training_parity.py) hold on any machine; run these deliberately.
+# machine, 2 of 5 runs on 2026-11-30 had one of these fail, each passing when rerun). The
+# golden parity tests (test_training_parity.py) hold on any machine; run these deliberately.
 @pytest.mark.slow
 def test_jax_losses_match_tensorflow_step_by_step(both_steps):
     tensorflow_results, _ = both_steps["tensorflow"]
@@ -96,8 +96,8 @@ def test_jax_losses_match_tensorflow_step_by_step(both_steps):
 
 # Slow, and machine-dependent: after several Adam steps the two backends' round-off in
 # near-zero gradients reaches the weights differently from run to run (on this project's AVX2
-# machine the weights test failed in one of two runs on 2026-11-30). The golden parity tests
-# (test_training_parity.py) hold on any machine; run these deliberately.
+# machine, 2 of 5 runs on 2026-11-30 had one of these fail, each passing when rerun). The
+# golden parity tests (test_training_parity.py) hold on any machine; run these deliberately.
 @pytest.mark.slow
 def test_jax_weights_after_the_steps_match_tensorflow(both_steps):
     """Within 1e-3 of each weight's largest value. Adam divides by the root of the squared
@@ -115,8 +115,8 @@ def test_jax_weights_after_the_steps_match_tensorflow(both_steps):
 
 # Slow, and machine-dependent: after several Adam steps the two backends' round-off in
 # near-zero gradients reaches the weights differently from run to run (on this project's AVX2
-# machine the weights test failed in one of two runs on 2026-11-30). The golden parity tests
-# (test_training_parity.py) hold on any machine; run these deliberately.
+# machine, 2 of 5 runs on 2026-11-30 had one of these fail, each passing when rerun). The
+# golden parity tests (test_training_parity.py) hold on any machine; run these deliberately.
 @pytest.mark.slow
 def test_jax_pretraining_matches_tensorflow(tmp_path):
     rng = np.random.default_rng(6)
