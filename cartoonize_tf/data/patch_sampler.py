@@ -100,9 +100,8 @@ class PatchSampler:
         # Sides cropped together (the photo and its match), and the sides drawn on their own.
         self.paired_sides = groups[0].matched_sides
         self.unpaired_sides = tuple(groups[0].unpaired)
-        files_by_group = [(group.matched, list(group.unpaired.values())) for group in groups]
-        every_file = [f for paired_lists, unpaired_lists in files_by_group
-                      for side in (*paired_lists, *unpaired_lists) for f in side]
+        every_file = [f for group in groups
+                      for side in (*group.matched, *group.unpaired.values()) for f in side]
         needed = sum(decoded_size(path, patch_size) for path in every_file)
         if needed > memory_limit:
             raise DataError(f"the training images take {needed / 2**30:.1f} GiB decoded, over the "
@@ -110,12 +109,12 @@ class PatchSampler:
                             "or use fewer")
         log.info("Decoding %d training images (%.0f MiB)", len(every_file), needed / 2**20)
         self.groups = []  # per group: (the paired sides' ImageGroup, one per unpaired side)
-        for paired_lists, unpaired_lists in files_by_group:
-            pairs = ImageGroup([[load_rgb(f, patch_size) for f in side] for side in paired_lists])
-            if len(paired_lists) > 1:
-                check_same_sizes(*pairs.images, paired_lists[1])
+        for group in groups:
+            pairs = ImageGroup([[load_rgb(f, patch_size) for f in side] for side in group.matched])
+            if len(group.matched) > 1:
+                check_same_sizes(*pairs.images, group.matched[1])
             self.groups.append((pairs, [ImageGroup([[load_rgb(f, patch_size) for f in side]])
-                                        for side in unpaired_lists]))
+                                        for side in group.unpaired.values()]))
         self.batches = 0
 
     def describe(self):
