@@ -11,7 +11,11 @@ median time of `--repeats` runs after one warm-up, megapixels per second,
 achieved GFLOP/s (the generator's convolutions: 249 GFLOP per megapixel) and
 their share of the FP32 peak from lscpu (formula printed) and of a measured
 SGEMM, the peak resident memory of the process, and the PSNR against the
-reference `tf` path. Without --model, a generator with random weights
+reference `tf` path. `tf-onednn-bfloat16` is the `tf` path under TensorFlow's oneDNN
+bfloat16 graph rewrite (a process-wide grappler option, set in its worker process
+alone; TensorFlow applies it only on CPUs with AVX-512), measured beside the
+library's `tf-bfloat16` (bfloat16 Keras layers). The first line says which backend
+`auto` picks on this machine and why. Without --model, a generator with random weights
 (seed 0) is timed: the speed does not depend on the weights, the int8
 fidelity does.
 """
@@ -29,8 +33,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
-ALL_BACKENDS = ["tf", "keras-eager", "xla", "saved-model", "tflite", "tflite-float16",
-                "tflite-int8", "onnx"]
+ALL_BACKENDS = ["tf", "tf-bfloat16", "tf-onednn-bfloat16", "keras-eager", "xla", "saved-model",
+                "tflite", "tflite-float16", "tflite-int8", "onnx"]
+# The oneDNN rewrite exists only where TensorFlow's oneDNN has bfloat16 kernels.
+ONEDNN_BFLOAT16_FLAG = "avx512f"
 
 
 def peak_rss_mb():
@@ -60,6 +66,9 @@ def load_runner(backend, model, converted, saved_model):
     from cartoonize_tf.inference.backends import make_backend
     from cartoonize_tf.models.loading import load_generator
 
+    if backend == "tf-onednn-bfloat16":
+        tf.config.optimizer.set_experimental_options({"auto_mixed_precision_onednn_bfloat16": True})
+        backend = "tf"
     return make_backend(backend, load_generator(model))
 
 
@@ -216,6 +225,16 @@ def main():
     if "tf" not in args.backends:
         args.backends.insert(0, "tf")  # the reference for the PSNR column
 
+    from cartoonize_tf.inference.backends import auto_backend
+    from cartoonize_tf.utils.cpu_flags import cpu_flags
+
+    flags = cpu_flags()
+    if "tf-onednn-bfloat16" in args.backends and ONEDNN_BFLOAT16_FLAG not in flags:
+        args.backends.remove("tf-onednn-bfloat16")
+        print(f"tf-onednn-bfloat16: skipped, this CPU lacks {ONEDNN_BFLOAT16_FLAG}")
+    name, reason = auto_backend()
+    print(f"auto picks {name} here: {reason} "
+          f"(bfloat16 flags: {', '.join(sorted(flags & {'avx512_bf16', 'amx_bf16'})) or 'none'})")
     peak, formula = cpu_peak()
     sgemm = measured_sgemm()
     print(f"FP32 peak: {formula}")

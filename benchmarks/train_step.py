@@ -53,13 +53,14 @@ def main():
     import tensorflow as tf
 
     from cartoonize_tf.models.vgg_features import VGGFeatures
-    from cartoonize_tf.training.builders import build_gan
-    from cartoonize_tf.training.loop import set_precision
+    from cartoonize_tf.training.builders import build_gan, build_generator
+    from cartoonize_tf.training.loop import dtype_policy
     from cartoonize_tf.training.options import XLA_CHOICES
     from cartoonize_tf.whitebox.superpixels import superpixel_batch
 
-    precision = set_precision(args.precision)
-    gan = build_gan(None if args.pixels else VGGFeatures(weights=None), superpixel_mode=args.superpixel,
+    policy, precision = dtype_policy(args.precision)
+    vgg = None if args.pixels else VGGFeatures(weights=None, dtype=policy)
+    gan = build_gan(vgg, build_generator(dtype=policy), superpixel_mode=args.superpixel,
                     xla=XLA_CHOICES[args.xla], seed=0)
     rng = np.random.default_rng(0)
     shape = (args.batch_size, args.patch_size, args.patch_size, 3)

@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from helpers import random_photo
 
 from cartoonize_tf.inference import backends
 from cartoonize_tf.inference.backends import make_backend
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
 from cartoonize_tf.inference.options import BACKENDS
+from cartoonize_tf.utils.cpu_flags import cpu_flags
 from cartoonize_tf.utils.quality import psnr
 
 
@@ -18,7 +18,8 @@ def private_cache(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name,least_db", [
-    ("keras-eager", 60), ("xla", 50), ("tflite", 50), ("tflite-float16", 40), ("onnx", 50),
+    ("keras-eager", 60), ("tf-bfloat16", 50), ("xla", 50), ("tflite", 50),
+    ("tflite-float16", 40), ("onnx", 50),
     ("tflite-int8", 30), ("auto", 50)])
 def test_backend_keeps_the_picture_at_odd_sizes(small_generator, rng, name, least_db):
     reference = make_backend("tf", small_generator)
@@ -48,14 +49,34 @@ def test_unknown_backend_is_refused(small_generator):
     assert "auto" in BACKENDS
 
 
-def test_auto_picks_litert_on_avx2_and_tensorflow_on_avx512(tmp_path):
-    from cartoonize_tf.inference.backends import auto_backend
+AVX2 = {"fpu", "sse2", "avx", "avx2", "fma"}
+AVX512 = AVX2 | {"avx512f", "avx512bw", "avx512vl"}
 
-    if tf.config.list_physical_devices("GPU"):
-        pytest.skip("a GPU always gets tf")
-    avx2, avx512 = tmp_path / "avx2", tmp_path / "avx512"
-    avx2.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n")
-    avx512.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma avx512f avx512bw\n")
-    assert auto_backend(cpuinfo=avx2) == "tflite"
-    assert auto_backend(cpuinfo=avx512) == "tf"
-    assert auto_backend({"filter_radius": 2}, cpuinfo=avx2) == "tf"  # only tf takes the filter
+
+@pytest.mark.parametrize("flags,has_gpu,expected", [
+    (AVX2, False, "tflite"),
+    (AVX512, False, "tf"),
+    (AVX512 | {"avx512_bf16", "avx512_vnni"}, False, "tf-bfloat16"),  # Zen 4, Cooper Lake
+    (AVX512 | {"amx_bf16", "amx_tile", "amx_int8"}, False, "tf-bfloat16"),  # Sapphire Rapids
+    (AVX2, True, "tf"),
+    (AVX512 | {"avx512_bf16"}, True, "tf"),
+    (set(), False, "tflite"),  # flags unreadable
+])
+def test_auto_rule_for_every_kind_of_machine(flags, has_gpu, expected):
+    name, reason = backends.auto_backend(flags=flags, has_gpu=has_gpu)
+    assert name == expected and reason
+    assert name in BACKENDS
+
+
+def test_auto_gives_a_non_default_filter_to_tensorflow():
+    for flags in (AVX2, AVX512 | {"avx512_bf16"}):
+        assert backends.auto_backend({"filter_radius": 2}, flags=flags, has_gpu=False)[0] == "tf"
+
+
+def test_auto_reads_this_machines_flags(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    monkeypatch.setattr(backends, "cpu_flags", lambda: cpu_flags(cpuinfo))
+    assert backends.auto_backend(has_gpu=False)[0] == "tf-bfloat16"
+
+

@@ -92,12 +92,24 @@ def test_its_saved_model_gives_the_same_pictures(shipped, photos):
         np.testing.assert_array_equal(served, shipped.cartoonize(photo))
 
 
-def test_the_default_path_keeps_the_float32_picture_on_real_photos(shipped):
-    """`auto` (LiteRT on a CPU) against the float32 `tf` path, whole photos at their size."""
-    default = Cartoonizer.load(MODEL, size_policy="full")
+# Every backend that `auto` can choose besides the float32 reference (`auto_backend`), each run
+# here whatever this host's CPU would choose: bfloat16 is emulated where the CPU lacks it.
+AUTO_CHOICES = ("tflite", "tf-bfloat16")
+
+
+@pytest.mark.parametrize("backend", AUTO_CHOICES)
+def test_every_path_auto_can_take_keeps_the_float32_picture(shipped, backend):
+    """Against the float32 `tf` path, whole test photos at their size: `auto`'s 45 dB rule."""
+    fast = Cartoonizer.load(MODEL, size_policy="full", backend=backend)
     for path in collect_inputs(PROJECT_ROOT / "test_code" / "test_images"):
         photo = read_image(path)
-        assert quality.psnr(default.cartoonize(photo), shipped.cartoonize(photo)) >= 45, path
+        assert quality.psnr(fast.cartoonize(photo), shipped.cartoonize(photo)) >= 45, path
+
+
+def test_auto_takes_one_of_the_tested_paths():
+    from cartoonize_tf.inference import backends
+
+    assert backends.auto_backend(has_gpu=False)[0] in ("tf", *AUTO_CHOICES)
 
 
 def test_the_default_path_ships_its_conversion_of_the_shipped_model(monkeypatch, tmp_path):
@@ -105,7 +117,7 @@ def test_the_default_path_ships_its_conversion_of_the_shipped_model(monkeypatch,
     from cartoonize_tf.inference import backends
 
     monkeypatch.setenv("CARTOONIZE_TF_CACHE", str(tmp_path / "empty cache"))
-    name = backends.auto_backend()
+    name, _ = backends.auto_backend()
     if name in backends.CONVERTED_BACKENDS:
         shipped_file = (PROJECT_ROOT / backends.SHIPPED_CONVERSIONS /
                         f"{backends.generator_digest(load_generator(MODEL))}-"

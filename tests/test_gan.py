@@ -82,13 +82,13 @@ def test_discriminator_update_changes_only_the_discriminators(vgg, rng):
 
 
 def test_mixed_precision_step_runs_and_keeps_float32_weights(rng):
-    keras.mixed_precision.set_global_policy("mixed_float16")
-    try:
-        gan = make_gan(VGGFeatures(weights=None))
-        results = gan.train_step(batch(rng))
-        _, gradients = gan.discriminator_update(*batch(rng), return_gradients=True)
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
+    generator = build_generator(channels=8, num_blocks=1, dtype="mixed_float16")
+    gan = build_gan(VGGFeatures(weights=None, dtype="mixed_float16"), generator,
+                    discriminator_channels=8, xla=False, seed=0)
+    assert gan.surface_discriminator.dtype_policy.name == "mixed_float16"
+    assert gan.vgg_features.features.layers[1].compute_dtype == "float16"
+    results = gan.train_step(batch(rng))
+    _, gradients = gan.discriminator_update(*batch(rng), return_gradients=True)
     assert all(np.isfinite(float(v)) for v in results.values())
     # Reported without the loss scale (2**15 at the start): LSGAN gradients are of order 1.
     assert max(float(tf.reduce_max(tf.abs(g))) for g in gradients.values()) < 100

@@ -186,36 +186,52 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_mirrored_strategy_over_two_replicas(data_dir, tmp_path):
-    """Two logical CPU devices stand in for two GPUs: each replica runs half of every batch."""
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_mirrored_strategy_over_two_replicas(data_dir, tmp_path, precision):
+    """Two logical CPU devices stand in for two GPUs: each replica runs half of every batch.
+
+    bfloat16 is what `auto` picks on every GPU (bfloat16 is emulated on a CPU without
+    AVX512_BF16: slower, the same arithmetic)."""
     out = tmp_path / "mirrored"
     result = subprocess.run(
         [sys.executable, "-c", TWO_CPU_REPLICAS, "train", "--data-dir", str(data_dir),
          "--vgg-weights", "none", "--distribute", "mirrored", "--steps", "2",
-         "--output-dir", str(out), *TINY],
+         "--precision", precision, "--output-dir", str(out), *TINY],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Devices: 2 replica(s)" in result.stdout
+    assert f"Precision: {precision}" in result.stdout
     assert (out / "generator.keras").is_file()
 
 
 @pytest.mark.parametrize("precision", [["--precision", "bfloat16"], ["--mixed-precision"]])
 def test_reduced_precision_trains_and_saves_float32(data_dir, tmp_path, precision, capsys):
     out = tmp_path / "reduced"
-    try:
-        assert main(["pretrain", "--data-dir", str(data_dir), *precision, "--steps", "2",
-                     "--output-dir", str(out), *TINY]) == 0
-    finally:
-        import keras
-        keras.mixed_precision.set_global_policy("float32")
+    assert main(["pretrain", "--data-dir", str(data_dir), *precision, "--steps", "2",
+                 "--output-dir", str(out), *TINY]) == 0
     expected = "bfloat16" if "bfloat16" in precision else "float16"
     assert f"Precision: {expected}" in capsys.readouterr().out
     generator = load_generator(out / "generator.keras")
     assert generator.dtype_policy.name == "float32"
 
 
+@pytest.mark.parametrize("command", ["pretrain", "train"])
+def test_a_bfloat16_run_leaves_keras_float32(data_dir, tmp_path, command):
+    """A run's precision is the run's own: a layer built after it, in the same process, is
+    float32 (a leaked global policy once turned every later test bfloat16)."""
+    import keras
+
+    extra = ["--vgg-weights", "none"] if command == "train" else []
+    assert main([command, "--data-dir", str(data_dir), "--precision", "bfloat16", "--steps",
+                 "1", "--output-dir", str(tmp_path / command), *extra, *TINY]) == 0
+    assert keras.config.dtype_policy().name == "float32"
+    layer = keras.layers.Conv2D(2, 3)
+    assert layer(np.zeros((1, 4, 4, 1), np.float32)).dtype == "float32"
+
+
 def test_auto_precision_is_bfloat16_only_where_the_hardware_has_it(tmp_path):
-    from cartoonize_tf.training.options import cpu_has_bfloat16, resolve_precision
+    from cartoonize_tf.training.options import resolve_precision
+    from cartoonize_tf.utils.cpu_flags import cpu_flags, has_native_bfloat16
 
     assert resolve_precision("auto", has_gpu=True, cpu_bfloat16=False) == "bfloat16"
     assert resolve_precision("auto", has_gpu=False, cpu_bfloat16=True) == "bfloat16"
@@ -223,10 +239,11 @@ def test_auto_precision_is_bfloat16_only_where_the_hardware_has_it(tmp_path):
     assert resolve_precision("float16", has_gpu=False, cpu_bfloat16=False) == "float16"
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
-    assert cpu_has_bfloat16(cpuinfo)
+    assert has_native_bfloat16(cpu_flags(cpuinfo))
+    assert has_native_bfloat16({"avx512f", "amx_bf16"})
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2\n")
-    assert not cpu_has_bfloat16(cpuinfo)
-    assert not cpu_has_bfloat16(tmp_path / "missing")
+    assert not has_native_bfloat16(cpu_flags(cpuinfo))
+    assert not has_native_bfloat16(cpu_flags(tmp_path / "missing"))
 
 
 def test_pretraining_through_cel_shading_saves_the_stage(data_dir, tmp_path):

@@ -3,10 +3,12 @@
 
 from cartoonize_tf.inference.options import BACKENDS
 
-BACKEND_HELP = ("runtime for the generator: auto picks the fastest that keeps the picture (on "
-                "a CPU without AVX-512, tflite: LiteRT's XNNPACK in float32; else tf; "
-                "docs/speed.md has the figures); tf is the float32 reference; tflite-int8 is "
-                "smaller but loses detail (about 43 dB with the cel stage)")
+BACKEND_HELP = ("runtime for the generator: auto picks the fastest that keeps the picture "
+                "(AVX2 CPU: tflite, LiteRT's XNNPACK in float32; CPU with AVX512_BF16 or AMX: "
+                "tf-bfloat16; AVX-512 without them, or a GPU: tf; --verbose says which and why; "
+                "docs/speed.md has the figures); tf is the float32 reference; tf-bfloat16 "
+                "computes the generator in bfloat16 (emulated, no faster, on other CPUs); "
+                "tflite-int8 is smaller but loses detail (about 43 dB with the cel stage)")
 
 
 def add_strength_option(parser, source="the photo"):

@@ -4,6 +4,9 @@ Each backend turns a uint8 RGB `[H, W, 3]` image of any size into its cartoon
 (mirror padding to multiples of 8, the generator, the output guided filter):
 
 - `tf`: TensorFlow graph (`tf.function`, oneDNN); the reference path;
+- `tf-bfloat16`: the same graph with the generator's layers computing in bfloat16
+  (float32 weights; the output guided filter and the cel stage stay float32): native
+  on CPUs with AVX512_BF16 or AMX, emulated (about 4x slower than float32) elsewhere;
 - `keras-eager`: the same ops run one by one (slow; for debugging);
 - `xla`: the `tf.function` compiled with XLA for each new image size;
 - `tflite`: LiteRT with XNNPACK on all cores (float32);
@@ -19,6 +22,7 @@ conversion ships with it (`saved_models/conversions/`), so nobody pays it.
 """
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
@@ -26,10 +30,13 @@ import numpy as np
 import tensorflow as tf
 
 from cartoonize_tf.inference.options import BACKENDS
+from cartoonize_tf.models.loading import generator_copy
 from cartoonize_tf.models.pipeline import cartoonize_any_size
-from cartoonize_tf.utils.cpu_flags import cpu_flags
+from cartoonize_tf.utils.cpu_flags import cpu_flags, has_native_bfloat16
 from cartoonize_tf.utils.files import atomic_output
 from cartoonize_tf.utils.shipped_files import shipped
+
+logger = logging.getLogger(__name__)
 
 CACHE_VERSION = "1"  # bump when the exported graphs change
 # The shipped model's conversions that `auto` may use, named as in the cache
@@ -37,7 +44,7 @@ CACHE_VERSION = "1"  # bump when the exported graphs change
 SHIPPED_CONVERSIONS = Path("saved_models") / "conversions"
 TFLITE_BACKEND_QUANTIZATION = {"tflite": "float32", "tflite-float16": "float16", "tflite-int8": "int8"}
 CONVERTED_BACKENDS = (*TFLITE_BACKEND_QUANTIZATION, "onnx")
-GRAPH_BACKENDS = ("tf", "xla", "keras-eager")
+GRAPH_BACKENDS = ("tf", "tf-bfloat16", "xla", "keras-eager")
 
 
 def cache_folder():
@@ -54,19 +61,35 @@ def generator_digest(generator):
     return digest.hexdigest()[:20]
 
 
-def auto_backend(filter_options=None, cpuinfo="/proc/cpuinfo"):
-    """The fastest backend that keeps the picture (45 dB or more to `tf` on every photo).
+def auto_backend(filter_options=None, flags=None, has_gpu=None):
+    """The fastest backend that keeps the picture (45 dB or more to `tf` on every photo), and
+    why, as `(name, reason)`.
 
-    `tf` on a GPU, on a CPU with AVX-512, and where a non-default output filter needs it;
-    otherwise `tflite` (LiteRT with XNNPACK, float32, 90.5 dB or more from tf). Measured by
-    benchmarks/inference.py at 1280x720 on 2 cores: AVX2, the cel-shaded model: tflite 2.26 s,
-    onnx 2.46 s, tflite-int8 2.50 s but 43.4 dB, tf 6.43 s; AVX-512, the model before it: tf
-    1.26 s, onnx 1.32 s, tflite 1.43 s.
+    `flags` are /proc/cpuinfo's CPU flags (this CPU's by default) and `has_gpu` whether
+    TensorFlow sees a GPU (asked by default); tests give both to walk every branch:
+
+    - a non-default output filter: `tf` (only TensorFlow's graph takes it);
+    - a GPU: `tf`;
+    - AVX512_BF16 or AMX: `tf-bfloat16` (bfloat16 dot products run at twice float32's rate);
+    - AVX-512 without them: `tf` (oneDNN's float32 beats LiteRT there);
+    - otherwise (AVX2): `tflite`, LiteRT with XNNPACK (float32, 90 dB from `tf`).
+
+    Measured by benchmarks/inference.py at 1280x720 on 2 cores (docs/speed.md): AVX2, the
+    cel-shaded model: tflite 2.26 s, onnx 2.46 s, tf 6.43 s; Zen 4 (AVX512_BF16): tf 1.49 s,
+    TensorFlow's bfloat16 rewrite 0.86 s at 47.8 dB, LiteRT 1.88 s.
     """
-    if filter_options or tf.config.list_physical_devices("GPU") or "avx512f" in cpu_flags(
-            cpuinfo):
-        return "tf"
-    return "tflite"
+    flags = cpu_flags() if flags is None else set(flags)
+    if has_gpu is None:
+        has_gpu = bool(tf.config.list_physical_devices("GPU"))
+    if filter_options:
+        return "tf", "a non-default output filter needs TensorFlow's graph"
+    if has_gpu:
+        return "tf", "TensorFlow sees a GPU"
+    if has_native_bfloat16(flags):
+        return "tf-bfloat16", "the CPU has native bfloat16 (AVX512_BF16 or AMX)"
+    if "avx512f" in flags:
+        return "tf", "the CPU has AVX-512 without bfloat16: oneDNN float32 is fastest"
+    return "tflite", "an AVX2 CPU: LiteRT with XNNPACK is fastest"
 
 
 def cached_conversion(generator, kind, convert):
@@ -106,9 +129,14 @@ def converted_model(name, generator):
 
 
 class GraphBackend:
-    """TensorFlow runs the padding, the generator and the filter: `tf`, `xla` or `keras-eager`."""
+    """TensorFlow runs the padding, the generator and the filter: `tf`, `tf-bfloat16`, `xla` or
+    `keras-eager`."""
 
     def __init__(self, generator, mode="tf", **filter_options):
+        if mode == "tf-bfloat16":
+            # A copy: the caller's generator keeps its own policy. Its cel stage is float32.
+            generator = generator_copy(generator, dtype="mixed_bfloat16")
+
         def run(images):
             return cartoonize_any_size(generator, images, **filter_options)
 
@@ -157,7 +185,8 @@ def make_backend(name, generator, **filter_options):
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
     if name == "auto":
-        name = auto_backend(filter_options)
+        name, reason = auto_backend(filter_options)
+        logger.info("Backend auto: %s (%s)", name, reason)
     if name in GRAPH_BACKENDS:
         return GraphBackend(generator, name, **filter_options)
     if filter_options:

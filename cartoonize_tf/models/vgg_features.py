@@ -94,18 +94,20 @@ class VGGFeatures(keras.Model):
         self.features = self._truncate_before_relu(base)
         self.features.trainable = False
 
-    @staticmethod
-    def _truncate_before_relu(base):
+    def _truncate_before_relu(self, base):
+        """VGG19's layers up to `block4_conv4` without its ReLU, in this model's dtype policy
+        (`keras.applications` builds them in the global one)."""
         inputs = keras.Input((None, None, 3))
         x = inputs
         for layer in base.layers[1:]:
+            config = {**layer.get_config(), "dtype": self.dtype_policy}
             if layer.name == "block4_conv4":
-                linear = keras.layers.Conv2D(layer.filters, layer.kernel_size, padding="same",
-                                             name="block4_conv4_linear")
-                x = linear(x)
-                linear.set_weights(layer.get_weights())
+                config.update(activation=None, name="block4_conv4_linear")
+            copy = type(layer).from_config(config)
+            x = copy(x)
+            copy.set_weights(layer.get_weights())
+            if layer.name == "block4_conv4":
                 break
-            x = layer(x)
         return keras.Model(inputs, x, name="vgg19_conv4_4")
 
     def call(self, images):

@@ -22,18 +22,20 @@ def adam(learning_rate=None):
                                                if learning_rate is not None else {})})
 
 
-def build_generator(channels=32, num_blocks=4, pretrained=None, cel_shading=None):
+def build_generator(channels=32, num_blocks=4, pretrained=None, cel_shading=None,
+                    dtype="float32"):
     """A built RGB `UNetGenerator`, random or with `pretrained`'s pictures (any channel order).
 
     `cel_shading` (a dict of `CelShading` settings) gives it that stage, replacing any
     that `pretrained` has; None keeps `pretrained`'s (a random generator has none).
+    `dtype` is its Keras dtype policy ("mixed_bfloat16" computes in bfloat16).
     """
     if pretrained is not None:
-        generator = with_rgb_weights(pretrained)
-        return generator if cel_shading is None else generator_copy(generator,
-                                                                    cel_shading=cel_shading)
+        changes = {"dtype": dtype} if cel_shading is None else {"dtype": dtype,
+                                                                "cel_shading": cel_shading}
+        return generator_copy(with_rgb_weights(pretrained), **changes)
     return UNetGenerator(channels=channels, num_blocks=num_blocks, channel_order="rgb",
-                         cel_shading=cel_shading)
+                         cel_shading=cel_shading, dtype=dtype)
 
 
 def load_pretrained_generator(path):
@@ -50,12 +52,13 @@ def load_pretrained_generator(path):
         raise RunError(f"cannot read --pretrained {path}: {error}") from None
 
 
-def build_discriminators(channels=32, num_stages=3):
-    """The surface (RGB) and texture (one grey channel) `PatchDiscriminator`s, built."""
-    surface = PatchDiscriminator(channels=channels, num_stages=num_stages,
+def build_discriminators(channels=32, num_stages=3, dtype="float32"):
+    """The surface (RGB) and texture (one grey channel) `PatchDiscriminator`s, built, with
+    Keras dtype policy `dtype`."""
+    surface = PatchDiscriminator(channels=channels, num_stages=num_stages, dtype=dtype,
                                  name="surface_discriminator")
     texture = PatchDiscriminator(channels=channels, num_stages=num_stages, input_channels=1,
-                                 name="texture_discriminator")
+                                 dtype=dtype, name="texture_discriminator")
     return surface, texture
 
 
@@ -85,6 +88,9 @@ def build_gan(vgg_features, generator=None, discriminator_channels=32, discrimin
               seed=None):
     """A compiled `WhiteBoxCartoonGAN` with its optimiser slots created (ready to restore).
 
+    The discriminators compute in the generator's dtype policy; the GAN itself holds
+    no weights and stays float32 (its inputs and losses).
+
     Args:
         vgg_features: a `VGGFeatures` for the content and structure losses.
         generator: the generator to train; a random full-size one by default.
@@ -96,10 +102,11 @@ def build_gan(vgg_features, generator=None, discriminator_channels=32, discrimin
     from cartoonize_tf.training.white_box_gan import WhiteBoxCartoonGAN  # TensorFlow only
 
     generator = generator if generator is not None else build_generator()
-    surface, texture = build_discriminators(discriminator_channels, discriminator_stages)
+    surface, texture = build_discriminators(discriminator_channels, discriminator_stages,
+                                            dtype=generator.dtype_policy.name)
     gan = WhiteBoxCartoonGAN(generator, surface, texture, vgg_features,
                              superpixel_mode=superpixel_mode, loss_weights=loss_weights, xla=xla,
-                             seed=seed)
+                             seed=seed, dtype="float32")
     gan.compile(generator_optimizer=adam(learning_rate),
                 discriminator_optimizer=adam(learning_rate))
     gan.build_optimizers()
@@ -111,7 +118,7 @@ def build_pretrainer(generator=None, learning_rate=None, edge_weight=0.0):
     from cartoonize_tf.training.generator_pretrainer import GeneratorPretrainer  # TensorFlow only
 
     generator = generator if generator is not None else build_generator()
-    pretrainer = GeneratorPretrainer(generator, edge_weight=edge_weight)
+    pretrainer = GeneratorPretrainer(generator, edge_weight=edge_weight, dtype="float32")
     pretrainer.compile(optimizer=adam(learning_rate))
     pretrainer.build_optimizers()
     return pretrainer

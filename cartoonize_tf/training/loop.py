@@ -5,7 +5,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import tensorflow as tf
 
 from cartoonize_tf.models.loading import generator_copy
@@ -60,15 +59,17 @@ def is_chief(strategy):
         and "chief" not in resolver.cluster_spec().as_dict())
 
 
-def set_precision(name):
-    """Sets Keras's global dtype policy for `--precision name`; returns the precision used.
+def dtype_policy(precision_name):
+    """The Keras dtype policy for `--precision precision_name`, and the precision it resolves to.
 
     bfloat16 and float16 compute in that type and keep float32 weights (float16
-    also scales its losses); `auto` is bfloat16 where the hardware has it.
+    also scales its losses); `auto` is bfloat16 where the hardware has it. The
+    run passes the policy to the models it builds: Keras's global policy is left
+    alone, so nothing of a run's precision outlives it.
     """
-    precision = resolve_precision(name, has_gpu=bool(tf.config.list_physical_devices("GPU")))
-    keras.mixed_precision.set_global_policy(PRECISION_POLICIES[precision])
-    return precision
+    precision = resolve_precision(precision_name,
+                                  has_gpu=bool(tf.config.list_physical_devices("GPU")))
+    return PRECISION_POLICIES[precision], precision
 
 
 class TensorFlowCheckpoints(Checkpoints):

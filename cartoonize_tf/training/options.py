@@ -1,6 +1,6 @@
 """Names, settings and errors of the training runs, free of TensorFlow (`--help`, the JAX trainer)."""
 
-from cartoonize_tf.utils.cpu_flags import cpu_flags
+from cartoonize_tf.utils.cpu_flags import has_native_bfloat16
 
 # The authors' optimiser for G and D (train.py): TF1's Adam epsilon is 1e-8, Keras's 1e-7.
 ADAM = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
@@ -17,17 +17,10 @@ GENERATOR_FILE = "generator.keras"
 PRECISION_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16",
                       "float16": "mixed_float16"}
 PRECISION_CHOICES = ("auto", *PRECISION_POLICIES)
-# CPU feature flags (/proc/cpuinfo) of native bfloat16 arithmetic.
-BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 class RunError(RuntimeError):
     """A training run cannot start as asked; the message says what to do."""
-
-
-def cpu_has_bfloat16(cpuinfo="/proc/cpuinfo"):
-    """Whether this CPU computes bfloat16 natively (AVX512_BF16 or AMX); False if unknown."""
-    return bool(cpu_flags(cpuinfo) & set(BFLOAT16_CPU_FLAGS))
 
 
 def resolve_precision(name, has_gpu=False, cpu_bfloat16=None):
@@ -38,7 +31,7 @@ def resolve_precision(name, has_gpu=False, cpu_bfloat16=None):
     if name != "auto":
         return name
     if cpu_bfloat16 is None:
-        cpu_bfloat16 = cpu_has_bfloat16()
+        cpu_bfloat16 = has_native_bfloat16()
     return "bfloat16" if has_gpu or cpu_bfloat16 else "float32"
 
 

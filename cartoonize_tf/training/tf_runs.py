@@ -23,10 +23,10 @@ from cartoonize_tf.training.loop import (
     LoopSettings,
     TensorFlowRunFolder,
     choose_strategy,
+    dtype_policy,
     is_chief,
     run_loop,
     save_float32_generator,
-    set_precision,
     variables_by_path,
 )
 from cartoonize_tf.training.options import XLA_CHOICES, RunError
@@ -38,10 +38,9 @@ SAMPLE_COUNT = 4
 
 
 def prepare_run(settings):
-    """Precision, strategy, run folder and data: `(strategy, chief, folder, data, loop)`."""
+    """Strategy, run folder and data: `(strategy, chief, folder, data, loop)`."""
     if settings.seed is not None:
         keras.utils.set_random_seed(settings.seed)
-    logger.info("Precision: %s", set_precision(settings.precision))
     strategy = choose_strategy(settings.distribute)
     chief = is_chief(strategy)
     resolver = getattr(strategy, "cluster_resolver", None)
@@ -84,12 +83,14 @@ def run_tensorflow(settings):
     # Before prepare_run, which creates the run folder.
     pretrained = (None if settings.pretrained is None or settings.resume
                   else load_pretrained_generator(settings.pretrained))
-    return run(settings, pretrained, *prepare_run(settings))
+    policy, precision = dtype_policy(settings.precision)
+    logger.info("Precision: %s", precision)
+    return run(settings, pretrained, policy, *prepare_run(settings))
 
 
-def run_pretraining(settings, pretrained, strategy, chief, folder, data, loop):
+def run_pretraining(settings, pretrained, policy, strategy, chief, folder, data, loop):
     with strategy.scope():
-        generator = build_generator(pretrained=pretrained,
+        generator = build_generator(pretrained=pretrained, dtype=policy,
                                     cel_shading={} if settings.cel_shading else None)
         model = build_pretrainer(generator, learning_rate=settings.learning_rate,
                                  edge_weight=settings.edge_weight)
@@ -100,13 +101,13 @@ def run_pretraining(settings, pretrained, strategy, chief, folder, data, loop):
     return step, folder, chief
 
 
-def run_gan_training(settings, pretrained, strategy, chief, folder, data, loop):
+def run_gan_training(settings, pretrained, policy, strategy, chief, folder, data, loop):
     vgg_weights = None if settings.vgg_weights == "none" else settings.vgg_weights
     vgg = None
     if vgg_weights != "pixels":
         try:
             with strategy.scope():
-                vgg = VGGFeatures(weights=vgg_weights, channel_order="rgb")
+                vgg = VGGFeatures(weights=vgg_weights, channel_order="rgb", dtype=policy)
         except VGGWeightsError as error:
             raise RunError(str(error)) from None
     if vgg_weights is None:
@@ -115,7 +116,7 @@ def run_gan_training(settings, pretrained, strategy, chief, folder, data, loop):
                        "the generator this run writes is not a real model.")
     with strategy.scope():
         # A pretrained BGR generator (the authors') is turned RGB, keeping its pictures.
-        generator = build_generator(pretrained=pretrained)
+        generator = build_generator(pretrained=pretrained, dtype=policy)
         model = build_gan(vgg, generator, learning_rate=settings.learning_rate,
                           superpixel_mode=settings.superpixel,
                           loss_weights=settings.loss_weights, xla=XLA_CHOICES[settings.xla],
