@@ -6,14 +6,21 @@ Sends each file's bytes to the `serving_bytes` signature and writes the PNG it g
 """
 
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
+
+try:  # TensorFlow's C++ start-up lines (CUDA probing) kept out of the terminal
+    from cartoonize_tf.utils.quiet_stderr import stderr_silenced
+except ImportError:  # this client alone, without cartoonize_tf installed
+    stderr_silenced = contextlib.nullcontext
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, BMP, GIF)")
+    parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, BMP, GIF, WebP)")
     parser.add_argument("--server", default="localhost:8500", help="host:port of the gRPC API")
     parser.add_argument("--model-name", default="cartoonizer",
                         help="the served model's name (model_spec.name)")
@@ -22,9 +29,11 @@ def main():
     args = parser.parse_args()
 
     # After the options: TensorFlow's protos load all of TensorFlow (seconds), --help needs none.
-    import grpc
-    import tensorflow as tf
-    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with stderr_silenced():
+        import grpc
+        import tensorflow as tf
+        from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
     channel = grpc.insecure_channel(args.server, options=[
         ("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)])

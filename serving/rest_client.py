@@ -18,7 +18,7 @@ from pathlib import Path
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, BMP, GIF)")
+    parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, BMP, GIF, WebP)")
     parser.add_argument("--server", default="http://localhost:8501",
                         help="base address of the REST API (TF Serving or cartoonize serve)")
     parser.add_argument("--model-name", default="cartoonizer",

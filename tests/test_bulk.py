@@ -63,7 +63,18 @@ def test_no_runner_named_runs_locally_and_an_empty_glob_is_an_error(tmp_path, rn
     assert runners == [bulk.LOCAL_RUNNER]
     printed = capsys.readouterr()
     assert "Prism" not in printed.out + printed.err
-    assert printed.out.strip().splitlines()[-1].startswith("Cartoonized 1 images")
+    assert printed.out.strip().splitlines()[-1].startswith("Cartoonized 1 image,")
     assert main(["bulk", "--input", str(photos / "*.jpg"), "--output", str(tmp_path / "out"),
                  "--model", str(model_file)]) == 2
     assert "no file matches" in capsys.readouterr().err
+
+
+def test_a_bare_glob_matches_in_the_current_folder(tmp_path, rng, model_file, monkeypatch):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.jpg", "b.jpg"):
+        Image.fromarray(random_photo(rng, 16, 24)).save(photos / name)
+    monkeypatch.chdir(photos)
+    assert main(["bulk", "--input", "*.jpg", "--output", str(tmp_path / "out"),
+                 "--model", str(model_file)]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.jpg", "b.jpg"]

@@ -139,8 +139,11 @@ def test_a_decompression_bomb_fails_alone_and_the_batch_goes_on(photo_folder, tm
     code = run("--input", photo_folder, "--output-dir", out, "--model", model_file)
     captured = capsys.readouterr()
     assert code == 1
-    assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "a.png", "grey.png"]
-    assert "Cartoonized 3 of 8 images" in captured.out
+    # At full size (the default) the 1x1 and 5x7 photos are padded, not refused.
+    assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "a.png", "five.png", "grey.png",
+                                                     "one.png"]
+    assert Image.open(out / "one.png").size == (1, 1)
+    assert "Cartoonized 5 of 8 images" in captured.out
     assert "bomb.png" in captured.err and "decompression-bomb" in captured.err
     assert "Traceback" not in captured.err
     assert "over --max-pixels" in captured.err
@@ -245,3 +248,64 @@ def test_the_shipped_model_is_found_outside_the_project(tmp_path, monkeypatch):
     (tmp_path / DEFAULT_MODEL).parent.mkdir()
     (tmp_path / DEFAULT_MODEL).write_bytes(b"a local model wins inside its folder")
     assert default_path(".", DEFAULT_MODEL) == Path(".") / DEFAULT_MODEL
+
+
+def test_photos_keep_their_size_by_default_and_the_summary_says_what_changed(tmp_path, rng,
+                                                                            model_file, capsys):
+    """A photo larger than the authors' 720 px cap comes back at its size (as from the web page
+    and the server); --resize authors shrinks it, and the summary line says so."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(random_photo(rng, 744, 760)).save(folder / "large.png")
+    assert run("--input", folder, "--output-dir", tmp_path / "full", "--model", model_file) == 0
+    assert Image.open(tmp_path / "full" / "large.png").size == (760, 744)
+    assert "resized" not in capsys.readouterr().out
+    assert run("--input", folder, "--output-dir", tmp_path / "authors", "--model", model_file,
+               "--resize", "authors") == 0
+    assert Image.open(tmp_path / "authors" / "large.png").size == (728, 720)
+    assert "1 resized to the authors' size" in capsys.readouterr().out
+    assert run("--input", folder, "--output-dir", tmp_path / "tiled", "--model", model_file,
+               "--tile", "256") == 0
+    assert "Cartoonized 1 of 1 image in" in (out := capsys.readouterr().out)
+    assert "1 run in tiles at full size" in out
+
+
+def test_an_exported_saved_model_runs_as_model(tmp_path, rng, small_generator, model_file,
+                                               capsys):
+    from cartoonize_tf.export.saved_model import export_saved_model
+
+    base = tmp_path / "exports" / "cartoonizer"
+    version = export_saved_model(small_generator, base, 1)
+    Image.fromarray(random_photo(rng, 40, 56)).save(tmp_path / "photo.png")
+    assert run("--input", tmp_path / "photo.png", "--output-dir", tmp_path / "direct",
+               "--model", model_file) == 0
+    expected = np.asarray(Image.open(tmp_path / "direct" / "photo.png"))
+    for model in (version, base):  # a version folder, or the base path (its newest version)
+        out = tmp_path / f"out-{Path(model).name}"
+        assert run("--input", tmp_path / "photo.png", "--output-dir", out, "--model", model) == 0
+        served = np.asarray(Image.open(out / "photo.png"))
+        assert served.shape == expected.shape and np.abs(served.astype(int) - expected).max() <= 1
+    capsys.readouterr()
+    assert run("--input", tmp_path / "photo.png", "--output-dir", tmp_path / "x", "--model",
+               base, "--backend", "tf") == 2
+    assert "leave --backend out" in capsys.readouterr().err
+
+
+def test_without_input_outside_the_project_it_asks_for_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--no-progress"], root=tmp_path) == 2
+    assert "give --input" in capsys.readouterr().err
+
+
+def test_exports_go_to_the_current_folder_not_the_package(tmp_path, small_generator,
+                                                          model_file, monkeypatch):
+    """Default outputs of every exporter land in ./exports; the checkout's saved_models/ is
+    left as it was (nothing added, so `serve` still serves the shipped version)."""
+    shipped = sorted(p.relative_to(PROJECT_ROOT) for p in (PROJECT_ROOT / "saved_models").rglob("*"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "--model", str(model_file)]) == 0
+    assert main(["export-tflite", "--model", str(model_file), "--quantization", "float32"]) == 0
+    assert (tmp_path / "exports" / "cartoonizer" / "1" / "saved_model.pb").is_file()
+    assert (tmp_path / "exports" / "cartoonizer_float32.tflite").is_file()
+    assert sorted(p.relative_to(PROJECT_ROOT)
+                  for p in (PROJECT_ROOT / "saved_models").rglob("*")) == shipped

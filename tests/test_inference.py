@@ -24,7 +24,8 @@ def test_symmetric_padding_indices(size, padded, expected):
 
 
 def test_authors_policy_crops_to_multiples_of_eight(small_generator, rng):
-    cartoon = Cartoonizer(small_generator, backend="tf").cartoonize(random_photo(rng, 37, 53))
+    cartoon = Cartoonizer(small_generator, size_policy="authors", backend="tf").cartoonize(
+        random_photo(rng, 37, 53))
     assert cartoon.shape == (32, 48, 3)
 
 

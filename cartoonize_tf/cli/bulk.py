@@ -41,7 +41,7 @@ def add_bulk_parser(subparsers, root):
                              "other Beam filesystems work where installed")
     parser.add_argument("--output", required=True, help="folder for the cartoons")
     add_model_option(parser, root, "a .keras generator (local or on a Beam filesystem)")
-    parser.add_argument("--resize", choices=SIZE_POLICIES, default="authors",
+    parser.add_argument("--resize", choices=SIZE_POLICIES, default="full",
                         help="as in 'cartoonize run'")
     add_strength_option(parser)
     add_cel_shading_option(parser)
@@ -78,6 +78,8 @@ def bulk_command(args):
             return 2
     from apache_beam.io.filesystems import FileSystems
 
+    if "://" not in args.input:  # a local glob is matched from the current folder
+        args.input = os.path.abspath(args.input)
     if not FileSystems.match([args.input])[0].metadata_list:
         print(f"error: no file matches {args.input!r}", file=sys.stderr)
         return 2
@@ -85,6 +87,7 @@ def bulk_command(args):
                       size_policy=args.resize, strength=args.strength, backend=args.backend,
                       cel_shading=not args.no_cel_shading,
                       output_format=args.format, max_pixels=args.max_pixels)
-    print(f"Cartoonized {counts['written']} images, skipped {counts['skipped']} already done, "
+    images = "image" if counts["written"] == 1 else "images"
+    print(f"Cartoonized {counts['written']} {images}, skipped {counts['skipped']} already done, "
           f"{counts['failed']} failed; outputs in {args.output}")
     return 1 if counts["failed"] else 0

@@ -7,6 +7,9 @@ from cartoonize_tf.utils.shipped_files import shipped
 
 DEFAULT_MODEL = Path("saved_models") / "cartoonizer.keras"
 DEFAULT_SAVED_MODEL_BASE = Path("saved_models") / "cartoonizer"
+# Where the export commands write by default: the current folder's exports/, never the
+# package's saved_models/ (which `serve` serves by default).
+DEFAULT_EXPORT_DIR = Path("exports")
 DEFAULT_INPUT = Path("test_code") / "test_images"
 DEFAULT_OUTPUT = Path("test_code") / "cartoonized_images"
 DEFAULT_DATA_DIR = Path("data") / "default"

@@ -4,9 +4,9 @@ import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.defaults import (
+    DEFAULT_EXPORT_DIR,
     DEFAULT_INPUT,
     DEFAULT_MODEL,
-    DEFAULT_SAVED_MODEL_BASE,
     default_path,
 )
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
@@ -32,8 +32,9 @@ def add_export_parser(subparsers):
         formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--model", default=SHIPPED_MODEL, help="a .keras generator or the "
                         "authors' TF1 checkpoint")
-    parser.add_argument("--output", default=str(DEFAULT_SAVED_MODEL_BASE),
-                        help="the model's base path (TF Serving's --model_base_path)")
+    parser.add_argument("--output", default=str(DEFAULT_EXPORT_DIR / "cartoonizer"),
+                        help="the model's base path (TF Serving's --model_base_path), in the "
+                             "current folder unless a path is given")
     parser.add_argument("--version", type=int, default=None,
                         help="version folder to write; default: one more than the highest")
     parser.add_argument("--max-pixels", type=int, default=None,
@@ -55,8 +56,10 @@ def add_export_tflite_parser(subparsers):
     parser.add_argument("--model", default=SHIPPED_MODEL, help="a .keras generator or the "
                         "authors' TF1 checkpoint")
     parser.add_argument("--output", default=None,
-                        help="the .tflite file; default: saved_models/cartoonizer_<quantization>"
-                             "[_<size>].tflite")
+                        help=f"the .tflite file; default: {DEFAULT_EXPORT_DIR}/cartoonizer_"
+                             "<quantization>[_<size>].tflite. float16 is for phones (half the "
+                             "download, GPU delegates); on a desktop CPU float32 runs faster "
+                             "(docs/speed.md)")
     parser.add_argument("--quantization", choices=TFLITE_QUANTIZATIONS,
                         default="float16",
                         help="float16 halves the size; dynamic stores int8 weights; int8 also "
@@ -114,7 +117,8 @@ def add_export_onnx_parser(subparsers):
     parser.add_argument("--model", default=SHIPPED_MODEL, help="a .keras generator or the "
                         "authors' TF1 checkpoint")
     parser.add_argument("--output", default=None,
-                        help="the .onnx file; default: saved_models/cartoonizer[_<size>].onnx")
+                        help=f"the .onnx file; default: {DEFAULT_EXPORT_DIR}/cartoonizer"
+                             "[_<size>].onnx")
     parser.add_argument("--input-size", default=None,
                         help="HxW (multiples of 8) for a fixed-size model with batch 1; "
                              "default: any batch and size")
@@ -135,7 +139,7 @@ def export_onnx_command(args):
 def convert_and_write(args, convert, default_name, description):
     """Loads `--model`, converts it with `convert(generator, size)` and writes the bytes atomically.
 
-    `default_name` (in saved_models/) has a `{size}` field for "_HxW" or "". Returns the exit code.
+    `default_name` (in `DEFAULT_EXPORT_DIR`) has a `{size}` field for "_HxW" or "". Returns the exit code.
     """
     from cartoonize_tf.inference.sizing import parse_size
     from cartoonize_tf.models.loading import load_generator
@@ -148,7 +152,7 @@ def convert_and_write(args, convert, default_name, description):
         print(f"error: {error}", file=sys.stderr)
         return 1
     suffix = f"_{size[0]}x{size[1]}" if size else ""
-    output = Path(args.output or Path("saved_models") / default_name.format(size=suffix))
+    output = Path(args.output or DEFAULT_EXPORT_DIR / default_name.format(size=suffix))
     with atomic_output(output) as temporary:
         temporary.write_bytes(model)
     print(f"Wrote {output} ({len(model) / 1e6:.2f} MB, {description}, "

@@ -58,12 +58,14 @@ def load_model(path):
 
 
 def load_cartoonizer(path, **options):
-    """A `Cartoonizer` for --model `path`: a generator (as `load_model` loads it) or an
-    exported `.tflite` / `.onnx` file; `options` are the Cartoonizer's. ModelOptionError or
-    ValueError with one line when it cannot be made."""
+    """A `Cartoonizer` for --model `path`: a generator (as `load_model` loads it), a SavedModel
+    folder from `export`, or an exported `.tflite` / `.onnx` file; `options` are the
+    Cartoonizer's. ModelOptionError or ValueError with one line when it cannot be made."""
     from cartoonize_tf.inference.cartoonizer import EXPORTED_RUNTIMES, Cartoonizer
+    from cartoonize_tf.inference.saved_model_runner import saved_model_folder
 
-    if Path(path).suffix.lower() not in EXPORTED_RUNTIMES:
+    exported = Path(path).suffix.lower() in EXPORTED_RUNTIMES or saved_model_folder(path)
+    if not exported:
         return Cartoonizer(load_model(path), **options)
     check_model_exists(path)
     if not options.get("cel_shading", True):
@@ -71,10 +73,11 @@ def load_cartoonizer(path, **options):
                                "its stage built in")
     options.pop("cel_shading", None)
     if options.get("backend", "auto") != "auto":
-        raise ModelOptionError(f"{Path(path).name} runs on its own runtime; leave --backend out")
+        raise ModelOptionError(f"{Path(path).name} is an exported model with its own runtime; "
+                               "leave --backend out")
     try:
         return Cartoonizer.load(path, **options)
     except Exception as error:  # noqa: BLE001 - any unreadable model is one clear line
         raise ModelOptionError(f"cannot load --model {path} ({type(error).__name__}: "
-                               f"{first_line(error)}); it must be a model that "
+                               f"{first_line(error)}); it must be a model that export, "
                                "export-tflite or export-onnx wrote") from None

@@ -1,6 +1,7 @@
 """The `run` command: cartoonize image files (also `python test_code/cartoonize.py`)."""
 
 import sys
+from pathlib import Path
 
 from cartoonize_tf.cli.defaults import DEFAULT_INPUT, DEFAULT_OUTPUT
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
@@ -38,11 +39,16 @@ def add_run_parser(subparsers, root):
                         help="folder for the cartoons; created if missing; inputs are never "
                              "overwritten")
     add_model_option(parser, root, "a .keras generator, the authors' TF1 checkpoint (its "
-                                   "folder or prefix), or a .tflite or .onnx file from "
-                                   "export-tflite / export-onnx (run by LiteRT or ONNX Runtime)")
-    parser.add_argument("--resize", choices=SIZE_POLICIES, default="authors",
-                        help="'authors': short side capped at 720 px and cropped to multiples "
-                             "of 8, as the authors' code does; 'full': the input's exact size")
+                                   "folder or prefix), a SavedModel folder from export (a "
+                                   "version, or its base path: the newest version), or a "
+                                   ".tflite or .onnx file from export-tflite / export-onnx (run "
+                                   "by LiteRT or ONNX Runtime; the float32 .tflite is the fast "
+                                   "one on a desktop, float16 is for phones)")
+    parser.add_argument("--resize", choices=SIZE_POLICIES, default="full",
+                        help="'full': the input's exact size (large photos run in tiles, see "
+                             "--tile), as the web page and the server do; 'authors': short side "
+                             "capped at 720 px and cropped to multiples of 8, as the authors' "
+                             "code does. The summary line says how many were resized or tiled")
     parser.add_argument("--method", choices=("generator", "filter"), default="generator",
                         help="'generator': the trained network (fast); 'filter': the project's "
                              "white-box renderer, the default model's teacher (slow, no model "
@@ -93,7 +99,11 @@ def run_command(args):
     try:
         inputs = collect_inputs(args.input)
     except FileNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
+        message = str(error)
+        if Path(args.input).parts[-2:] == DEFAULT_INPUT.parts:  # the default, missing here
+            message = ("no --input given, and no test_code/test_images here: give --input a "
+                       "photo, a folder or a quoted glob ('photos/*.jpg')")
+        print(f"error: {message}", file=sys.stderr)
         return 2
     try:
         if args.method == "generator":

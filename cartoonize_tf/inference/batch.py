@@ -115,14 +115,20 @@ class BatchReport:
     failures: list = field(default_factory=list)  # (path, message)
     too_large: list = field(default_factory=list)  # paths over the pixel cap, not decoded
     seconds: float = 0.0
+    sizing: dict = field(default_factory=dict)  # "resized" / "tiled" -> count of images
 
     def summary(self):
         total = self.written + len(self.failures)
         per_image = f" ({self.seconds / total:.2f} s per image)" if total else ""
-        line = (f"Cartoonized {self.written} of {total} images in {self.seconds:.1f} s{per_image}; "
-                f"{len(self.failures)} failed")
+        line = (f"Cartoonized {self.written} of {total} image{'' if total == 1 else 's'} in "
+                f"{self.seconds:.1f} s{per_image}; {len(self.failures)} failed")
         if self.failures:
             line += ": " + ", ".join(str(path) for path, _ in self.failures)
+        if self.sizing.get("resized"):
+            line += (f"; {self.sizing['resized']} resized to the authors' size (short side "
+                     "at most 720 px, --resize authors)")
+        if self.sizing.get("tiled"):
+            line += f"; {self.sizing['tiled']} run in tiles at full size (--tile)"
         return line
 
 
@@ -168,10 +174,14 @@ def cartoonize_files(cartoonizer, plan, progress=True, max_pixels=None):
             if index + 1 < len(plan):
                 upcoming = reader.submit(read_image, plan[index + 1][0], max_pixels)
             try:
-                cartoon = cartoonizer.cartoonize(current.result())
+                image = current.result()
+                cartoon = cartoonizer.cartoonize(image)
             except FILE_ERRORS as error:
                 fail(source, error)
                 continue
+            note = getattr(cartoonizer, "sizing_note", lambda shape: None)(image.shape)
+            if note:
+                report.sizing[note] = report.sizing.get(note, 0) + 1
             finish(pending_write)
             pending_write = (source, writer.submit(write_image, cartoon, target))
         finish(pending_write)

@@ -54,7 +54,7 @@ class CartoonizerModelHandler(ModelHandler):
     run one by one (on CPU a stacked batch is no faster, see `inference.video`).
     """
 
-    def __init__(self, model_path, size_policy="authors", strength=1.0, backend="auto",
+    def __init__(self, model_path, size_policy="full", strength=1.0, backend="auto",
                  cel_shading=True):
         self.model_path = str(model_path)
         self.options = {"size_policy": size_policy, "strength": strength, "backend": backend,
@@ -138,7 +138,7 @@ class WriteCartoon(beam.DoFn):
         yield target
 
 
-def add_bulk_steps(pipeline, input_glob, output_dir, model_path, size_policy="authors",
+def add_bulk_steps(pipeline, input_glob, output_dir, model_path, size_policy="full",
                    strength=1.0, backend="auto", cel_shading=True, output_format=None,
                    max_pixels=DEFAULT_MAX_PIXELS["generator"]):
     """Adds the steps to `pipeline`; returns the PCollection of written output paths."""

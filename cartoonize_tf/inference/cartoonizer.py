@@ -6,7 +6,8 @@ import numpy as np
 
 from cartoonize_tf.inference.backends import make_backend
 from cartoonize_tf.inference.options import DEFAULT_TILE, SIZE_POLICIES
-from cartoonize_tf.inference.sizing import authors_resize_crop
+from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer, saved_model_folder
+from cartoonize_tf.inference.sizing import authors_resize_crop, authors_size
 from cartoonize_tf.models.loading import generator_copy, load_generator
 from cartoonize_tf.utils.tiling import cartoonize_tiled
 
@@ -19,8 +20,9 @@ class Cartoonizer:
 
     Args:
         generator: a built `UNetGenerator`, or None with a runner as `backend`.
-        size_policy: "authors" (short side capped at 720, cropped to multiples
-            of 8) or "full" (exact input size, padded internally).
+        size_policy: "full" (the default: the input's exact size, padded
+            internally, large images in tiles) or "authors" (short side capped at
+            720, cropped to multiples of 8, as the authors' code did).
         backend: the runtime (`inference.options.BACKENDS`); "auto" picks the
             fastest that keeps the pictures, "tf" is the reference path. Or an
             object with a `cartoonize(image)` method, such as the runner of an
@@ -39,7 +41,7 @@ class Cartoonizer:
         >>> cartoon = cartoonizer.cartoonize(photo)  # uint8 [H, W, 3] RGB in and out
     """
 
-    def __init__(self, generator, size_policy="authors", backend="auto", strength=1.0,
+    def __init__(self, generator, size_policy="full", backend="auto", strength=1.0,
                  tile=DEFAULT_TILE, cel_shading=True, filter_radius=None, filter_eps=None):
         if size_policy not in SIZE_POLICIES:
             raise ValueError(f"size_policy must be one of {SIZE_POLICIES}, got {size_policy!r}")
@@ -65,22 +67,37 @@ class Cartoonizer:
 
     @classmethod
     def load(cls, path, **options):
-        """From a `.keras` generator, a TF1 checkpoint prefix or directory (the authors'), or
-        a `.tflite` or `.onnx` file from `cartoonize export-tflite` / `export-onnx` (run by
-        LiteRT or ONNX Runtime; `backend` must then be left at "auto").
+        """From a `.keras` generator, a TF1 checkpoint prefix or directory (the authors'), a
+        SavedModel folder from `cartoonize export` (a version, or the base path: its newest
+        version), or a `.tflite` or `.onnx` file from `cartoonize export-tflite` /
+        `export-onnx` (run by LiteRT or ONNX Runtime). An exported model has its runtime:
+        `backend` must then be left at "auto".
 
         `options` are the constructor's (size_policy, backend, strength, ...).
         """
-        runtime = EXPORTED_RUNTIMES.get(Path(path).suffix.lower())
+        saved_model = saved_model_folder(path)
+        runtime = "tf" if saved_model else EXPORTED_RUNTIMES.get(Path(path).suffix.lower())
         if runtime is None:
             return cls(load_generator(path), **options)
         if options.pop("backend", "auto") != "auto":
             raise ValueError(f"{Path(path).name} runs on {runtime}; leave --backend out")
+        if saved_model:
+            return cls(None, backend=SavedModelCartoonizer(saved_model), **options)
         if not Path(path).is_file():
             raise FileNotFoundError(f"No model file at {path}")
         from cartoonize_tf.inference.runtimes import open_converted
 
         return cls(None, backend=open_converted(runtime, path), **options)
+
+    def sizing_note(self, shape):
+        """How an image of `shape` is sized on its way through, for the user: "resized" (the
+        authors' policy shrank or cropped it), "tiled" (run in tiles), or None (whole, as is)."""
+        height, width = shape[:2]
+        if self.size_policy == "authors" and authors_size(height, width)[1] != (height, width):
+            return "resized"
+        if self.tile is not None and max(height, width) > self.tile:
+            return "tiled"
+        return None
 
     def cartoonize(self, image):
         """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (the input's size under "full")."""

@@ -22,17 +22,23 @@ class ImageTooSmallError(ValueError):
     """The image is too small for the chosen size policy."""
 
 
-def authors_resize_crop(image):
-    """The authors' `resize_crop`: short side capped at 720 (INTER_AREA), crop to multiples of 8."""
-    height, width = image.shape[:2]
+def authors_size(height, width):
+    """`(resized, cropped)`: the `(h, w)` the authors' policy resizes an image to (the short side
+    capped at 720) and the multiples of 8 it then crops that to."""
     short, long = min(height, width), max(height, width)
     if short > AUTHORS_MAX_SHORT_SIDE:
         long = int(AUTHORS_MAX_SHORT_SIDE * long / short)
-        new_h, new_w = ((AUTHORS_MAX_SHORT_SIDE, long) if height <= width
-                        else (long, AUTHORS_MAX_SHORT_SIDE))
-        image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
-        height, width = new_h, new_w
-    crop_h, crop_w = height // SIZE_MULTIPLE * SIZE_MULTIPLE, width // SIZE_MULTIPLE * SIZE_MULTIPLE
+        height, width = ((AUTHORS_MAX_SHORT_SIDE, long) if height <= width
+                         else (long, AUTHORS_MAX_SHORT_SIDE))
+    return (height, width), (height // SIZE_MULTIPLE * SIZE_MULTIPLE,
+                             width // SIZE_MULTIPLE * SIZE_MULTIPLE)
+
+
+def authors_resize_crop(image):
+    """The authors' `resize_crop`: short side capped at 720 (INTER_AREA), crop to multiples of 8."""
+    (height, width), (crop_h, crop_w) = authors_size(*image.shape[:2])
+    if (height, width) != image.shape[:2]:
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
     if crop_h == 0 or crop_w == 0:
         raise ImageTooSmallError(
             f"image of {height}x{width} is smaller than {SIZE_MULTIPLE}x{SIZE_MULTIPLE}, the least the "

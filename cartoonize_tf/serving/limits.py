@@ -99,15 +99,15 @@ def header_size(data):
             with Image.open(io.BytesIO(data)) as image:
                 if image.format not in ("JPEG", "PNG", "BMP", "GIF", "WEBP"):
                     raise ServingError("INVALID_ARGUMENT", f"unsupported image format "
-                                                           f"{image.format}; send JPEG, PNG, BMP "
-                                                           "or GIF")
+                                                           f"{image.format}; send JPEG, PNG, BMP, "
+                                                           "GIF or WebP")
                 return image.size
     except Image.DecompressionBombError as error:
         raise ServingError("INVALID_ARGUMENT", f"image too large: {error}") from None
     except ServingError:
         raise
     except Exception:  # noqa: BLE001 - any unreadable header is the client's error
-        raise ServingError("INVALID_ARGUMENT", "not a JPEG, PNG, BMP or GIF image (its header "
+        raise ServingError("INVALID_ARGUMENT", "not a JPEG, PNG, BMP, GIF or WebP image (its header "
                                                "cannot be read)") from None
 
 
