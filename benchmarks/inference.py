@@ -165,6 +165,7 @@ def prepare(args, folder):
 
     from cartoonize_tf.export.saved_model import export_saved_model
     from cartoonize_tf.inference import backends
+    from cartoonize_tf.inference.conversion_files import CONVERTED_BACKENDS
     from cartoonize_tf.models.generator import UNetGenerator
     from cartoonize_tf.models.loading import load_generator
     from cartoonize_tf.utils.image_io import read_image
@@ -178,7 +179,7 @@ def prepare(args, folder):
         generator.save(model)
     os.environ["CARTOONIZE_TF_CACHE"] = str(folder / "cache")
     converted = {}
-    for backend in backends.CONVERTED_BACKENDS:
+    for backend in CONVERTED_BACKENDS:
         if backend in args.backends:
             converted[backend] = folder / f"{backend}.model"
             converted[backend].write_bytes(backends.converted_model(backend, generator))
@@ -225,7 +226,7 @@ def main():
     if "tf" not in args.backends:
         args.backends.insert(0, "tf")  # the reference for the PSNR column
 
-    from cartoonize_tf.inference.backends import auto_backend
+    from cartoonize_tf.inference.choice import auto_backend
     from cartoonize_tf.utils.cpu_flags import cpu_flags
 
     flags = cpu_flags()

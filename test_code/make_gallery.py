@@ -53,6 +53,7 @@ def main():
     from cartoonize_tf.inference.batch import collect_inputs
     from cartoonize_tf.inference.cartoonizer import Cartoonizer
     from cartoonize_tf.inference.sizing import authors_resize_crop
+    from cartoonize_tf.models.loading import load_generator
     from cartoonize_tf.utils.image_io import read_image, write_image
     from cartoonize_tf.whitebox.renderer import render_cartoon
 
@@ -76,20 +77,37 @@ def main():
               for path in collect_inputs(args.photos)]
     for stem, photo in photos:
         write_strip([photo, cartoonizer.cartoonize(photo)], f"{stem}.jpg")
-    model = cartoonizer.generator
+    model = load_generator(args.model)  # `cartoonizer` may run its LiteRT conversion instead
     write_strip([Cartoonizer(model, size_policy="full", strength=s).cartoonize(photos[0][1])
                  for s in STRENGTHS], "strength.jpg", HEIGHT // 2)
     methods = [cartoonizer.cartoonize, render_cartoon]
+    labels = ["photo", "model", "white-box renderer"]
     if args.previous:
         methods.insert(0, Cartoonizer.load(args.previous, size_policy="full").cartoonize)
+        labels.insert(1, "previous model")
     rows = [np.concatenate([photo] + [method(photo) for method in methods], axis=1)
             for _, photo in photos]
     rows = [cv2.resize(row, (COMPARISON_WIDTH, round(row.shape[0] * COMPARISON_WIDTH / row.shape[1])),
                        interpolation=cv2.INTER_AREA) for row in rows]
     target = Path(args.output) / "comparison.jpg"
-    write_image(np.concatenate(rows), target)
+    write_image(np.concatenate([column_labels(labels, COMPARISON_WIDTH), *rows]), target)
     print(f"Wrote {target}")
     return 0
+
+
+def column_labels(labels, width, height=36):
+    """A white strip naming each of `len(labels)` equal columns, to stand above a grid."""
+    import cv2
+    import numpy as np
+
+    strip = np.full((height, width, 3), 255, np.uint8)
+    column = width / len(labels)
+    for index, label in enumerate(labels):
+        (text_width, _), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.7, 2)
+        left = round(index * column + (column - text_width) / 2)
+        cv2.putText(strip, label, (left, height - 11), cv2.FONT_HERSHEY_SIMPLEX, 0.7,
+                    (40, 36, 29), 2, cv2.LINE_AA)
+    return strip
 
 
 def write_pairs(args, cartoonizer, write_image):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from helpers import random_photo
 
-from cartoonize_tf.inference import backends
+from cartoonize_tf.inference import backends, choice
 from cartoonize_tf.inference.backends import make_backend
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
 from cartoonize_tf.inference.options import BACKENDS
@@ -63,20 +63,28 @@ AVX512 = AVX2 | {"avx512f", "avx512bw", "avx512vl"}
     (set(), False, "tflite"),  # flags unreadable
 ])
 def test_auto_rule_for_every_kind_of_machine(flags, has_gpu, expected):
-    name, reason = backends.auto_backend(flags=flags, has_gpu=has_gpu)
+    name, reason = choice.auto_backend(flags=flags, has_gpu=has_gpu)
     assert name == expected and reason
     assert name in BACKENDS
 
 
 def test_auto_gives_a_non_default_filter_to_tensorflow():
     for flags in (AVX2, AVX512 | {"avx512_bf16"}):
-        assert backends.auto_backend({"filter_radius": 2}, flags=flags, has_gpu=False)[0] == "tf"
+        assert choice.auto_backend({"filter_radius": 2}, flags=flags, has_gpu=False)[0] == "tf"
+
+
+def test_gpus_are_looked_for_only_where_a_driver_is(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(choice, "GPU_DEVICE_FILES", ("/no/such/driver",))
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # importing it would fail
+    assert choice.gpu_visible() is False
 
 
 def test_auto_reads_this_machines_flags(tmp_path, monkeypatch):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
-    monkeypatch.setattr(backends, "cpu_flags", lambda: cpu_flags(cpuinfo))
-    assert backends.auto_backend(has_gpu=False)[0] == "tf-bfloat16"
+    monkeypatch.setattr(choice, "cpu_flags", lambda: cpu_flags(cpuinfo))
+    assert choice.auto_backend(has_gpu=False)[0] == "tf-bfloat16"
 
 

@@ -107,22 +107,55 @@ def test_every_path_auto_can_take_keeps_the_float32_picture(shipped, backend):
 
 
 def test_auto_takes_one_of_the_tested_paths():
-    from cartoonize_tf.inference import backends
 
-    assert backends.auto_backend(has_gpu=False)[0] in ("tf", *AUTO_CHOICES)
+    from cartoonize_tf.inference.choice import auto_backend
+
+    assert auto_backend(has_gpu=False)[0] in ("tf", *AUTO_CHOICES)
 
 
-def test_the_default_path_ships_its_conversion_of_the_shipped_model(monkeypatch, tmp_path):
-    """The first cartoon of a fresh install converts nothing: `auto`'s model ships."""
-    from cartoonize_tf.inference import backends
+def test_the_shipped_model_ships_its_litert_conversion(monkeypatch, tmp_path):
+    """`auto` on an AVX2 CPU (tflite) converts nothing on a fresh install, and finds the
+    conversion from the model file alone (its digest in the conversions' index)."""
+    from cartoonize_tf.inference import backends, conversion_files
 
     monkeypatch.setenv("CARTOONIZE_TF_CACHE", str(tmp_path / "empty cache"))
-    name, _ = backends.auto_backend()
-    if name in backends.CONVERTED_BACKENDS:
-        shipped_file = (PROJECT_ROOT / backends.SHIPPED_CONVERSIONS /
-                        f"{backends.generator_digest(load_generator(MODEL))}-"
-                        f"{backends.conversion_kind(name)}")
-        assert shipped_file.is_file(), "run backends.ship_conversion on the new model"
-        model = backends.cached_conversion(load_generator(MODEL), backends.conversion_kind(name),
-                                           convert=None)  # converting would fail
-        assert model == shipped_file.read_bytes()
+    kind = conversion_files.conversion_kind("tflite")
+    shipped_file = (PROJECT_ROOT / conversion_files.SHIPPED_CONVERSIONS /
+                    f"{backends.generator_digest(load_generator(MODEL))}-{kind}")
+    assert shipped_file.is_file(), "run backends.ship_conversion on the new model"
+    model = backends.cached_conversion(load_generator(MODEL), kind, convert=None)  # no converting
+    assert model == shipped_file.read_bytes()
+    assert conversion_files.shipped_conversion(MODEL, kind) == shipped_file
+
+
+NO_TENSORFLOW_RUN = """
+import sys
+sys.modules["tensorflow"] = sys.modules["keras"] = None  # importing either fails
+import numpy as np
+from cartoonize_tf.inference import choice
+choice.cpu_flags = lambda: {"avx2", "fma"}
+choice.GPU_DEVICE_FILES = ()
+from cartoonize_tf.inference.cartoonizer import Cartoonizer
+cartoon = Cartoonizer.load(sys.argv[1]).cartoonize(np.full((40, 56, 3), 90, np.uint8))
+print(cartoon.shape)
+"""
+
+
+def test_the_default_model_runs_on_an_avx2_cpu_without_tensorflow():
+    """The cold start of `cartoonize run`: LiteRT alone, TensorFlow never imported."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", NO_TENSORFLOW_RUN, str(MODEL)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "(40, 56, 3)"
+
+
+def test_a_jpeg_gets_the_same_cartoon_from_the_server_as_from_the_command_line(shipped):
+    """The SavedModel that `serve` and the web page run decodes JPEGs as the CLI does."""
+    served = tf.saved_model.load(str(SAVED_MODEL)).signatures["serving_bytes"]
+    path = PROJECT_ROOT / "test_code" / "test_images" / "chelsea.jpg"
+    png = served(image_bytes=tf.constant([path.read_bytes()]))["cartoon_bytes"][0]
+    np.testing.assert_array_equal(tf.io.decode_png(png).numpy(),
+                                  shipped.cartoonize(read_image(path)))

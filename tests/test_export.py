@@ -210,3 +210,15 @@ def test_what_export_writes_cartoonize_runs(tmp_path, small_generator, rng, caps
                  str(tmp_path / "m.onnx"), "--backend", "tf", "--output-dir",
                  str(tmp_path / "refused"), "--no-progress"]) == 2
     assert "leave --backend out" in capsys.readouterr().err
+
+
+def test_the_bytes_signature_decodes_jpegs_as_the_command_line_does(tmp_path, rng):
+    from cartoonize_tf.export.signatures import decode_rgb
+    from cartoonize_tf.utils.image_io import read_image
+
+    photo = random_photo(rng, 48, 64)
+    for name, options in (("baseline.jpg", {}), ("progressive.jpg", {"progressive": True}),
+                          ("lossless.png", {})):
+        Image.fromarray(photo).save(tmp_path / name, **options)
+        decoded = decode_rgb(tf.constant((tmp_path / name).read_bytes())).numpy()
+        np.testing.assert_array_equal(decoded, read_image(tmp_path / name), err_msg=name)

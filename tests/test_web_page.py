@@ -108,6 +108,28 @@ def test_a_photo_becomes_a_cartoon_in_the_browser(server, browser, tmp_path, rng
     print(f"browser round trip: {time.perf_counter() - started:.1f} s; screenshot {screenshot}")
 
 
+def test_a_result_opens_large_and_shows_its_photo_on_demand(server, browser, tmp_path, rng):
+    path = tmp_path / "portrait.png"
+    Image.fromarray(random_photo(rng, 64, 48)).save(path)
+    open_page(browser, server)
+    browser.find_element("css selector", "#files").send_keys(str(path))
+    wait_for(browser, "return document.querySelector('.card.done')")
+    width = browser.execute_script("return document.querySelector('.card').offsetWidth")
+    assert width >= 480, "a result is large enough to be looked at"
+    browser.find_element("css selector", ".card.done .compare").click()
+    assert wait_for(browser, "return document.querySelector('#viewer').open")
+    cartoon = browser.execute_script("return document.querySelector('#viewer-image').src")
+    assert cartoon == browser.find_element("css selector", ".card.done .download").get_attribute(
+        "href")
+    browser.find_element("css selector", "#viewer-toggle").click()
+    assert browser.execute_script("return document.querySelector('#viewer-image').alt") == "photo"
+    assert browser.find_element("css selector", "#viewer-toggle").text == "Show cartoon"
+    browser.find_element("css selector", "#viewer-close").click()
+    assert not browser.execute_script("return document.querySelector('#viewer').open")
+    severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not severe, severe
+
+
 def test_unreadable_and_oversize_photos_are_explained(server, browser, tmp_path, rng):
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
@@ -138,6 +160,18 @@ def test_the_page_is_served_with_a_content_security_policy(server):
         config = json.load(answer)
     assert config == {"model": "cartoonizer", "max_pixels": 200 * 200,
                       "max_body_bytes": server.rest_server.max_body_bytes}
+
+
+def test_head_answers_like_get_without_a_body(server):
+    import http.client
+
+    for path in ("/", "/v1/models/cartoonizer"):
+        connection = http.client.HTTPConnection("127.0.0.1", server.rest_port, timeout=30)
+        connection.request("HEAD", path)
+        answer = connection.getresponse()
+        assert answer.status == 200, path
+        assert answer.read() == b""
+        connection.close()
 
 
 def test_the_page_ships_inside_the_package():

@@ -19,10 +19,10 @@ from cartoonize_tf.cli.serve import add_serve_parser
 from cartoonize_tf.cli.stopped import STOPPED
 from cartoonize_tf.cli.training import add_pretrain_parser, add_train_parser
 from cartoonize_tf.cli.video import add_video_parser
-from cartoonize_tf.data.image_folders import DataError
+from cartoonize_tf.data.errors import DataError
 from cartoonize_tf.training.options import RunError
 from cartoonize_tf.utils.extras import MissingExtra
-from cartoonize_tf.utils.quiet_stderr import stderr_silenced
+from cartoonize_tf.utils.quiet_stderr import quiet_tensorflow
 
 
 def build_parser(root=Path(".")):
@@ -52,25 +52,6 @@ def build_parser(root=Path(".")):
     return parser
 
 
-def quiet_tensorflow():
-    """Imports TensorFlow with its start-up noise hidden (set before the first import).
-
-    TF_CPP_MIN_LOG_LEVEL silences its C++ logging once initialised; the lines
-    written before that (CUDA probing on a machine without a GPU) go to
-    stderr directly, so stderr is pointed at /dev/null while TensorFlow loads
-    and finds its devices. An import error still raises, after stderr is back.
-    """
-    if "tensorflow" in sys.modules:
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
-    with stderr_silenced():
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()
-    tf.get_logger().setLevel(logging.ERROR)
-
-
 def show_library_logs():
     """The library reports through `logging`; the command line shows it as plain lines:
     information on stdout, warnings and errors on stderr."""
@@ -88,9 +69,12 @@ def main(argv=None, root=Path(".")):
         if not hasattr(args, "pipeline_args"):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.pipeline_args = extra
-    # Another Keras backend (KERAS_BACKEND=jax for `train`) may run where TensorFlow is not.
+    # Another Keras backend (KERAS_BACKEND=jax for `train`) may run where TensorFlow is not;
+    # `run` imports it only where its model needs it (the shipped LiteRT path does not).
     if not args.verbose and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
-        quiet_tensorflow()
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        if not getattr(args, "tensorflow_when_needed", False):
+            quiet_tensorflow()
     show_library_logs()
     try:
         return args.handler(args)

@@ -1,5 +1,6 @@
 """The `run` command: cartoonize image files (also `python test_code/cartoonize.py`)."""
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from cartoonize_tf.inference.options import (
     FILE_FORMATS,
     SIZE_POLICIES,
 )
+from cartoonize_tf.utils.quiet_stderr import quiet_tensorflow, stderr_silenced
 
 
 def add_run_parser(subparsers, root):
@@ -76,7 +78,7 @@ def add_run_parser(subparsers, root):
                        help="experts: eps of the output guided filter (the authors' 5e-3); "
                             "larger smooths more. TensorFlow backends only")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    parser.set_defaults(handler=run_command)
+    parser.set_defaults(handler=run_command, tensorflow_when_needed=True)
 
 
 def default_max_pixels(args):
@@ -124,14 +126,20 @@ def run_command(args):
         filter_options = {name: value for name, value in (
             ("filter_radius", args.filter_radius), ("filter_eps", args.filter_eps))
             if value is not None}
+        quiet = not getattr(args, "verbose", False)
         try:
-            cartoonizer = load_cartoonizer(args.model, size_policy=args.resize,
-                                           backend=args.backend, strength=args.strength,
-                                           tile=args.tile or None,
-                                           cel_shading=not args.no_cel_shading, **filter_options)
+            # TensorFlow, where this model needs it, loads here: its start-up lines are hidden.
+            with stderr_silenced() if quiet else contextlib.nullcontext():
+                cartoonizer = load_cartoonizer(args.model, size_policy=args.resize,
+                                               backend=args.backend, strength=args.strength,
+                                               tile=args.tile or None,
+                                               cel_shading=not args.no_cel_shading,
+                                               **filter_options)
         except ValueError as error:  # ModelOptionError included
             print(f"error: {error}", file=sys.stderr)
             return 2
+        if quiet and "tensorflow" in sys.modules:
+            quiet_tensorflow()
     plan = plan_outputs(inputs, args.output_dir, args.format)
     report = cartoonize_files(cartoonizer, plan, progress=not args.no_progress,
                               max_pixels=max_pixels)

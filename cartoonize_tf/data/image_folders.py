@@ -11,15 +11,12 @@ from pathlib import Path
 
 from PIL import Image
 
+from cartoonize_tf.data.errors import DataError
 from cartoonize_tf.utils.image_io import IMAGE_SUFFIXES
 
 # Formats tf.io.decode_image reads; TIFF is not among them.
 TRAINING_SUFFIXES = tuple(s for s in IMAGE_SUFFIXES if s not in (".tif", ".tiff"))
 FACE_EVERY = 5
-
-
-class DataError(ValueError):
-    """The data folder is missing, empty, or lacks a required sub-folder."""
 
 
 @dataclass

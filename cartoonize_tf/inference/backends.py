@@ -15,7 +15,7 @@ Each backend turns a uint8 RGB `[H, W, 3]` image of any size into its cartoon
 - `onnx`: ONNX Runtime on all cores.
 
 `auto` is the fastest backend that keeps the pictures (at least 45 dB against
-`tf` on every photo), as benchmarks/inference.py measures (see `auto_backend`).
+`tf` on every photo), as benchmarks/inference.py measures (`choice.auto_backend`).
 Converted models (TFLite, ONNX) are cached on disk, keyed by the generator's
 weights, so only the first run pays the conversion; the shipped model's
 conversion ships with it (`saved_models/conversions/`), so nobody pays it.
@@ -29,21 +29,22 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from cartoonize_tf.inference.choice import auto_backend
+from cartoonize_tf.inference.conversion_files import (
+    SHIPPED_CONVERSIONS,
+    TFLITE_BACKEND_QUANTIZATION,
+    conversion_kind,
+    record_shipped_conversion,
+)
 from cartoonize_tf.inference.options import BACKENDS
 from cartoonize_tf.models.loading import generator_copy
 from cartoonize_tf.models.pipeline import cartoonize_any_size
-from cartoonize_tf.utils.cpu_flags import cpu_flags, has_native_bfloat16
 from cartoonize_tf.utils.files import atomic_output
 from cartoonize_tf.utils.shipped_files import shipped
 
 logger = logging.getLogger(__name__)
 
 CACHE_VERSION = "1"  # bump when the exported graphs change
-# The shipped model's conversions that `auto` may use, named as in the cache
-# (`ship_conversion` writes them; tests/test_backends.py checks they match the model).
-SHIPPED_CONVERSIONS = Path("saved_models") / "conversions"
-TFLITE_BACKEND_QUANTIZATION = {"tflite": "float32", "tflite-float16": "float16", "tflite-int8": "int8"}
-CONVERTED_BACKENDS = (*TFLITE_BACKEND_QUANTIZATION, "onnx")
 GRAPH_BACKENDS = ("tf", "tf-bfloat16", "xla", "keras-eager")
 
 
@@ -61,37 +62,6 @@ def generator_digest(generator):
     return digest.hexdigest()[:20]
 
 
-def auto_backend(filter_options=None, flags=None, has_gpu=None):
-    """The fastest backend that keeps the picture (45 dB or more to `tf` on every photo), and
-    why, as `(name, reason)`.
-
-    `flags` are /proc/cpuinfo's CPU flags (this CPU's by default) and `has_gpu` whether
-    TensorFlow sees a GPU (asked by default); tests give both to walk every branch:
-
-    - a non-default output filter: `tf` (only TensorFlow's graph takes it);
-    - a GPU: `tf`;
-    - AVX512_BF16 or AMX: `tf-bfloat16` (bfloat16 dot products run at twice float32's rate);
-    - AVX-512 without them: `tf` (oneDNN's float32 beats LiteRT there);
-    - otherwise (AVX2): `tflite`, LiteRT with XNNPACK (float32, 90 dB from `tf`).
-
-    Measured by benchmarks/inference.py at 1280x720 on 2 cores (docs/speed.md): AVX2, the
-    cel-shaded model: tflite 2.26 s, onnx 2.46 s, tf 6.43 s; Zen 4 (AVX512_BF16): tf 1.49 s,
-    TensorFlow's bfloat16 rewrite 0.86 s at 47.8 dB, LiteRT 1.88 s.
-    """
-    flags = cpu_flags() if flags is None else set(flags)
-    if has_gpu is None:
-        has_gpu = bool(tf.config.list_physical_devices("GPU"))
-    if filter_options:
-        return "tf", "a non-default output filter needs TensorFlow's graph"
-    if has_gpu:
-        return "tf", "TensorFlow sees a GPU"
-    if has_native_bfloat16(flags):
-        return "tf-bfloat16", "the CPU has native bfloat16 (AVX512_BF16 or AMX)"
-    if "avx512f" in flags:
-        return "tf", "the CPU has AVX-512 without bfloat16: oneDNN float32 is fastest"
-    return "tflite", "an AVX2 CPU: LiteRT with XNNPACK is fastest"
-
-
 def cached_conversion(generator, kind, convert):
     """`convert()`'s bytes, from the cache or the shipped conversions when this generator was
     converted before."""
@@ -107,11 +77,6 @@ def cached_conversion(generator, kind, convert):
     except OSError:
         pass  # a read-only home: convert again next time
     return model
-
-
-def conversion_kind(name):
-    """The file-name part that says which conversion backend `name` runs."""
-    return "any.onnx" if name == "onnx" else f"any-{TFLITE_BACKEND_QUANTIZATION[name]}.tflite"
 
 
 def converted_model(name, generator):
@@ -161,7 +126,8 @@ def calibration_photos():
 
 def ship_conversion(model_path, name="tflite", folder=SHIPPED_CONVERSIONS):
     """Writes backend `name`'s conversion of the generator at `model_path` into `folder` (the
-    checkout's saved_models/conversions/), under the name the cache uses; returns its path.
+    checkout's saved_models/conversions/), under the name the cache uses, and names it in the
+    folder's index by the model file's digest (`shipped_conversions`); returns its path.
 
         python -c "from cartoonize_tf.inference.backends import ship_conversion; \\
                    ship_conversion('saved_models/cartoonizer.keras')"
@@ -172,6 +138,7 @@ def ship_conversion(model_path, name="tflite", folder=SHIPPED_CONVERSIONS):
     path = Path(folder) / f"{generator_digest(generator)}-{conversion_kind(name)}"
     with atomic_output(path) as temporary:
         temporary.write_bytes(converted_model(name, generator))
+    record_shipped_conversion(model_path, conversion_kind(name), path)
     return path
 
 

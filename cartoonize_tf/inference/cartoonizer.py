@@ -1,15 +1,26 @@
-"""Cartoonizing uint8 RGB images with a trained or converted generator."""
+"""Cartoonizing uint8 RGB images with a trained or converted generator.
 
+TensorFlow and Keras are imported only where the chosen path needs them: the shipped
+model's LiteRT conversion runs without them (`Cartoonizer.load`).
+"""
+
+import logging
 from pathlib import Path
 
 import numpy as np
 
-from cartoonize_tf.inference.backends import make_backend
+from cartoonize_tf.inference.choice import auto_backend
+from cartoonize_tf.inference.conversion_files import (
+    CONVERTED_BACKENDS,
+    conversion_kind,
+    shipped_conversion,
+)
 from cartoonize_tf.inference.options import DEFAULT_TILE, SIZE_POLICIES
 from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer, saved_model_folder
 from cartoonize_tf.inference.sizing import authors_resize_crop, authors_size
-from cartoonize_tf.models.loading import generator_copy, load_generator
 from cartoonize_tf.utils.tiling import cartoonize_tiled
+
+logger = logging.getLogger(__name__)
 
 # Exported files `load` runs, and the backend name of their runtime.
 EXPORTED_RUNTIMES = {".tflite": "tflite", ".onnx": "onnx"}
@@ -60,6 +71,9 @@ class Cartoonizer:
                                  "options and cel_shading=False")
             self.generator, self.backend = None, backend
             return
+        from cartoonize_tf.inference.backends import make_backend
+        from cartoonize_tf.models.loading import generator_copy
+
         if not cel_shading and generator.cel_shading is not None:
             generator = generator_copy(generator, cel_shading=None)
         self.generator = generator
@@ -73,11 +87,23 @@ class Cartoonizer:
         `export-onnx` (run by LiteRT or ONNX Runtime). An exported model has its runtime:
         `backend` must then be left at "auto".
 
-        `options` are the constructor's (size_policy, backend, strength, ...).
+        `options` are the constructor's (size_policy, backend, strength, ...). With the
+        defaults, a model whose conversion for `auto`'s choice ships with the project (the
+        default model on an AVX2 CPU) runs that conversion, without importing TensorFlow.
         """
+        from cartoonize_tf.inference.runtimes import open_converted
+
         saved_model = saved_model_folder(path)
         runtime = "tf" if saved_model else EXPORTED_RUNTIMES.get(Path(path).suffix.lower())
         if runtime is None:
+            converted = shipped_conversion_of(path, options)
+            if converted is not None:
+                name, found, reason = converted
+                logger.info("Backend auto: %s (%s), the shipped %s", name, reason, found.name)
+                options.pop("backend", None)
+                return cls(None, backend=open_converted(name, found), **options)
+            from cartoonize_tf.models.loading import load_generator
+
             return cls(load_generator(path), **options)
         if options.pop("backend", "auto") != "auto":
             raise ValueError(f"{Path(path).name} runs on {runtime}; leave --backend out")
@@ -85,8 +111,6 @@ class Cartoonizer:
             return cls(None, backend=SavedModelCartoonizer(saved_model), **options)
         if not Path(path).is_file():
             raise FileNotFoundError(f"No model file at {path}")
-        from cartoonize_tf.inference.runtimes import open_converted
-
         return cls(None, backend=open_converted(runtime, path), **options)
 
     def sizing_note(self, shape):
@@ -117,3 +141,17 @@ class Cartoonizer:
             return cartoon
         mixed = image + self.strength * (cartoon.astype(np.float32) - image)
         return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+
+
+def shipped_conversion_of(path, options):
+    """`(backend, file, why)` of the shipped conversion that `auto` would run for the model file at
+    `path` with these `Cartoonizer` options, or None where the options need the generator
+    itself (another backend, the filter options, no cel stage) or nothing ships."""
+    if options.get("backend", "auto") != "auto" or not options.get("cel_shading", True) or any(
+            options.get(name) is not None for name in ("filter_radius", "filter_eps")):
+        return None
+    name, reason = auto_backend()
+    if name not in CONVERTED_BACKENDS:
+        return None
+    found = shipped_conversion(path, conversion_kind(name))
+    return None if found is None else (name, found, reason)

@@ -493,7 +493,8 @@ class RestServer:
             return response
 
     async def route(self, request):
-        if request.method == "GET" and is_page_path(request.path):
+        reading = request.method in ("GET", "HEAD")  # HEAD: the same answer without its body
+        if reading and is_page_path(request.path):
             registry = self.predictor.registry
             return page_response(request.path, registry.name,
                                  self.predictor.pixel_limit(registry.get(registry.name)),
@@ -502,13 +503,13 @@ class RestServer:
         if not match:
             raise ServingError("NOT_FOUND", f"no such endpoint: {request.path[:200]}")
         version = parse_version(match["version"]) if match["version"] else None
-        if request.method == "GET":
+        if reading:
             if match["verb"]:
                 raise ServingError("INVALID_ARGUMENT", "predict needs POST")
             return json_response(200, self.status_or_metadata(match, version))
         if request.method != "POST":
             return json_response(405, {"error": f"method {request.method[:20]} is not allowed; "
-                                                "use GET or POST"})
+                                                "use GET, HEAD or POST"})
         if match["verb"] != "predict":
             raise ServingError("NOT_FOUND", f"no such endpoint: POST {request.path[:200]}")
         length = request.content_length

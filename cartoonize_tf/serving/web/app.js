@@ -106,8 +106,28 @@ function newCard(file) {
   $("#results").prepend(element);
   const card = { element, file, name: cartoonName(file.name) };
   $(".split", element).addEventListener("input", (event) => setSplit(card, event.target.value));
+  $(".compare", element).addEventListener("click", () => openViewer(card));
   setSplit(card, 50);
   return card;
+}
+
+// The large view of one result: its cartoon at the current strength, or its photo.
+function openViewer(card) {
+  if (!card.url) return;  // not cartoonized (yet)
+  const viewer = $("#viewer");
+  viewer.card = card;
+  viewer.showingPhoto = false;
+  $("#viewer-name").textContent = card.file.name;
+  showInViewer();
+  viewer.showModal();
+}
+
+function showInViewer() {
+  const viewer = $("#viewer");
+  const { card, showingPhoto } = viewer;
+  $("#viewer-image").src = showingPhoto ? card.photo.src : card.url;
+  $("#viewer-image").alt = showingPhoto ? "photo" : "cartoon";
+  $("#viewer-toggle").textContent = showingPhoto ? "Show cartoon" : "Show photo";
 }
 
 function fail(card, message) {
@@ -263,6 +283,14 @@ function wire() {
     state.cards.forEach(render);
   });
   $("#download-all").addEventListener("click", downloadAll);
+  $("#viewer-close").addEventListener("click", () => $("#viewer").close());
+  $("#viewer-toggle").addEventListener("click", () => {
+    $("#viewer").showingPhoto = !$("#viewer").showingPhoto;
+    showInViewer();
+  });
+  $("#viewer").addEventListener("click", (event) => {  // a click on the backdrop closes it
+    if (event.target === $("#viewer")) $("#viewer").close();
+  });
 }
 
 window.addEventListener("DOMContentLoaded", async () => {
