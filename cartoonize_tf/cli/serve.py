@@ -83,7 +83,8 @@ def serve_command(args):
         server = start_server(args.model_base_path, args.model_name, args.grpc_port,
                               args.rest_port, args.host, args.workers,
                               args.max_message_mb << 20, args.poll_seconds, args.max_pixels,
-                              memory_budget_bytes=budget, max_connections=args.max_connections)
+                              memory_budget_bytes=budget, max_connections=args.max_connections,
+                              local_only=args.web)
     except (FileNotFoundError, OSError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ import warnings
 
 from PIL import Image
 
+from cartoonize_tf.serving.encoded_images import EncodedImageError, decoded_pixels
 from cartoonize_tf.serving.errors import ServingError
 
 # The same as export.options (serving imports no other subpackage; a test keeps them equal):
@@ -25,8 +26,8 @@ DEFAULT_MAX_PIXELS = 3840 * 2160
 
 def too_large(pixels, max_pixels, what):
     return ServingError("INVALID_ARGUMENT", f"image too large: {what} has {pixels} pixels "
-                                            f"(height * width, all images of the request); "
-                                            f"the limit is {max_pixels}")
+                                            f"(height * width, all images of the request, "
+                                            f"every frame of a GIF); the limit is {max_pixels}")
 
 
 # The TensorProto field that lists the values of each dtype (by DataType name).
@@ -88,10 +89,12 @@ def check_tensor_proto(name, proto, max_pixels, max_elements):
                                                "every value (tf.make_tensor_proto does)")
 
 
-def header_size(data):
-    """(width, height) from an encoded image's header, without decoding its pixels.
+def decoded_size(data):
+    """The pixels that decoding an encoded image will produce, read without decoding them:
+    its header's width x height, every frame of a GIF on its canvas (`encoded_images`).
 
-    Raises ServingError INVALID_ARGUMENT when no supported image header is found.
+    Raises ServingError INVALID_ARGUMENT when no supported image header is found, or for
+    a file the server will not decode (thousands of JPEG scans, an animated WebP).
     """
     try:
         with warnings.catch_warnings():
@@ -101,7 +104,10 @@ def header_size(data):
                     raise ServingError("INVALID_ARGUMENT", f"unsupported image format "
                                                            f"{image.format}; send JPEG, PNG, BMP, "
                                                            "GIF or WebP")
-                return image.size
+                image_format, (width, height) = image.format, image.size
+        return decoded_pixels(image_format, data, width, height)
+    except EncodedImageError as error:
+        raise ServingError("INVALID_ARGUMENT", f"refused {error}") from None
     except Image.DecompressionBombError as error:
         raise ServingError("INVALID_ARGUMENT", f"image too large: {error}") from None
     except ServingError:
@@ -121,9 +127,7 @@ def check_encoded_images(name, values, max_pixels):
         if not isinstance(data, bytes):
             raise ServingError("INVALID_ARGUMENT", f"input {name}[{index}] must be bytes, got "
                                                    f"{type(data).__name__}")
-        width, height = header_size(data)
-        pixels.append(width * height)
+        pixels.append(decoded_size(data))
         if sum(pixels) > max_pixels:
-            raise too_large(sum(pixels), max_pixels, f"input {name} up to [{index}] "
-                                                     f"({width} x {height})")
+            raise too_large(sum(pixels), max_pixels, f"input {name} up to [{index}]")
     return pixels

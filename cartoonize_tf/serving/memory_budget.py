@@ -12,6 +12,7 @@ request larger than the whole budget is refused at once.
 import os
 import threading
 import time
+from pathlib import Path
 
 from cartoonize_tf.serving.errors import ServingError
 
@@ -27,22 +28,53 @@ JSON_BYTES_PER_BODY_BYTE = 32
 # request needs 4.3 GB of it, so an 8 GB machine serves one at a time): the rest holds
 # the interpreter, TensorFlow, the loaded model versions and the allocator's slack.
 DEFAULT_SHARE = 0.75
-CGROUP_LIMIT_FILES = ("/sys/fs/cgroup/memory.max",
-                      "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+# Where cgroups are mounted, and the limit file of each version's memory controller.
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_V2_LIMIT = "memory.max"
+CGROUP_V1_LIMIT = "memory.limit_in_bytes"
 
 
-def machine_memory_bytes():
-    """The memory this process may use: the cgroup's limit when one is set, else the RAM."""
-    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    for path in CGROUP_LIMIT_FILES:
-        try:
-            with open(path) as file:
-                text = file.read().strip()
-        except OSError:
+def cgroup_memory_limit(own_cgroups="/proc/self/cgroup", root=CGROUP_ROOT):
+    """The tightest memory limit on this process: its own cgroup's and every ancestor's (a
+    systemd unit's `MemoryMax=`, a pod's limit, a nested cgroup), cgroup v2 or v1; None where
+    none is set or none can be read."""
+    try:
+        lines = Path(own_cgroups).read_text().splitlines()
+    except OSError:
+        return None
+    limits = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":  # the v2 unified hierarchy
+            mount, name = Path(root), CGROUP_V2_LIMIT
+        elif "memory" in controllers.split(","):
+            mount, name = Path(root) / "memory", CGROUP_V1_LIMIT
+        else:
             continue
-        if text.isdigit() and 0 < int(text) < physical:
-            return int(text)
-    return physical
+        folder = mount / path.strip("/")
+        while True:
+            limits.append(read_limit(folder / name))
+            if folder == mount or mount not in folder.parents:
+                break
+            folder = folder.parent
+    limits = [limit for limit in limits if limit]
+    return min(limits) if limits else None
+
+
+def read_limit(path):
+    """A cgroup limit file's bytes; None for "max", a missing file or nonsense."""
+    try:
+        text = Path(path).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+def machine_memory_bytes(own_cgroups="/proc/self/cgroup", root=CGROUP_ROOT):
+    """The memory this process may use: the tightest cgroup limit on it, else the RAM."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    limit = cgroup_memory_limit(own_cgroups, root)
+    return min(limit, physical) if limit else physical
 
 
 def default_budget_bytes():
@@ -72,6 +104,12 @@ class Reservation:
         if self.size:
             self.budget.give_back(self.size)
             self.size = 0
+
+    def shrink_to(self, size):
+        """Gives back what this reservation holds beyond `size` bytes (memory freed already)."""
+        if size < self.size:
+            self.budget.give_back(self.size - size)
+            self.size = size
 
     def __enter__(self):
         return self

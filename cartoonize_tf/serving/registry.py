@@ -2,7 +2,9 @@
 
 import json
 import logging
+import os
 import re
+import stat
 import threading
 from pathlib import Path
 
@@ -15,6 +17,29 @@ from cartoonize_tf.serving.limits import LIMITS_FILE
 logger = logging.getLogger(__name__)
 # A version folder: ASCII digits that fit TF Serving's int64 version ("²" passes str.isdigit).
 VERSION_FOLDER = re.compile(r"[0-9]{1,18}")
+# A SavedModel version holds a handful of files; a folder with more is not one (or is a loop).
+MAX_VERSION_ENTRIES = 10_000
+
+
+def check_version_files(path):
+    """Raises ValueError unless every entry below a version folder is a regular file or a
+    folder (links followed): a FIFO would block the loader (and with it the interpreter)
+    until something writes to it, a device would be read without end."""
+    count = 0
+    for folder, folders, files in os.walk(path, followlinks=True):
+        for name in folders + files:
+            count += 1
+            if count > MAX_VERSION_ENTRIES:
+                raise ValueError(f"{path} holds more than {MAX_VERSION_ENTRIES} entries; not a "
+                                 "SavedModel version")
+            entry = Path(folder) / name
+            try:
+                mode = entry.stat().st_mode
+            except OSError as error:
+                raise ValueError(f"{entry} cannot be read ({error.strerror})") from None
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise ValueError(f"{entry} is not a regular file or folder; the version is not "
+                                 "loaded")
 
 
 def read_max_pixels(path):
@@ -32,6 +57,7 @@ class LoadedVersion:
     def __init__(self, path):
         self.path = Path(path)
         self.version = int(self.path.name)
+        check_version_files(self.path)
         self.model = tf.saved_model.load(str(path))
         proto = saved_model_pb2.SavedModel()
         proto.ParseFromString((self.path / "saved_model.pb").read_bytes())

@@ -21,11 +21,13 @@ from cartoonize_tf.serving.errors import ServingError
 from cartoonize_tf.serving.limits import check_claimed_shape
 from cartoonize_tf.serving.memory_budget import JSON_BYTES_PER_BODY_BYTE, Reservation, busy
 from cartoonize_tf.serving.prediction import MEMORY_WAIT_SECONDS
+from cartoonize_tf.serving.request_origin import check_request_origin
 from cartoonize_tf.serving.web_page import is_page_path, page_response
 
 logger = logging.getLogger(__name__)
 
-HTTP_STATUS = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "RESOURCE_EXHAUSTED": 429,
+HTTP_STATUS = {"INVALID_ARGUMENT": 400, "PERMISSION_DENIED": 403, "NOT_FOUND": 404,
+               "RESOURCE_EXHAUSTED": 429,
                "DEADLINE_EXCEEDED": 504, "INTERNAL": 500, "UNAVAILABLE": 503,
                "CANCELLED": 499}
 # Versions are int64 in TF Serving's API.
@@ -396,8 +398,9 @@ class RestServer:
     """
 
     def __init__(self, predictor, port, host="127.0.0.1", max_body_bytes=64 << 20, threads=8,
-                 max_connections=MAX_CONNECTIONS):
+                 max_connections=MAX_CONNECTIONS, local_only=False):
         self.predictor = predictor
+        self.local_only = local_only
         self.max_body_bytes = max_body_bytes
         self.max_connections = connection_cap(max_connections)
         self.bodies_reading = 0
@@ -493,6 +496,7 @@ class RestServer:
             return response
 
     async def route(self, request):
+        check_request_origin(request.method, request.headers, self.port, self.local_only)
         reading = request.method in ("GET", "HEAD")  # HEAD: the same answer without its body
         if reading and is_page_path(request.path):
             registry = self.predictor.registry
@@ -524,7 +528,7 @@ class RestServer:
             cancelled = threading.Event()
             try:
                 body = await self.loop.run_in_executor(self.pool, self.predict, match["name"],
-                                                       version, data, cancelled)
+                                                       version, data, cancelled, reservation)
             except asyncio.CancelledError:
                 cancelled.set()  # the client went away: stop before the next image
                 raise
@@ -593,8 +597,13 @@ class RestServer:
             "version": str(loaded.version), "state": "AVAILABLE",
             "status": {"error_code": "OK", "error_message": ""}}]}
 
-    def predict(self, name, version, data, cancelled=None):
-        """A predict request's JSON body to the JSON answer's bytes (on the thread pool)."""
+    def predict(self, name, version, data, cancelled=None, reservation=None):
+        """A predict request's JSON body to the JSON answer's bytes (on the thread pool).
+
+        Once the body is parsed into arrays, `reservation` (the body's share of the memory
+        budget, JSON parsing included) shrinks to what is still held: a request never waits
+        for its run's memory while holding its parse share (hold-and-wait).
+        """
         try:
             body = json.loads(data or b"null")
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -609,15 +618,20 @@ class RestServer:
         _, _, signature_def = loaded.signature(signature_name)
         inputs, row_format = request_inputs(body, signature_def, self.predictor.pixel_limit(loaded),
                                             self.predictor.max_elements)
+        del body  # the parsed JSON: only the body's bytes and the arrays remain
+        if reservation is not None:
+            reservation.shrink_to(2 * len(data) + sum(value.nbytes for value in inputs.values()))
         _, _, outputs = self.predictor.predict(loaded, signature_name, inputs, cancelled=cancelled)
         return json.dumps(response_body(outputs, row_format)).encode()
 
 
 def rest_server(predictor, port, host="127.0.0.1", max_body_bytes=64 << 20, threads=8,
-                max_connections=MAX_CONNECTIONS):
+                max_connections=MAX_CONNECTIONS, local_only=False):
     """A REST server bound to `host:port` (not yet serving: call `start()`); returns (server, port).
 
-    A port in use raises OSError.
+    `local_only` answers only requests for the loopback address (`request_origin`). A
+    port in use raises OSError.
     """
-    server = RestServer(predictor, port, host, max_body_bytes, threads, max_connections)
+    server = RestServer(predictor, port, host, max_body_bytes, threads, max_connections,
+                        local_only)
     return server, server.port

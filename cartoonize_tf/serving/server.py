@@ -38,14 +38,16 @@ class RunningServer:
 
 def start_server(model_base_path, model_name="cartoonizer", grpc_port=8500, rest_port=8501,
                  host="127.0.0.1", workers=2, max_message_bytes=64 << 20, poll_seconds=2.0,
-                 max_pixels=None, memory_budget_bytes=None, max_connections=MAX_CONNECTIONS):
+                 max_pixels=None, memory_budget_bytes=None, max_connections=MAX_CONNECTIONS,
+                 local_only=False):
     """Loads the newest version and starts both front ends (port 0: any free port).
 
     `max_pixels` caps height * width of a request below the cap the version was
     exported with; `memory_budget_bytes` bounds the memory of all requests in
     flight (default: three quarters of the machine's or the cgroup's memory);
-    `max_connections` caps open REST connections. A port in use raises OSError
-    and nothing is left running.
+    `max_connections` caps open REST connections; `local_only` has REST answer only
+    requests addressed to the loopback address (`serve --web`). A port in use raises
+    OSError and nothing is left running.
     """
     keep_large_blocks_mapped()
     registry = ModelRegistry(model_base_path, model_name, poll_seconds)
@@ -56,7 +58,8 @@ def start_server(model_base_path, model_name="cartoonizer", grpc_port=8500, rest
     try:
         rest_handle, bound_rest = rest_server(predictor, rest_port, host, max_message_bytes,
                                               threads=4 * workers,
-                                              max_connections=max_connections)
+                                              max_connections=max_connections,
+                                              local_only=local_only)
     except OSError:
         predictor.shutdown()
         registry.stop()

@@ -1,0 +1,190 @@
+"""The server against inputs that lie (issue 33): its own cgroup's memory limit, images whose
+headers understate the decoder's work, version folders that would block the loader, and
+requests another site's page makes through the browser."""
+
+import io
+import os
+import struct
+
+import numpy as np
+import pytest
+from helpers import random_photo
+from PIL import Image
+
+from cartoonize_tf.serving.encoded_images import MAX_JPEG_SCANS, jpeg_scan_count
+from cartoonize_tf.serving.errors import ServingError
+from cartoonize_tf.serving.limits import check_encoded_images
+from cartoonize_tf.serving.memory_budget import cgroup_memory_limit, machine_memory_bytes
+from cartoonize_tf.serving.registry import check_version_files
+from cartoonize_tf.serving.request_origin import check_request_origin
+
+GIB = 1 << 30
+
+
+def cgroup_tree(root, files):
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+@pytest.mark.parametrize("own,files,expected", [
+    # A systemd unit with MemoryMax=8G: the limit is on the process's own cgroup, not the root.
+    ("0::/system.slice/app.service\n",
+     {"system.slice/app.service/memory.max": "8589934592\n", "system.slice/memory.max": "max\n"},
+     8 * GIB),
+    # Nested: the parent's limit is the tighter one.
+    ("0::/pods/pod1/server\n",
+     {"pods/pod1/server/memory.max": "max\n", "pods/pod1/memory.max": str(2 * GIB)}, 2 * GIB),
+    # A container with its own cgroup namespace: "/" is its cgroup, at the mount's root.
+    ("0::/\n", {"memory.max": str(6 * GIB)}, 6 * GIB),
+    # cgroup v1, the memory controller among others; the path is not mounted inside the
+    # container, whose mount root holds its own limit.
+    ("12:cpu,cpuacct:/docker/abc\n5:memory:/docker/abc\n",
+     {"memory/memory.limit_in_bytes": str(4 * GIB)}, 4 * GIB),
+    ("0::/user.slice\n", {"user.slice/memory.max": "max\n"}, None),
+])
+def test_the_memory_limit_is_read_from_the_process_own_cgroup(tmp_path, own, files, expected):
+    (tmp_path / "proc_cgroup").write_text(own)
+    cgroup_tree(tmp_path / "fs", files)
+    assert cgroup_memory_limit(tmp_path / "proc_cgroup", tmp_path / "fs") == expected
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert machine_memory_bytes(tmp_path / "proc_cgroup", tmp_path / "fs") == min(
+        expected or physical, physical)
+
+
+def test_no_readable_cgroup_means_the_machines_memory(tmp_path):
+    assert cgroup_memory_limit(tmp_path / "missing", tmp_path) is None
+
+
+# The smallest GIF: a 1 x 1 screen, two colours, one 1 x 1 frame.
+GIF_HEAD = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00"
+ONE_PIXEL_DATA = b"\x02\x02D\x01\x00"
+
+
+def gif_frame(width, height, left=0, top=0):
+    control = b"!\xf9\x04\x00\x00\x00\x00\x00"
+    return control + b"," + struct.pack("<HHHHB", left, top, width, height, 0) + ONE_PIXEL_DATA
+
+
+def test_a_gif_is_sized_by_every_frame_not_its_screen():
+    lying = GIF_HEAD + gif_frame(1, 1) + gif_frame(3840, 2160) + b";"
+    assert Image.open(io.BytesIO(lying)).size == (1, 1)  # what the header claims
+    with pytest.raises(ServingError, match="image too large"):
+        check_encoded_images("image_bytes", [lying], 3840 * 2160)
+    assert check_encoded_images("image_bytes", [lying], 2 * 3840 * 2160) == [2 * 3840 * 2160]
+    many = GIF_HEAD + gif_frame(1, 1) * 700 + b";"
+    assert check_encoded_images("image_bytes", [many], 10_000) == [700]
+
+
+def progressive_jpeg(photo, extra_scans=0):
+    """A progressive JPEG, its last scan repeated `extra_scans` more times."""
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "JPEG", progressive=True)
+    data = buffer.getvalue()
+    last_scan = data.rindex(b"\xff\xda")
+    return data[:-2] + data[last_scan:-2] * extra_scans + b"\xff\xd9"
+
+
+def test_a_jpeg_with_thousands_of_scans_is_refused_before_decoding(rng):
+    photo = random_photo(rng, 32, 48)
+    assert jpeg_scan_count(progressive_jpeg(photo)) == 10
+    assert check_encoded_images("image_bytes", [progressive_jpeg(photo)], 10_000) == [32 * 48]
+    attack = progressive_jpeg(photo, extra_scans=3000)
+    assert jpeg_scan_count(attack) == 3010
+    with pytest.raises(ServingError, match=f"3010 scans \\(at most {MAX_JPEG_SCANS}"):
+        check_encoded_images("image_bytes", [attack], 10_000)
+
+
+def test_an_animated_webp_is_refused_and_a_still_one_admitted(rng):
+    frames = [Image.fromarray(random_photo(rng, 24, 24)) for _ in range(3)]
+    animated, still = io.BytesIO(), io.BytesIO()
+    frames[0].save(animated, "WEBP", save_all=True, append_images=frames[1:])
+    frames[0].save(still, "WEBP")
+    with pytest.raises(ServingError, match="animated WebP"):
+        check_encoded_images("image_bytes", [animated.getvalue()], 10_000)
+    assert check_encoded_images("image_bytes", [still.getvalue()], 10_000) == [24 * 24]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_version_folder_holding_a_fifo_or_a_device_is_refused(tmp_path):
+    version = tmp_path / "3"
+    (version / "variables").mkdir(parents=True)
+    (version / "saved_model.pb").write_bytes(b"\0")
+    check_version_files(version)
+    os.mkfifo(version / "variables" / "variables.index")
+    with pytest.raises(ValueError, match="not a regular file"):
+        check_version_files(version)
+    os.remove(version / "variables" / "variables.index")
+    (version / "variables" / "variables.index").symlink_to("/dev/zero")
+    with pytest.raises(ValueError, match="not a regular file"):
+        check_version_files(version)
+
+
+@pytest.mark.parametrize("method,headers,local_only,refused", [
+    ("POST", {"Host": "127.0.0.1:8501"}, False, False),  # TF Serving's clients send no Origin
+    ("POST", {"Host": "127.0.0.1:8501", "Origin": "http://127.0.0.1:8501"}, False, False),
+    ("POST", {"Host": "127.0.0.1:8501", "Origin": "https://evil.example"}, False, True),
+    ("POST", {"Host": "127.0.0.1:8501", "Origin": "null"}, False, True),
+    ("GET", {"Host": "evil.example:8501"}, False, False),
+    ("GET", {"Host": "evil.example:8501"}, True, True),  # DNS rebinding of a --web server
+    ("GET", {"Host": "localhost:8501"}, True, False),
+    ("POST", {"Host": "localhost:8501", "Origin": "http://localhost:8501"}, True, False),
+])
+def test_requests_from_another_sites_page_are_refused(method, headers, local_only, refused):
+    if refused:
+        with pytest.raises(ServingError) as raised:
+            check_request_origin(method, headers, 8501, local_only)
+        assert raised.value.code == "PERMISSION_DENIED"
+    else:
+        check_request_origin(method, headers, 8501, local_only)
+
+
+def test_the_running_server_refuses_lying_images_and_foreign_pages(small_generator, tmp_path,
+                                                                  rng):
+    import base64
+    import json
+
+    from helpers import raw_http, served
+
+    def predict(payload, extra=""):
+        body = json.dumps({"signature_name": "serving_bytes",
+                           "instances": [{"b64": base64.b64encode(payload).decode()}]}).encode()
+        head = (f"POST /v1/models/cartoonizer:predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Content-Length: {len(body)}\r\n{extra}")
+        return raw_http(running, head, body)
+
+    good = io.BytesIO()
+    Image.fromarray(random_photo(rng, 24, 32)).save(good, "PNG")
+    with served(small_generator, tmp_path, 256 * 256) as running:
+        port = running.rest_port
+        assert predict(GIF_HEAD + gif_frame(1, 1) + gif_frame(3840, 2160) + b";")[0] == 400
+        assert predict(progressive_jpeg(random_photo(rng, 32, 48), 3000))[0] == 400
+        assert predict(good.getvalue(), "Origin: https://evil.example\r\n")[0] == 403
+        status, answer = predict(good.getvalue())
+        assert status == 200, answer
+        cartoon = answer["predictions"][0]["b64"]
+        assert np.asarray(Image.open(io.BytesIO(base64.b64decode(cartoon)))).shape == (24, 32, 3)
+
+
+def test_a_request_does_not_wait_for_its_run_while_holding_its_parse_share(small_generator,
+                                                                           tmp_path, rng):
+    """A budget that holds one request's JSON parsing or its run, not both at once: the parse
+    share is given back before the run reserves its memory, so the request runs (it used to
+    wait for memory it held itself, then get 429)."""
+    import json
+
+    from helpers import raw_http, served
+
+    from cartoonize_tf.serving.memory_budget import JSON_BYTES_PER_BODY_BYTE, run_bytes
+
+    body = json.dumps({"instances": random_photo(rng, 64, 64)[None].tolist()}).encode()
+    parse_share, run_share = JSON_BYTES_PER_BODY_BYTE * len(body), run_bytes([64 * 64])
+    budget = run_share + 4 * len(body) + 64 * 64 * 3 * 8
+    assert max(parse_share, budget - run_share) < budget < parse_share + run_share
+    with served(small_generator, tmp_path, 256 * 256, memory_budget_bytes=budget) as running:
+        head = (f"POST /v1/models/cartoonizer:predict HTTP/1.1\r\nHost: x\r\n"
+                f"Content-Length: {len(body)}\r\n")
+        status, answer = raw_http(running, head, body)
+        assert status == 200, answer
+        assert running.predictor.budget.in_use == 0
