@@ -7,8 +7,12 @@
 With `--pairs`, the photos are those of a folder of photo | authors' result
 pairs (`manifest.json` listing `<name>.photo.png` and `<name>.wbc.png`): each
 is cartoonized at twice its size and area-resized back, as the authors' cells
-were cut, the authors' results get a row of their own, and a last column gives
-the SSIM (grey) of each method's picture to the authors' result.
+were cut, the authors' results get a row of their own, and the last columns give
+the SSIM (grey) of each method's picture to the authors' result and, on faces,
+the mean grey SSIM inside each frontal face found in the photo (scikit-image's
+LBP cascade, `utils.quality.face_boxes`) to the authors' face cut at the same box.
+A second table gives both per category of pairs (the name's leading letters:
+city, food, person).
 
 Every photo is first brought to the authors' size (short side at most 720,
 multiples of 8); then each method cartoonizes it: the teacher renderer
@@ -22,6 +26,7 @@ reads 1.00 there.
 import argparse
 import json
 import os
+import re
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -114,13 +119,20 @@ def main():
 
     print(f"{len(photos)} photos: {', '.join(labels)}\n")
     print(GOALS_NOTE)
-    ssim_header = " SSIM to the authors' result |" if authors else ""
+    faces = [quality.face_boxes(photo) for photo in photos] if authors else None
+    ssim_header = (f" SSIM to the authors' result | face SSIM ({sum(map(len, faces))} faces) |"
+                   if authors else "")
     print("| method | flat share, ratio to photo | distinct colours, ratio | edge F | crispness "
           "| Lab shift | PSNR to teacher |" + ssim_header)
-    print("| --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if authors else ""))
+    print("| --- | --- | --- | --- | --- | --- | --- |" + (" --- | --- |" if authors else ""))
 
     def grey_ssim(a, b):
         return structural_similarity(quality.grey(a), quality.grey(b))
+
+    def face_ssim(outputs, indices):
+        """Mean SSIM over every face of the photos at `indices`."""
+        values = [v for i in indices for v in quality.face_ssims(outputs[i], authors[i], faces[i])]
+        return f"{np.mean(values):.3f}" if values else "no face"
 
     for name, outputs in rows:
         def median(metric):
@@ -135,8 +147,32 @@ def main():
             f"{np.median([quality.psnr(o, t) for o, t in zip(outputs, teacher)]):.2f} dB",
         ]
         if authors:
-            figures.append(f"{np.median([grey_ssim(o, a) for o, a in zip(outputs, authors)]):.2f}")
+            figures.append(f"{np.median([grey_ssim(o, a) for o, a in zip(outputs, authors)]):.3f}")
+            figures.append(face_ssim(outputs, range(len(photos))))
         print(f"| {name} | " + " | ".join(figures) + " |")
+    if authors:
+        print_categories(labels, rows, authors, grey_ssim, face_ssim)
+
+
+def category(name):
+    """A pair's category: the leading letters of its name ("person2_r0_p1" -> "person")."""
+    return re.match(r"[a-z]*", name).group() or name
+
+
+def print_categories(labels, rows, authors, grey_ssim, face_ssim):
+    """SSIM to the authors' result (median) and face SSIM per category of pairs."""
+    import numpy as np
+
+    categories = sorted({category(label) for label in labels})
+    members = {c: [i for i, label in enumerate(labels) if category(label) == c]
+               for c in categories}
+    print("\nPer category: SSIM to the authors' result (median) / face SSIM (mean over faces)\n")
+    print("| method | " + " | ".join(f"{c} ({len(members[c])})" for c in categories) + " |")
+    print("| --- |" + " --- |" * len(categories))
+    for name, outputs in rows:
+        cells = [f"{np.median([grey_ssim(outputs[i], authors[i]) for i in members[c]]):.3f} / "
+                 f"{face_ssim(outputs, members[c])}" for c in categories]
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -44,3 +44,18 @@ def test_lab_shift_sees_a_cast_and_psnr_a_difference():
     assert quality.lab_shift(blue, photo) > 10
     assert quality.psnr(photo, photo) == float("inf")
     assert quality.psnr(photo, photo // 2 * 2) == pytest.approx(10 * np.log10(255 ** 2 / 0.5), abs=1)
+
+
+def test_faces_are_found_and_compared_where_they_are():
+    from helpers import PROJECT_ROOT
+
+    from cartoonize_tf.utils.image_io import read_image
+
+    astronaut = read_image(PROJECT_ROOT / "test_code" / "test_images" / "astronaut.jpg")
+    boxes = [(x, y, w, h) for x, y, w, h in quality.face_boxes(astronaut)
+             if 150 < x + w / 2 < 300 and 50 < y + h / 2 < 200]  # her face, upper left
+    assert len(boxes) == 1 and boxes[0][2] >= 24
+    assert quality.face_ssims(astronaut, astronaut, boxes) == [1.0]
+    flat = np.full_like(astronaut, 128)
+    assert quality.face_boxes(flat) == []
+    assert quality.face_ssims(flat, astronaut, boxes)[0] < 0.5

@@ -98,3 +98,31 @@ def lab_shift(output, photo):
 def psnr(a, b):
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+
+
+# Frontal faces: scikit-image's LBP cascade, which ships inside scikit-image (OpenCV 5 has no
+# Haar cascades any more). 8 neighbours: no face found on the shared city and food pairs.
+FACE_SCALE_FACTOR, FACE_NEIGHBOURS, FACE_MIN_SIDE = 1.1, 8, 24
+
+
+def face_boxes(photo):
+    """`(x, y, w, h)` of each frontal face that scikit-image's LBP frontal-face cascade finds
+    in an RGB photo (scale 1.1, 8 neighbours, at least 24 px)."""
+    from skimage import data
+    from skimage.feature import Cascade
+
+    image = grey(photo)
+    found = Cascade(data.lbp_frontal_face_cascade_filename()).detect_multi_scale(
+        img=image, scale_factor=FACE_SCALE_FACTOR, step_ratio=1,
+        min_size=(FACE_MIN_SIDE, FACE_MIN_SIDE), max_size=image.shape,
+        min_neighbor_number=FACE_NEIGHBOURS)
+    return [(box["c"], box["r"], box["width"], box["height"]) for box in found]
+
+
+def face_ssims(output, reference, boxes):
+    """Grey SSIM of `output` to `reference` inside each face box (cut at the same place)."""
+    from skimage.metrics import structural_similarity
+
+    return [structural_similarity(grey(output[y:y + h, x:x + w]),
+                                  grey(reference[y:y + h, x:x + w]))
+            for x, y, w, h in boxes]
