@@ -188,3 +188,34 @@ def test_a_request_does_not_wait_for_its_run_while_holding_its_parse_share(small
         status, answer = raw_http(running, head, body)
         assert status == 200, answer
         assert running.predictor.budget.in_use == 0
+
+
+def test_a_body_trickled_byte_by_byte_loses_its_slot_in_seconds(small_generator, tmp_path):
+    """64 such connections used to hold every body-reading slot for 30 s each."""
+    import socket
+    import time
+
+    from helpers import served
+
+    from cartoonize_tf.serving.rest_service import BODY_GRACE_SECONDS
+
+    with served(small_generator, tmp_path, 256 * 256) as running:
+        with socket.create_connection(("127.0.0.1", running.rest_port), timeout=30) as slow:
+            slow.sendall(b"POST /v1/models/cartoonizer:predict HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Length: 1000\r\n\r\n{")
+            start = time.monotonic()
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                try:
+                    slow.sendall(b" ")
+                except OSError:
+                    pass
+                slow.settimeout(1.0)
+                try:
+                    answer += slow.recv(4096)
+                except socket.timeout:
+                    continue
+            elapsed = time.monotonic() - start
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+        assert b"slower than" in answer
+        assert elapsed < BODY_GRACE_SECONDS + 3

@@ -37,6 +37,10 @@ MAX_VERSION_DIGITS = len(str(MAX_VERSION))
 MAX_NESTING = 16
 # Seconds a client may take to send its body (one shorter than its Content-Length waits).
 BODY_TIMEOUT = 30
+# And the pace it must keep meanwhile: n bytes within BODY_GRACE_SECONDS + n / MIN_BODY_RATE,
+# so a connection trickling a byte every few seconds loses its body-reading slot in seconds.
+BODY_GRACE_SECONDS = 2.0
+MIN_BODY_RATE = 64 << 10  # bytes per second
 # An over-cap body up to this many times the cap is read and thrown away after the answer (so
 # the client reads the answer rather than a reset); a longer one closes the connection at once.
 SKIP_FACTOR = 4
@@ -573,8 +577,9 @@ class RestServer:
         # given back to the system when freed, where thousands of small chunks would leave
         # the heap fragmented (measured: 5 GB resident after 130 held bodies were closed).
         data = bytearray()
+        start = time.monotonic()
         try:
-            while chunk := await request.content.readany():
+            while chunk := await self.next_chunk(request, start, len(data)):
                 if len(data) + len(chunk) > self.max_body_bytes:
                     raise BodyTooLarge(None, self.max_body_bytes)
                 await self.grow(reservation, len(chunk))
@@ -585,6 +590,15 @@ class RestServer:
             raise broken_body(f"the connection was closed after {len(data)} bytes of the body"
                               + (f" (of {length} announced)" if length is not None else ""))
         return data
+
+    async def next_chunk(self, request, start, received):
+        """The body's next bytes (empty at its end), within the pace MIN_BODY_RATE sets."""
+        allowed = start + BODY_GRACE_SECONDS + received / MIN_BODY_RATE - time.monotonic()
+        try:
+            return await asyncio.wait_for(request.content.readany(), max(allowed, 0.01))
+        except asyncio.TimeoutError:
+            raise broken_body(f"the body came slower than {MIN_BODY_RATE >> 10} KiB/s "
+                              f"({received} bytes in {time.monotonic() - start:.1f} s)") from None
 
     def status_or_metadata(self, match, version):
         loaded = self.predictor.registry.get(match["name"], version)
