@@ -165,7 +165,8 @@ def test_parsing_large_bodies_at_once_is_admitted_in_turn(server):
     assert server.predictor.budget.in_use == 0
 
 
-def test_slow_heads_time_out_and_connections_are_capped(small_generator, tmp_path, monkeypatch):
+def test_slow_heads_give_way_to_complete_requests_and_time_out(small_generator, tmp_path,
+                                                                 monkeypatch):
     monkeypatch.setattr(rest_service, "HEAD_TIMEOUT", 1.0)
     with served(small_generator, tmp_path, 512 * 512, max_connections=8) as server:
         slow = []
@@ -174,18 +175,38 @@ def test_slow_heads_time_out_and_connections_are_capped(small_generator, tmp_pat
             connection.sendall(b"POST /v1/models/cartoonizer:predict HTTP/1.1\r\nHo")
             slow.append(connection)
         time.sleep(0.2)
-        # At the cap: a new connection is answered 503 at once; gRPC is unaffected.
+        # At the cap: the oldest connection still sending its head makes room for a new one.
         status, answer = raw_http(server, "GET /v1/models/cartoonizer HTTP/1.1\r\nHost: x\r\n")
-        assert status == 503 and "too many connections" in answer["error"]
+        assert status == 200, answer
+        slow[0].settimeout(5)
+        assert slow[0].recv(1024) == b""  # the oldest, closed
         channel, service = stub(server)
         with channel:
             service.Predict(predict_request(images=GOOD_IMAGE), timeout=10)
-        # The slow heads are closed after HEAD_TIMEOUT, and REST answers again.
+        # The other slow heads are closed after HEAD_TIMEOUT, and REST answers again.
         for connection in slow:
             connection.settimeout(5)
             assert connection.recv(1024) == b""
             connection.close()
         assert good_request_seconds(server) < GOOD_LATENCY
+
+
+def test_at_the_cap_with_every_connection_busy_a_new_one_is_refused(small_generator, tmp_path):
+    with served(small_generator, tmp_path, 512 * 512, max_connections=8) as server:
+        busy = []
+        try:
+            for _ in range(8):  # complete heads, bodies still coming: requests in progress
+                connection = socket.create_connection(("127.0.0.1", server.rest_port),
+                                                      timeout=10)
+                connection.sendall(f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\n"
+                                   "Content-Length: 100000\r\n\r\n{".encode())
+                busy.append(connection)
+            time.sleep(0.2)
+            status, answer = raw_http(server, "GET /v1/models/cartoonizer HTTP/1.1\r\nHost: x\r\n")
+            assert status == 503 and "too many connections" in answer["error"]
+        finally:
+            for connection in busy:
+                connection.close()
 
 
 def test_accept_errors_are_logged_once_per_period(caplog):

@@ -301,12 +301,22 @@ class JsonErrorProtocol(RequestHandler):
     body_request = None
     client_closed = False
     body_truncated = False
+    opened_at = 0.0
 
     refused = False
 
     def connection_made(self, transport):
         server = self._manager
+        self.opened_at = time.monotonic()
         if len(server.connections) >= server.max_connections:
+            waiting = [c for c in server.connections if not c.requests_pending()]
+            if waiting:
+                # At the cap, the oldest connection still without a complete request head (a
+                # slow-header flood's, or an idle keep-alive) makes room: a client that sends
+                # its request at once wins over one trickling its head.
+                min(waiting, key=lambda c: c.opened_at).force_close()
+                super().connection_made(transport)
+                return
             # Answered at once and closed a moment later (closing with the client's request
             # unread would reset the connection before it reads the answer); nothing is parsed.
             self.refused = True
