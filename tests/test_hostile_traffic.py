@@ -23,7 +23,7 @@ from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 from cartoonize_tf.cli import serve as serve_cli
 from cartoonize_tf.serving import rest_service
 from cartoonize_tf.serving.memory_budget import MemoryBudget, run_bytes
-from cartoonize_tf.serving.rest_service import RateLimitedLoopErrors
+from cartoonize_tf.serving.rest_connections import RateLimitedLoopErrors
 
 GOOD_IMAGE = np.full((1, 32, 32, 3), 120, np.uint8)
 PREDICT = "/v1/models/cartoonizer:predict"
@@ -213,7 +213,7 @@ def test_accept_errors_are_logged_once_per_period(caplog):
     handler = RateLimitedLoopErrors()
     context = {"message": "socket.accept() out of system resource",
                "exception": OSError(24, "Too many open files")}
-    with caplog.at_level("ERROR", logger="cartoonize_tf.serving.rest_service"):
+    with caplog.at_level("ERROR", logger="cartoonize_tf.serving.rest_connections"):
         for _ in range(1000):
             handler(None, context)
     assert len(caplog.records) == 1 and "Too many open files" in caplog.records[0].getMessage()

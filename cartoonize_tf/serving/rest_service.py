@@ -1,40 +1,41 @@
-"""TF Serving's REST API: model status, metadata, and predict in row and columnar form."""
+"""TF Serving's REST API: model status, metadata, and predict in row and columnar form.
+
+The routes, bodies and the memory budget live here; the JSON codec in `rest_json`, the
+connections (cap, slow heads, malformed requests) in `rest_connections`.
+"""
 
 import asyncio
-import base64
 import json
 import logging
 import re
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
-import tensorflow as tf
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 from google.protobuf import json_format
 
 from cartoonize_tf.serving.allocator import give_back_free_memory
 from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.limits import check_claimed_shape
 from cartoonize_tf.serving.memory_budget import JSON_BYTES_PER_BODY_BYTE, Reservation, busy
 from cartoonize_tf.serving.prediction import MEMORY_WAIT_SECONDS
 from cartoonize_tf.serving.request_origin import check_request_origin
+from cartoonize_tf.serving.rest_connections import (
+    HEAD_TIMEOUT,
+    LISTEN_BACKLOG,
+    MAX_CONNECTIONS,
+    JsonErrorServer,
+    RateLimitedLoopErrors,
+    connection_cap,
+    error_response,
+    json_response,
+    listening_socket,
+)
+from cartoonize_tf.serving.rest_json import parse_version, request_inputs, response_body
 from cartoonize_tf.serving.web_page import is_page_path, page_response
 
 logger = logging.getLogger(__name__)
 
-HTTP_STATUS = {"INVALID_ARGUMENT": 400, "PERMISSION_DENIED": 403, "NOT_FOUND": 404,
-               "RESOURCE_EXHAUSTED": 429,
-               "DEADLINE_EXCEEDED": 504, "INTERNAL": 500, "UNAVAILABLE": 503,
-               "CANCELLED": 499}
-# Versions are int64 in TF Serving's API.
-MAX_VERSION = 2 ** 63 - 1
-MAX_VERSION_DIGITS = len(str(MAX_VERSION))
-# Deeper JSON than any image tensor needs is refused before it reaches a recursive walk.
-MAX_NESTING = 16
 # Seconds a client may take to send its body (one shorter than its Content-Length waits).
 BODY_TIMEOUT = 30
 # And the pace it must keep meanwhile: n bytes within BODY_GRACE_SECONDS + n / MIN_BODY_RATE,
@@ -44,145 +45,12 @@ MIN_BODY_RATE = 64 << 10  # bytes per second
 # An over-cap body up to this many times the cap is read and thrown away after the answer (so
 # the client reads the answer rather than a reset); a longer one closes the connection at once.
 SKIP_FACTOR = 4
-# Connections waiting to be accepted (the kernel caps it at net.core.somaxconn).
-LISTEN_BACKLOG = 1024
-# Seconds a connection may take to send a complete request head, counted from its opening or
-# from the end of its last answer (so also the keep-alive idle timeout).
-HEAD_TIMEOUT = 15.0
-# Open REST connections at most by default, and file descriptors always left free below the
-# process's limit (for gRPC connections, model files and health checks).
-MAX_CONNECTIONS = 512
-RESERVED_DESCRIPTORS = 128
 # Bodies being read at once; the memory budget bounds their bytes as well.
 MAX_BODIES_READING = 64
 # After a request that reserved this much, the allocator's free memory goes back to the system.
 TRIM_AFTER_BYTES = 64 << 20
-# An accept error (such as too many open files) is logged at most once per this many seconds.
-ACCEPT_ERROR_LOG_SECONDS = 10.0
-# A connection over the cap gets this answer and is closed REFUSED_LINGER_SECONDS later.
-REFUSED_LINGER_SECONDS = 1.0
-OVERLOADED_BODY = b'{"error": "too many connections; try again in a moment"}\n'
-OVERLOADED = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-              b"Connection: close\r\nContent-Length: %d\r\n\r\n%s"
-              % (len(OVERLOADED_BODY), OVERLOADED_BODY))
 ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[0-9]+))?"
                    r"(?:(?P<metadata>/metadata)|:(?P<verb>predict))?$")
-
-
-def parse_version(digits):
-    """A version number from the URL (ASCII digits); NOT_FOUND past int64, as no version
-    folder can be named so (and Python refuses to parse over 4,300 digits)."""
-    if len(digits) > MAX_VERSION_DIGITS or int(digits) > MAX_VERSION:
-        raise ServingError("NOT_FOUND", f"no version {digits[:30]}"
-                                        f"{'...' if len(digits) > 30 else ''} (versions are "
-                                        f"at most {MAX_VERSION})")
-    return int(digits)
-
-
-def decode_value(value, name, depth=0):
-    """A JSON value to what numpy takes: `{"b64": ...}` to bytes, lists recursively."""
-    if depth > MAX_NESTING:
-        raise ServingError("INVALID_ARGUMENT", f"input {name} is nested deeper than "
-                                               f"{MAX_NESTING} levels")
-    if isinstance(value, dict):
-        if set(value) != {"b64"}:
-            raise ServingError("INVALID_ARGUMENT", f"input {name}: objects must be {{\"b64\": ...}}")
-        try:
-            return base64.b64decode(value["b64"], validate=True)
-        except (ValueError, TypeError):
-            raise ServingError("INVALID_ARGUMENT", f"input {name}: invalid base64") from None
-    if isinstance(value, list):
-        return [decode_value(item, name, depth + 1) for item in value]
-    return value
-
-
-def claimed_shape(data):
-    """The shape nested lists claim along their first elements (checked before numpy builds it)."""
-    shape = []
-    while isinstance(data, list):
-        shape.append(len(data))
-        if not data:
-            break
-        data = data[0]
-    return shape
-
-
-def to_array(value, name, signature_def, max_pixels=None, max_elements=None):
-    """JSON data for one input to an array of the signature's dtype, or INVALID_ARGUMENT.
-
-    With `max_pixels` and `max_elements`, the shape the lists claim is checked
-    before the array is built.
-    """
-    if name not in signature_def.inputs:
-        raise ServingError("INVALID_ARGUMENT", f"unknown input {name}; expected "
-                                               f"{sorted(signature_def.inputs)}")
-    dtype = tf.dtypes.as_dtype(signature_def.inputs[name].dtype)
-    data = decode_value(value, name)
-    if dtype == tf.string:
-        try:
-            array = np.asarray(data, dtype=object)
-        except ValueError:
-            raise ServingError("INVALID_ARGUMENT",
-                               f"input {name} is not a rectangular array") from None
-        if not all(isinstance(item, (bytes, str)) for item in array.reshape(-1)):
-            raise ServingError("INVALID_ARGUMENT", f"input {name} must hold strings or "
-                                                   "{\"b64\": ...} objects")
-        return array
-    if max_pixels is not None:
-        check_claimed_shape(name, claimed_shape(data), True, max_pixels, max_elements)
-    try:
-        array = np.asarray(data)
-    except ValueError:
-        raise ServingError("INVALID_ARGUMENT", f"input {name} is not a rectangular array") from None
-    if array.dtype.kind not in "iuf" or (dtype.is_integer and array.dtype.kind == "f"):
-        raise ServingError("INVALID_ARGUMENT", f"input {name} must hold {dtype.name} numbers")
-    if dtype.is_integer and array.size and (array.min() < dtype.min or array.max() > dtype.max):
-        raise ServingError("INVALID_ARGUMENT", f"input {name}: values outside {dtype.name}")
-    return array.astype(dtype.as_numpy_dtype)
-
-
-def request_inputs(body, signature_def, max_pixels=None, max_elements=None):
-    """The inputs of a row (`instances`) or columnar (`inputs`) predict request."""
-    limits = (max_pixels, max_elements)
-    if ("instances" in body) == ("inputs" in body):
-        raise ServingError("INVALID_ARGUMENT", "the request needs exactly one of 'instances' "
-                                               "(row format) or 'inputs' (columnar format)")
-    names = list(signature_def.inputs)
-    if "inputs" in body:
-        columns = body["inputs"]
-        if not isinstance(columns, dict):
-            columns = {names[0]: columns} if len(names) == 1 else None
-        if columns is None:
-            raise ServingError("INVALID_ARGUMENT", "'inputs' must name each input")
-        return {k: to_array(v, k, signature_def, *limits) for k, v in columns.items()}, False
-    instances = body["instances"]
-    if not isinstance(instances, list) or not instances:
-        raise ServingError("INVALID_ARGUMENT", "'instances' must be a non-empty list")
-    if all(isinstance(i, dict) and set(i) != {"b64"} for i in instances):
-        return {k: to_array([i.get(k) for i in instances], k, signature_def, *limits)
-                for k in instances[0]}, True
-    if len(names) != 1:
-        raise ServingError("INVALID_ARGUMENT", "instances must be objects naming each input")
-    return {names[0]: to_array(instances, names[0], signature_def, *limits)}, True
-
-
-def encode_value(array, name):
-    """An output array as JSON data; `_bytes` outputs as `{"b64": ...}`."""
-    if array.dtype.kind in ("S", "O"):
-        encode = (lambda b: {"b64": base64.b64encode(b).decode()}) if name.endswith("_bytes") \
-            else (lambda b: b.decode("utf-8", "replace"))
-        return np.vectorize(encode, otypes=[object])(array).tolist() if array.ndim else encode(array.item())
-    return array.tolist()
-
-
-def response_body(outputs, row_format):
-    encoded = {name: encode_value(value, name) for name, value in outputs.items()}
-    if not row_format:
-        return {"outputs": next(iter(encoded.values())) if len(encoded) == 1 else encoded}
-    if len(encoded) == 1:
-        return {"predictions": next(iter(encoded.values()))}
-    count = len(next(iter(encoded.values())))
-    return {"predictions": [{k: v[i] for k, v in encoded.items()} for i in range(count)]}
 
 
 class Activity:
@@ -233,170 +101,6 @@ def broken_body(message):
     error = ServingError("INVALID_ARGUMENT", message)
     error.close = True
     return error
-
-
-def json_response(status, body, close=False):
-    response = web.Response(status=status, body=json.dumps(body).encode(),
-                            content_type="application/json")
-    if close:
-        response.force_close()
-    return response
-
-
-def error_response(error, close=False):
-    """TF Serving's error answer: the HTTP status of the gRPC code and `{"error": message}`."""
-    return json_response(HTTP_STATUS.get(error.code, 500), {"error": error.message}, close)
-
-
-def connection_cap(requested=MAX_CONNECTIONS):
-    """`requested`, lowered so RESERVED_DESCRIPTORS stay free under the open-file limit (whose
-    soft value is first raised to the hard one)."""
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-            soft = hard
-        except (ValueError, OSError):
-            pass
-    if soft == resource.RLIM_INFINITY:
-        return requested
-    return max(1, min(requested, soft - RESERVED_DESCRIPTORS))
-
-
-class RateLimitedLoopErrors:
-    """The event loop's exception handler: an accept error is logged once per
-    ACCEPT_ERROR_LOG_SECONDS with the count of those not shown; anything else as asyncio would."""
-
-    def __init__(self):
-        self.last_logged = -ACCEPT_ERROR_LOG_SECONDS
-        self.suppressed = 0
-
-    def __call__(self, loop, context):
-        if not context.get("message", "").startswith("socket.accept()"):
-            loop.default_exception_handler(context)
-            return
-        now = time.monotonic()
-        if now - self.last_logged < ACCEPT_ERROR_LOG_SECONDS:
-            self.suppressed += 1
-            return
-        extra = f" ({self.suppressed} more since the last report)" if self.suppressed else ""
-        logger.error("REST cannot accept connections: %s%s", context.get("exception"), extra)
-        self.last_logged, self.suppressed = now, 0
-
-
-class JsonErrorProtocol(RequestHandler):
-    """aiohttp's connection handler; a request it cannot parse is answered in TF Serving's JSON.
-
-    aiohttp answers an unparsable request line or header (a negative or
-    non-numeric Content-Length, a bad chunk size, an over-long header) itself,
-    in plain text; here the same status comes with `{"error": "..."}`. A client
-    that half-closes its side before its body is complete is answered 400 too
-    (aiohttp would drop the connection unanswered).
-    """
-
-    # The request whose body is being read, if any (set by RestServer.read_body); whether the
-    # client has closed its sending side, and whether that cut a body short.
-    body_request = None
-    client_closed = False
-    body_truncated = False
-    opened_at = 0.0
-
-    refused = False
-
-    def connection_made(self, transport):
-        server = self._manager
-        self.opened_at = time.monotonic()
-        if len(server.connections) >= server.max_connections:
-            waiting = [c for c in server.connections if not c.requests_pending()]
-            if waiting:
-                # At the cap, the oldest connection still without a complete request head (a
-                # slow-header flood's, or an idle keep-alive) makes room: a client that sends
-                # its request at once wins over one trickling its head.
-                min(waiting, key=lambda c: c.opened_at).force_close()
-                super().connection_made(transport)
-                return
-            # Answered at once and closed a moment later (closing with the client's request
-            # unread would reset the connection before it reads the answer); nothing is parsed.
-            self.refused = True
-            self._manager = None  # so connection_lost has nothing to undo
-            transport.write(OVERLOADED)
-            transport.write_eof()
-            self._loop.call_later(REFUSED_LINGER_SECONDS, transport.close)
-            return
-        super().connection_made(transport)
-
-    def data_received(self, data):
-        if not self.refused:
-            super().data_received(data)
-
-    def eof_received(self):
-        if self.refused:
-            return False
-        self.client_closed = True
-        request = self.body_request
-        if request is not None and not request.content.is_eof():
-            self.body_truncated = True
-            request.content.feed_eof()
-        if not self.requests_pending():
-            self.force_close()  # idle between requests: nothing to answer, hang up
-            return None
-        return True  # keeps the sending side open; the last answer closes it (RestServer.handle)
-
-    def handle_error(self, request, status=500, exc=None, message=None):
-        if request.writer.output_size > 0:
-            raise ConnectionError("the response has begun; the error cannot be sent")
-        if status >= 500:
-            self.log_exception("REST request failed", exc_info=exc)
-            text = "internal error"
-        else:
-            logger.debug("malformed REST request: %s", message or exc)
-            text = " ".join(str(message or exc or "malformed request").split())[:300]
-        return json_response(status, {"error": f"malformed HTTP request: {text}"}, close=True)
-
-    def requests_pending(self):
-        """Whether a request is being answered or waits its turn (aiohttp's `start` loop waits
-        on `_waiter` only when it has neither)."""
-        return getattr(self, "_waiter", None) is None or self.queued()
-
-    def queued(self):
-        """Whether parsed requests wait behind the current one (pipelining)."""
-        return bool(getattr(self, "_messages", ()))
-
-
-class JsonErrorServer(web.Server):
-    """aiohttp's low-level server with JsonErrorProtocol connections, at most
-    `max_connections` of them open (more are answered 503 and closed)."""
-
-    def __init__(self, handler, max_connections, **kwargs):
-        super().__init__(handler, **kwargs)
-        self.max_connections = max_connections
-
-    def __call__(self):
-        return JsonErrorProtocol(self, loop=self._loop, **self._kwargs)
-
-
-def listening_socket(host, port, backlog=LISTEN_BACKLOG):
-    """A bound, listening TCP socket; OSError when the port is in use (no port sharing)."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
-        sock = socket.socket(family, kind, proto)
-    except OSError as error:
-        raise OSError(f"cannot listen for REST on {host}:{port}: {error}") from None
-    try:
-        # SO_REUSEADDR lets a restarted server bind past TIME_WAIT; unlike SO_REUSEPORT it
-        # never lets two servers listen on one port.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(backlog)
-        sock.setblocking(False)
-    except OSError as error:
-        sock.close()
-        raise OSError(f"cannot listen for REST on {host}:{port} ({error.strerror or error}); "
-                      "choose another --rest-port") from None
-    return sock
 
 
 class RestServer:
