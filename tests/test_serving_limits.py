@@ -219,3 +219,17 @@ def test_a_body_trickled_byte_by_byte_loses_its_slot_in_seconds(small_generator,
         assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
         assert b"slower than" in answer
         assert elapsed < BODY_GRACE_SECONDS + 3
+
+
+def test_a_large_reservation_gives_its_memory_back_when_released(monkeypatch):
+    """After a large run (a 4K GIF's frames, say), over gRPC as over REST, the allocator's
+    free memory goes back to the system."""
+    from cartoonize_tf.serving import memory_budget
+
+    trims = []
+    monkeypatch.setattr(memory_budget, "give_back_free_memory", lambda: trims.append(1))
+    budget = memory_budget.MemoryBudget(1 << 30)
+    memory_budget.release_giving_back(budget.reserve(1 << 20, "small"))
+    assert trims == []
+    memory_budget.release_giving_back(budget.reserve(memory_budget.TRIM_AFTER_BYTES, "large"))
+    assert trims == [1] and budget.in_use == 0

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from cartoonize_tf.serving.allocator import give_back_free_memory
 from cartoonize_tf.serving.errors import ServingError
 
 # Peak working memory of the model per pixel of one image: `benchmarks/serving_memory.py`
@@ -167,6 +168,19 @@ class MemoryBudget:
         with self.condition:
             self.in_use -= size
             self.condition.notify_all()
+
+
+# After a reservation this large, the allocator's free memory goes back to the system.
+TRIM_AFTER_BYTES = 64 << 20
+
+
+def release_giving_back(reservation):
+    """Releases `reservation`; after a large one, the freed memory goes back to the system
+    (else the resident set, what a memory cgroup counts, stays at the request's peak)."""
+    large = reservation.size >= TRIM_AFTER_BYTES
+    reservation.release()
+    if large:
+        give_back_free_memory()
 
 
 def busy(what, size, budget):

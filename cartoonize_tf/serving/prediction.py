@@ -15,7 +15,12 @@ from cartoonize_tf.serving.limits import (
     check_claimed_shape,
     check_encoded_images,
 )
-from cartoonize_tf.serving.memory_budget import MemoryBudget, default_budget_bytes, run_bytes
+from cartoonize_tf.serving.memory_budget import (
+    MemoryBudget,
+    default_budget_bytes,
+    release_giving_back,
+    run_bytes,
+)
 from cartoonize_tf.utils.tiling import cartoonize_tiled
 
 # How long a request without a deadline (REST) waits for memory before RESOURCE_EXHAUSTED.
@@ -126,8 +131,9 @@ class Predictor:
         except BaseException:
             reservation.release()
             raise
-        # Held until the run ends, even when its caller stops waiting (a deadline).
-        future.add_done_callback(lambda _: reservation.release())
+        # Held until the run ends, even when its caller stops waiting (a deadline); a large
+        # run's memory then goes back to the system (gRPC and REST alike).
+        future.add_done_callback(lambda _: release_giving_back(reservation))
         try:
             outputs = future.result(timeout=None if timeout is None
                                     else max(0.0, deadline - time.monotonic()))

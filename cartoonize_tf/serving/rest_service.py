@@ -15,9 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 from google.protobuf import json_format
 
-from cartoonize_tf.serving.allocator import give_back_free_memory
 from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.memory_budget import JSON_BYTES_PER_BODY_BYTE, Reservation, busy
+from cartoonize_tf.serving.memory_budget import (
+    JSON_BYTES_PER_BODY_BYTE,
+    Reservation,
+    busy,
+    release_giving_back,
+)
 from cartoonize_tf.serving.prediction import MEMORY_WAIT_SECONDS
 from cartoonize_tf.serving.request_origin import check_request_origin
 from cartoonize_tf.serving.rest_connections import (
@@ -47,8 +51,6 @@ MIN_BODY_RATE = 64 << 10  # bytes per second
 SKIP_FACTOR = 4
 # Bodies being read at once; the memory budget bounds their bytes as well.
 MAX_BODIES_READING = 64
-# After a request that reserved this much, the allocator's free memory goes back to the system.
-TRIM_AFTER_BYTES = 64 << 20
 ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[0-9]+))?"
                    r"(?:(?P<metadata>/metadata)|:(?P<verb>predict))?$")
 
@@ -251,10 +253,7 @@ class RestServer:
                 cancelled.set()  # the client went away: stop before the next image
                 raise
         finally:
-            large = reservation.size >= TRIM_AFTER_BYTES
-            reservation.release()
-            if large:  # a large body's memory back to the system, not kept by the allocator
-                give_back_free_memory()
+            release_giving_back(reservation)
         return web.Response(status=200, body=body, content_type="application/json")
 
     async def grow(self, reservation, size):
