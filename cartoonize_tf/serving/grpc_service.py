@@ -1,6 +1,14 @@
-"""TF Serving's gRPC API (PredictionService.Predict / GetModelMetadata, ModelService.GetModelStatus)."""
+"""TF Serving's gRPC API (PredictionService.Predict / GetModelMetadata, ModelService.GetModelStatus).
 
+On grpc's asyncio server, in an event loop of its own: a call waiting for its request
+message costs a coroutine, not a thread, so calls that send headers and never a message
+(a few KB on one connection) cannot take every slot; the work itself runs on a thread
+pool, bounded by the predictor's workers and the memory budget.
+"""
+
+import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -17,47 +25,64 @@ from cartoonize_tf.serving.errors import ServingError
 from cartoonize_tf.serving.limits import check_tensor_proto
 
 IDLE_CONNECTION_MS = 5 * 60 * 1000
-MAX_QUEUED_RPCS_PER_THREAD = 8
+# Calls in flight at most (waiting for their message, queued or running); past it,
+# RESOURCE_EXHAUSTED. High: a waiting call costs little, the predictor bounds the work.
+MAX_CONCURRENT_RPCS = 4096
+# Streams one connection may have open at once (HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS).
+MAX_STREAMS_PER_CONNECTION = 64
 
 
 def requested_version(model_spec):
     return model_spec.version.value if model_spec.HasField("version") else None
 
 
-def abort(context, error):
-    context.abort(getattr(grpc.StatusCode, error.code), error.message)
+async def answered(context, pool, work, *args):
+    """`work(*args)` on `pool`; a ServingError it raises aborts the call with its status."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+    except ServingError as error:
+        await context.abort(getattr(grpc.StatusCode, error.code), error.message)
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     """Predict and GetModelMetadata over the shared `Predictor`."""
 
-    def __init__(self, predictor):
+    def __init__(self, predictor, pool):
         self.predictor = predictor
+        self.pool = pool
 
-    def Predict(self, request, context):
-        try:
-            # The claimed shapes first: make_ndarray expands one int_val to the whole shape.
-            loaded = self.predictor.registry.get(request.model_spec.name,
-                                                 requested_version(request.model_spec))
-            max_pixels = self.predictor.pixel_limit(loaded)
-            for name, proto in request.inputs.items():
-                check_tensor_proto(name, proto, max_pixels, self.predictor.max_elements)
-            cancelled = threading.Event()
-            context.add_callback(cancelled.set)  # the RPC ended: deadline, client gone, or done
-            # The arrays made from the message are about its size again.
-            with self.predictor.budget.reserve(request.ByteSize(), "this request's tensors",
-                                               timeout=context.time_remaining(),
-                                               cancelled=cancelled):
-                try:
-                    inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
-                except Exception as error:  # noqa: BLE001 - any malformed TensorProto
-                    raise ServingError("INVALID_ARGUMENT",
-                                       f"malformed input tensor: {error}") from None
-                version, signature, outputs = self.predictor.predict(
-                    loaded, request.model_spec.signature_name, inputs,
-                    timeout=context.time_remaining(), cancelled=cancelled)
-        except ServingError as error:
-            abort(context, error)
+    async def Predict(self, request, context):
+        cancelled = threading.Event()
+        context.add_done_callback(lambda _: cancelled.set())  # deadline, client gone, or done
+        remaining = context.time_remaining()
+        deadline = None if remaining is None else time.monotonic() + remaining
+
+        def time_remaining():  # read on the pool's thread, without touching the call
+            return None if deadline is None else deadline - time.monotonic()
+
+        return await answered(context, self.pool, self.predict, request, time_remaining,
+                              cancelled)
+
+    def predict(self, request, time_remaining, cancelled):
+        """The PredictResponse of one request (on the thread pool)."""
+        # The claimed shapes first: make_ndarray expands one int_val to the whole shape.
+        loaded = self.predictor.registry.get(request.model_spec.name,
+                                             requested_version(request.model_spec))
+        max_pixels = self.predictor.pixel_limit(loaded)
+        for name, proto in request.inputs.items():
+            check_tensor_proto(name, proto, max_pixels, self.predictor.max_elements)
+        # The arrays made from the message are about its size again.
+        with self.predictor.budget.reserve(request.ByteSize(), "this request's tensors",
+                                           timeout=time_remaining(),
+                                           cancelled=cancelled):
+            try:
+                inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+            except Exception as error:  # noqa: BLE001 - any malformed TensorProto
+                raise ServingError("INVALID_ARGUMENT",
+                                   f"malformed input tensor: {error}") from None
+            version, signature, outputs = self.predictor.predict(
+                loaded, request.model_spec.signature_name, inputs,
+                timeout=time_remaining(), cancelled=cancelled)
         response = predict_pb2.PredictResponse()
         response.model_spec.name = request.model_spec.name
         response.model_spec.version.value = version
@@ -66,15 +91,15 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             response.outputs[name].CopyFrom(tf.make_tensor_proto(value))
         return response
 
-    def GetModelMetadata(self, request, context):
-        try:
-            if list(request.metadata_field) != ["signature_def"]:
-                raise ServingError("INVALID_ARGUMENT",
-                                   "metadata_field must be exactly ['signature_def']")
-            loaded = self.predictor.registry.get(request.model_spec.name,
-                                                 requested_version(request.model_spec))
-        except ServingError as error:
-            abort(context, error)
+    async def GetModelMetadata(self, request, context):
+        return await answered(context, self.pool, self.metadata, request)
+
+    def metadata(self, request):
+        if list(request.metadata_field) != ["signature_def"]:
+            raise ServingError("INVALID_ARGUMENT",
+                               "metadata_field must be exactly ['signature_def']")
+        loaded = self.predictor.registry.get(request.model_spec.name,
+                                             requested_version(request.model_spec))
         response = get_model_metadata_pb2.GetModelMetadataResponse()
         response.model_spec.name = request.model_spec.name
         response.model_spec.version.value = loaded.version
@@ -88,17 +113,73 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
     def __init__(self, registry):
         self.registry = registry
 
-    def GetModelStatus(self, request, context):
-        try:
+    async def GetModelStatus(self, request, context):
+        try:  # a dictionary look-up: no thread needed
             loaded = self.registry.get(request.model_spec.name,
                                        requested_version(request.model_spec))
         except ServingError as error:
-            abort(context, error)
+            await context.abort(getattr(grpc.StatusCode, error.code), error.message)
         response = get_model_status_pb2.GetModelStatusResponse()
         status = response.model_version_status.add()
         status.version = loaded.version
         status.state = get_model_status_pb2.ModelVersionStatus.AVAILABLE
         return response
+
+
+class GrpcServer:
+    """The gRPC front end: an asyncio grpc server on an event loop thread of its own, and the
+    thread pool its calls' work runs on. `stop(grace)` returns an event set once stopped."""
+
+    def __init__(self, predictor, port, host, max_message_bytes, threads):
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grpc")
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="grpc")
+        self.thread.start()
+        try:
+            self.server, self.port = asyncio.run_coroutine_threadsafe(
+                self._start(predictor, port, host, max_message_bytes), self.loop).result(30)
+        except BaseException:
+            self._close()
+            raise
+
+    async def _start(self, predictor, port, host, max_message_bytes):
+        options = [("grpc.max_receive_message_length", max_message_bytes),
+                   ("grpc.max_send_message_length", max_message_bytes),
+                   ("grpc.so_reuseport", 0),
+                   ("grpc.max_concurrent_streams", MAX_STREAMS_PER_CONNECTION),
+                   # An idle connection is closed (clients reconnect when they next call).
+                   ("grpc.max_connection_idle_ms", IDLE_CONNECTION_MS)]
+        server = grpc.aio.server(options=options, maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS)
+        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+            PredictionService(predictor, self.pool), server)
+        model_service_pb2_grpc.add_ModelServiceServicer_to_server(
+            ModelService(predictor.registry), server)
+        try:
+            bound = server.add_insecure_port(f"{host}:{port}")
+        except RuntimeError:
+            bound = 0
+        if not bound:
+            raise OSError(f"cannot listen for gRPC on {host}:{port} (the port is in use or the "
+                          "address is not this machine's); choose another --grpc-port")
+        await server.start()
+        return server, bound
+
+    def stop(self, grace=1.0):
+        """Stops accepting calls, lets those in flight finish for up to `grace` s; returns a
+        `threading.Event` set once the server has stopped."""
+        stopped = threading.Event()
+
+        async def stopping():
+            await self.server.stop(grace)
+            stopped.set()
+            self.loop.call_soon(self._close)
+
+        asyncio.run_coroutine_threadsafe(stopping(), self.loop)
+        return stopped
+
+    def _close(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def grpc_server(predictor, port, host="127.0.0.1", max_message_bytes=64 << 20, threads=8):
@@ -107,24 +188,5 @@ def grpc_server(predictor, port, host="127.0.0.1", max_message_bytes=64 << 20, t
     Port sharing is off (`grpc.so_reuseport` 0): a port in use is an OSError,
     not a second server silently listening beside the first.
     """
-    options = [("grpc.max_receive_message_length", max_message_bytes),
-               ("grpc.max_send_message_length", max_message_bytes),
-               ("grpc.so_reuseport", 0),
-               # An idle connection is closed (clients reconnect when they next call).
-               ("grpc.max_connection_idle_ms", IDLE_CONNECTION_MS)]
-    # RPCs past `threads` queue; past MAX_QUEUED_RPCS_PER_THREAD times it, RESOURCE_EXHAUSTED.
-    server = grpc.server(ThreadPoolExecutor(max_workers=threads), options=options,
-                         maximum_concurrent_rpcs=threads * MAX_QUEUED_RPCS_PER_THREAD)
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        PredictionService(predictor), server)
-    model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(predictor.registry),
-                                                              server)
-    try:
-        bound = server.add_insecure_port(f"{host}:{port}")
-    except RuntimeError:
-        bound = 0
-    if not bound:
-        raise OSError(f"cannot listen for gRPC on {host}:{port} (the port is in use or the "
-                      "address is not this machine's); choose another --grpc-port")
-    server.start()
-    return server, bound
+    server = GrpcServer(predictor, port, host, max_message_bytes, threads)
+    return server, server.port
