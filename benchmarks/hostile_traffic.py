@@ -1,7 +1,11 @@
-"""The attacks of issue 22 at full size against a `cartoonize serve` subprocess.
+"""The attacks of issues 22 and 33 at full size against a `cartoonize serve` subprocess.
 
-    python benchmarks/hostile_traffic.py [--memory-budget-mb 6144] [--json results.json]
-                                         [--only 4 5]
+    python benchmarks/hostile_traffic.py [--memory-budget-mb 6144] [--cgroup-mb 8192]
+                                         [--json results.json] [--only 4 5]
+
+With `--cgroup-mb`, the server runs in a memory cgroup of that size made for it (root
+only; cgroup v1 or v2) and its budget is left to its default, which must find that
+limit; where the cgroup cannot be made, the run says so and goes on without it.
 
 The server serves the shipped SavedModel (3840 x 2160 pixel cap) with its
 defaults, except the memory budget: 6,144 MB is what the default gives in an
@@ -40,17 +44,42 @@ def free_port():
         return sock.getsockname()[1]
 
 
-class Server:
-    """`cartoonize serve` in a subprocess, with its ports and its memory figures."""
+def memory_cgroup(megabytes):
+    """A new memory cgroup (v1 or v2) limited to `megabytes`, as its folder; None (with the
+    reason printed) where this process cannot make one."""
+    own = Path("/proc/self/cgroup").read_text().splitlines()
+    v1 = next((line.split(":", 2)[2] for line in own if ":memory:" in line), None)
+    base, limit_file = ((Path("/sys/fs/cgroup/memory") / v1.strip("/"), "memory.limit_in_bytes")
+                        if v1 is not None else (Path("/sys/fs/cgroup"), "memory.max"))
+    folder = base / f"cartoonize-hostile-{os.getpid()}"
+    try:
+        folder.mkdir()
+        (folder / limit_file).write_text(str(megabytes << 20))
+        return folder
+    except OSError as error:
+        print(f"note: no memory cgroup could be made under {base} ({error.strerror}); "
+              "the server runs without one")
+        return None
 
-    def __init__(self, budget_mb):
+
+class Server:
+    """`cartoonize serve` in a subprocess (in `cgroup`, if given), with its ports and its
+    memory figures."""
+
+    def __init__(self, budget_mb, cgroup=None):
         self.grpc_port, self.rest_port = free_port(), free_port()
         command = [sys.executable, "-m", "cartoonize_tf.cli.main", "serve", "--grpc-port",
-                   str(self.grpc_port), "--rest-port", str(self.rest_port),
-                   "--memory-budget-mb", str(budget_mb)]
+                   str(self.grpc_port), "--rest-port", str(self.rest_port)]
+        if budget_mb:
+            command += ["--memory-budget-mb", str(budget_mb)]
+
+        def enter_cgroup():
+            (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+
         self.log = open(os.devnull, "w")
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                         stderr=self.log, text=True,
+                                        preexec_fn=enter_cgroup if cgroup else None,
                                         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
         line = self.process.stdout.readline()
         if not line.startswith("Serving"):
@@ -232,6 +261,99 @@ def long_version(server):
                          "Host: x\r\n")]
 
 
+def lying_gifs(server):
+    """A 1 x 1 screen and first frame, then a 3840 x 2160 frame (90 bytes), twice at once."""
+    import struct
+
+    def frame(width, height):
+        return (b"!\xf9\x04\x00\x00\x00\x00\x00," + struct.pack("<HHHHB", 0, 0, width, height, 0)
+                + b"\x02\x02D\x01\x00")
+
+    gif = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00" + frame(1, 1)
+           + frame(3840, 2160) + b";")
+    message = request("serving_bytes", image_bytes=tensor([1], types_pb2.DT_STRING,
+                                                          string_val=[gif]))
+    return in_parallel(2, lambda: predict(server, message))
+
+
+def repeated_scans(server):
+    """A progressive JPEG whose last scan repeats 3,000 times (about 170 KB), 5 s deadline."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    photo = np.random.default_rng(3).integers(0, 256, (256, 256, 3), np.uint8)
+    Image.fromarray(photo).save(buffer, "JPEG", progressive=True)
+    data = buffer.getvalue()
+    last = data.rindex(b"\xff\xda")
+    jpeg = data[:-2] + data[last:-2] * 3000 + b"\xff\xd9"
+    message = request("serving_bytes", image_bytes=tensor([1], types_pb2.DT_STRING,
+                                                          string_val=[jpeg]))
+    return in_parallel(2, lambda: predict(server, message, timeout=5.0))
+
+
+def silent_grpc_calls(server):
+    """64 Predict calls that send headers and never a message; a good call and a health check
+    while they are open."""
+    from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
+
+    never = threading.Event()
+
+    def no_message():
+        never.wait(120)
+        return
+        yield
+
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}",
+                                    options=[("grpc.use_local_subchannel_pool", 1)])
+    stalled = channel.stream_unary("/tensorflow.serving.PredictionService/Predict")
+    calls = [stalled.future(no_message(), timeout=120) for _ in range(64)]
+    try:
+        time.sleep(1.0)
+        answers = [f"good during: {good_request(server)[0]}"]
+        try:
+            model_service_pb2_grpc.ModelServiceStub(server.channel).GetModelStatus(
+                get_model_status_pb2.GetModelStatusRequest(model_spec={"name": "cartoonizer"}),
+                timeout=10)
+            answers.append("health during: OK")
+        except grpc.RpcError as error:
+            answers.append(f"health during: {error.code().name}")
+    finally:
+        never.set()
+        for call in calls:
+            call.cancel()
+        channel.close()
+    return answers
+
+
+def trickled_bodies(server):
+    """64 REST connections sending one body byte every 5 s; 13 good REST predicts meanwhile."""
+    image = np.full((1, 32, 32, 3), 120, np.uint8)
+    body = json.dumps({"instances": image.tolist()}).encode()
+    good_head = f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+    slow = []
+    for _ in range(64):
+        sock = socket.create_connection(("127.0.0.1", server.rest_port), timeout=30)
+        sock.sendall(f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+                     "\r\n".encode())
+        slow.append(sock)
+    answers = []
+    try:
+        for second in range(13):
+            for sock in slow:
+                try:
+                    sock.sendall(b" ")
+                except OSError:
+                    pass
+            answers.append(f"good during: {http(server, good_head, body)}")
+            time.sleep(5 if second % 3 == 0 else 0)
+    finally:
+        for sock in slow:
+            sock.close()
+    return answers
+
+
 ATTACKS = [
     ("1. 128 bytes: string tensor claiming [100000]", amplified_strings),
     ("2. 4 x 8 x 720p batches abandoned at 1 s", abandoned_deadlines),
@@ -242,19 +364,31 @@ ATTACKS = [
     ("5. 8 x 44 MB JSON bodies at once", parsed_bodies),
     ("6. 2,000 connections with slow heads", slow_heads),
     ("7. 5,000-digit version in the URL", long_version),
+    ("8. GIF: 1 x 1 screen, 4K second frame, twice at once", lying_gifs),
+    ("9. JPEG with 3,000 repeated scans, 5 s deadline, twice", repeated_scans),
+    ("10. 64 gRPC calls that never send a message", silent_grpc_calls),
+    ("11. 64 REST bodies trickled a byte every 5 s", trickled_bodies),
 ]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--memory-budget-mb", type=int, default=6144)
+    parser.add_argument("--memory-budget-mb", type=int, default=None,
+                        help="default 6144 (the default budget in an 8 GB cgroup); with "
+                             "--cgroup-mb, the server's own default")
+    parser.add_argument("--cgroup-mb", type=int, default=None,
+                        help="run the server in a memory cgroup of this size (root only)")
     parser.add_argument("--json", help="also write the rows to this file")
     parser.add_argument("--only", nargs="+", metavar="N",
                         help="run only the attacks of these numbers (as in the table)")
     args = parser.parse_args(argv)
     attacks = [(name, attack) for name, attack in ATTACKS
                if not args.only or name.split(".")[0] in args.only]
-    server = Server(args.memory_budget_mb)
+    cgroup = memory_cgroup(args.cgroup_mb) if args.cgroup_mb else None
+    if cgroup:
+        print(f"server in the memory cgroup {cgroup} ({args.cgroup_mb:,} MB)")
+    budget = args.memory_budget_mb or (None if cgroup else 6144)
+    server = Server(budget, cgroup)
     rows = []
     try:
         print("| attack | answers | server peak RSS (MB) | good request after (s) |")
@@ -274,6 +408,8 @@ def main(argv=None):
     finally:
         if server.alive():
             server.stop()
+        if cgroup:
+            cgroup.rmdir()
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0 if all(r["server_alive"] and r["good_code"] == "OK" for r in rows) else 1

@@ -43,6 +43,7 @@ def cgroup_tree(root, files):
     ("12:cpu,cpuacct:/docker/abc\n5:memory:/docker/abc\n",
      {"memory/memory.limit_in_bytes": str(4 * GIB)}, 4 * GIB),
     ("0::/user.slice\n", {"user.slice/memory.max": "max\n"}, None),
+    ("4:memory:/\n", {"memory/memory.limit_in_bytes": "9223372036854771712\n"}, None),
 ])
 def test_the_memory_limit_is_read_from_the_process_own_cgroup(tmp_path, own, files, expected):
     (tmp_path / "proc_cgroup").write_text(own)

@@ -33,6 +33,8 @@ DEFAULT_SHARE = 0.75
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_V2_LIMIT = "memory.max"
 CGROUP_V1_LIMIT = "memory.limit_in_bytes"
+# cgroup v1 writes "no limit" as the largest page-aligned int64 (9223372036854771712).
+UNLIMITED_V1 = 1 << 62
 
 
 def cgroup_memory_limit(own_cgroups="/proc/self/cgroup", root=CGROUP_ROOT):
@@ -63,12 +65,13 @@ def cgroup_memory_limit(own_cgroups="/proc/self/cgroup", root=CGROUP_ROOT):
 
 
 def read_limit(path):
-    """A cgroup limit file's bytes; None for "max", a missing file or nonsense."""
+    """A cgroup limit file's bytes; None for no limit ("max" in v2, about 2**63 in v1), a
+    missing file or nonsense."""
     try:
         text = Path(path).read_text().strip()
     except OSError:
         return None
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    return int(text) if text.isdigit() and 0 < int(text) < UNLIMITED_V1 else None
 
 
 def machine_memory_bytes(own_cgroups="/proc/self/cgroup", root=CGROUP_ROOT):
