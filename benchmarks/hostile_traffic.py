@@ -243,6 +243,8 @@ def slow_heads(server):
         except OSError as error:
             answers.append(type(error).__name__)
     answers.append(f"gRPC during: {good_request(server)[0]}")
+    status_head = "GET /v1/models/cartoonizer HTTP/1.1\r\nHost: x\r\n"
+    answers += [f"REST during: {http(server, status_head)}" for _ in range(10)]
     time.sleep(16)  # past the request-head timeout
     for sock in sockets:
         sock.settimeout(0.5)
