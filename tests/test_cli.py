@@ -309,3 +309,15 @@ def test_exports_go_to_the_current_folder_not_the_package(tmp_path, small_genera
     assert (tmp_path / "exports" / "cartoonizer_float32.tflite").is_file()
     assert sorted(p.relative_to(PROJECT_ROOT)
                   for p in (PROJECT_ROOT / "saved_models").rglob("*")) == shipped
+
+
+def test_verbose_says_which_backend_auto_took(photo_folder, tmp_path, model_file, capsys):
+    args = ["--input", photo_folder / "a.png", "--output-dir", tmp_path / "out", "--model",
+            model_file]
+    assert run(*args) == 0
+    assert "Backend auto" not in capsys.readouterr().out
+    assert main(["run", "--verbose", "--no-progress", *map(str, args)]) == 0
+    assert "Backend auto:" in capsys.readouterr().out
+    import logging
+
+    assert logging.getLogger("cartoonize_tf").level == logging.NOTSET  # restored

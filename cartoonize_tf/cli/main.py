@@ -33,7 +33,8 @@ def build_parser(root=Path(".")):
                     "in Keras 3 / TensorFlow 2. 'cartoonize run' exits 0 when every image is "
                     "written, 1 when some inputs failed, 2 when nothing could run.")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show TensorFlow's start-up messages (CUDA probing, CPU features)")
+                        help="show TensorFlow's start-up messages (CUDA probing, CPU features) "
+                             "and the library's details (which backend auto took, and why)")
     subparsers = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     add_run_parser(subparsers, root)
     add_video_parser(subparsers, root)
@@ -76,6 +77,10 @@ def main(argv=None, root=Path(".")):
         if not getattr(args, "tensorflow_when_needed", False):
             quiet_tensorflow()
     show_library_logs()
+    library = logging.getLogger("cartoonize_tf")
+    level = library.level
+    if args.verbose:  # the library's details too (which backend `auto` took, and why)
+        library.setLevel(logging.DEBUG)
     try:
         return args.handler(args)
     except (MissingExtra, RunError, DataError) as error:  # one line the user can act on
@@ -84,6 +89,8 @@ def main(argv=None, root=Path(".")):
     except KeyboardInterrupt:  # training stops at the end of a step and returns STOPPED itself
         print("Interrupted.", file=sys.stderr)
         return STOPPED
+    finally:
+        library.setLevel(level)
 
 
 if __name__ == "__main__":

@@ -153,7 +153,7 @@ def make_backend(name, generator, **filter_options):
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
     if name == "auto":
         name, reason = auto_backend(filter_options)
-        logger.info("Backend auto: %s (%s)", name, reason)
+        logger.debug("Backend auto: %s (%s)", name, reason)
     if name in GRAPH_BACKENDS:
         return GraphBackend(generator, name, **filter_options)
     if filter_options:

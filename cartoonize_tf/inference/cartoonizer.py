@@ -99,7 +99,7 @@ class Cartoonizer:
             converted = shipped_conversion_of(path, options)
             if converted is not None:
                 name, found, reason = converted
-                logger.info("Backend auto: %s (%s), the shipped %s", name, reason, found.name)
+                logger.debug("Backend auto: %s (%s), the shipped %s", name, reason, found.name)
                 options.pop("backend", None)
                 return cls(None, backend=open_converted(name, found), **options)
             from cartoonize_tf.models.loading import load_generator
