@@ -227,7 +227,7 @@ def main():
         args.backends.insert(0, "tf")  # the reference for the PSNR column
 
     from cartoonize_tf.inference.choice import auto_backend
-    from cartoonize_tf.utils.cpu_flags import cpu_flags
+    from cartoonize_tf.utils.cpu_flags import BFLOAT16_CPU_FLAGS, cpu_flags
 
     flags = cpu_flags()
     if "tf-onednn-bfloat16" in args.backends and ONEDNN_BFLOAT16_FLAG not in flags:
@@ -235,7 +235,7 @@ def main():
         print(f"tf-onednn-bfloat16: skipped, this CPU lacks {ONEDNN_BFLOAT16_FLAG}")
     name, reason = auto_backend()
     print(f"auto picks {name} here: {reason} "
-          f"(bfloat16 flags: {', '.join(sorted(flags & {'avx512_bf16', 'amx_bf16'})) or 'none'})")
+          f"(bfloat16 flags: {', '.join(sorted(flags & set(BFLOAT16_CPU_FLAGS))) or 'none'})")
     peak, formula = cpu_peak()
     sgemm = measured_sgemm()
     print(f"FP32 peak: {formula}")

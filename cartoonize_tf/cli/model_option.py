@@ -61,18 +61,13 @@ def load_cartoonizer(path, **options):
     """A `Cartoonizer` for --model `path`: a generator (as `load_model` loads it), a SavedModel
     folder from `export`, or an exported `.tflite` / `.onnx` file; `options` are the
     Cartoonizer's. ModelOptionError or ValueError with one line when it cannot be made."""
-    from cartoonize_tf.inference.cartoonizer import (
-        EXPORTED_RUNTIMES,
-        Cartoonizer,
-        shipped_conversion_of,
-    )
+    from cartoonize_tf.inference.cartoonizer import EXPORTED_RUNTIMES, Cartoonizer
     from cartoonize_tf.inference.saved_model_runner import saved_model_folder
 
     exported = Path(path).suffix.lower() in EXPORTED_RUNTIMES or saved_model_folder(path)
     if not exported:
-        if shipped_conversion_of(path, options) is not None:  # runs without TensorFlow
-            return Cartoonizer.load(path, **options)
-        return Cartoonizer(load_model(path), **options)
+        shipped = Cartoonizer.from_shipped_conversion(path, **options)  # without TensorFlow
+        return shipped if shipped is not None else Cartoonizer(load_model(path), **options)
     check_model_exists(path)
     if not options.get("cel_shading", True):
         raise ModelOptionError("--no-cel-shading needs the .keras model: an exported file has "

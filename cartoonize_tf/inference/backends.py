@@ -6,7 +6,8 @@ Each backend turns a uint8 RGB `[H, W, 3]` image of any size into its cartoon
 - `tf`: TensorFlow graph (`tf.function`, oneDNN); the reference path;
 - `tf-bfloat16`: the same graph with the generator's layers computing in bfloat16
   (float32 weights; the output guided filter and the cel stage stay float32): native
-  on CPUs with AVX512_BF16 or AMX, emulated (about 4x slower than float32) elsewhere;
+  on CPUs with AVX512_BF16 or AMX, emulated elsewhere (no faster than float32 there:
+  6.5 s against 6.0 s at 720p on an AVX2 CPU);
 - `keras-eager`: the same ops run one by one (slow; for debugging);
 - `xla`: the `tf.function` compiled with XLA for each new image size;
 - `tflite`: LiteRT with XNNPACK on all cores (float32);
@@ -127,7 +128,7 @@ def calibration_photos():
 def ship_conversion(model_path, name="tflite", folder=SHIPPED_CONVERSIONS):
     """Writes backend `name`'s conversion of the generator at `model_path` into `folder` (the
     checkout's saved_models/conversions/), under the name the cache uses, and names it in the
-    folder's index by the model file's digest (`shipped_conversions`); returns its path.
+    folder's index by the model file's digest (`conversion_files`); returns its path.
 
         python -c "from cartoonize_tf.inference.backends import ship_conversion; \\
                    ship_conversion('saved_models/cartoonizer.keras')"

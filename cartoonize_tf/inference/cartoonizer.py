@@ -18,7 +18,7 @@ from cartoonize_tf.inference.conversion_files import (
 from cartoonize_tf.inference.options import DEFAULT_TILE, SIZE_POLICIES
 from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer, saved_model_folder
 from cartoonize_tf.inference.sizing import authors_resize_crop, authors_size
-from cartoonize_tf.utils.tiling import cartoonize_tiled
+from cartoonize_tf.utils.tiling import cartoonize_tiled, runs_in_tiles
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +96,9 @@ class Cartoonizer:
         saved_model = saved_model_folder(path)
         runtime = "tf" if saved_model else EXPORTED_RUNTIMES.get(Path(path).suffix.lower())
         if runtime is None:
-            converted = shipped_conversion_of(path, options)
-            if converted is not None:
-                name, found, reason = converted
-                logger.debug("Backend auto: %s (%s), the shipped %s", name, reason, found.name)
-                options.pop("backend", None)
-                return cls(None, backend=open_converted(name, found), **options)
+            shipped = cls.from_shipped_conversion(path, **options)
+            if shipped is not None:
+                return shipped
             from cartoonize_tf.models.loading import load_generator
 
             return cls(load_generator(path), **options)
@@ -113,13 +110,33 @@ class Cartoonizer:
             raise FileNotFoundError(f"No model file at {path}")
         return cls(None, backend=open_converted(runtime, path), **options)
 
+    @classmethod
+    def from_shipped_conversion(cls, path, **options):
+        """The model file at `path` run by the conversion of it that ships with the project for
+        `auto`'s choice on this machine (the default model's LiteRT file on an AVX2 CPU), without
+        TensorFlow; None where nothing ships or the options need the generator itself (another
+        backend, the filter options, no cel stage). `options` as `load` takes them."""
+        from cartoonize_tf.inference.runtimes import open_converted
+
+        if options.get("backend", "auto") != "auto" or not options.get("cel_shading", True) or any(
+                options.get(name) is not None for name in ("filter_radius", "filter_eps")):
+            return None
+        name, reason = auto_backend()
+        found = (shipped_conversion(path, conversion_kind(name))
+                 if name in CONVERTED_BACKENDS else None)
+        if found is None:
+            return None
+        logger.debug("Backend auto: %s (%s), the shipped %s", name, reason, found.name)
+        options.pop("backend", None)
+        return cls(None, backend=open_converted(name, found), **options)
+
     def sizing_note(self, shape):
         """How an image of `shape` is sized on its way through, for the user: "resized" (the
         authors' policy shrank or cropped it), "tiled" (run in tiles), or None (whole, as is)."""
         height, width = shape[:2]
         if self.size_policy == "authors" and authors_size(height, width)[1] != (height, width):
             return "resized"
-        if self.tile is not None and max(height, width) > self.tile:
+        if self.tile is not None and runs_in_tiles(height, width, self.tile):
             return "tiled"
         return None
 
@@ -142,16 +159,3 @@ class Cartoonizer:
         mixed = image + self.strength * (cartoon.astype(np.float32) - image)
         return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
 
-
-def shipped_conversion_of(path, options):
-    """`(backend, file, why)` of the shipped conversion that `auto` would run for the model file at
-    `path` with these `Cartoonizer` options, or None where the options need the generator
-    itself (another backend, the filter options, no cel stage) or nothing ships."""
-    if options.get("backend", "auto") != "auto" or not options.get("cel_shading", True) or any(
-            options.get(name) is not None for name in ("filter_radius", "filter_eps")):
-        return None
-    name, reason = auto_backend()
-    if name not in CONVERTED_BACKENDS:
-        return None
-    found = shipped_conversion(path, conversion_kind(name))
-    return None if found is None else (name, found, reason)

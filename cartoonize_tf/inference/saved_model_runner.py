@@ -2,20 +2,14 @@
 
 from pathlib import Path
 
-SAVED_MODEL_FILE = "saved_model.pb"
+from cartoonize_tf.utils.saved_model_versions import SAVED_MODEL_FILE, newest_version
 
 
 def saved_model_folder(path):
     """The SavedModel folder that `path` names: itself, or the highest numbered version below it
     (TF Serving's base path, as `cartoonize export` writes it); None when it names neither."""
     path = Path(path)
-    if not path.is_dir():
-        return None
-    if (path / SAVED_MODEL_FILE).is_file():
-        return path
-    versions = [(int(child.name), child) for child in path.iterdir()
-                if child.name.isdecimal() and (child / SAVED_MODEL_FILE).is_file()]
-    return max(versions)[1] if versions else None
+    return path if (path / SAVED_MODEL_FILE).is_file() else newest_version(path)
 
 
 class SavedModelCartoonizer:

@@ -3,7 +3,6 @@
 import json
 import logging
 import os
-import re
 import stat
 import threading
 from pathlib import Path
@@ -13,10 +12,9 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from cartoonize_tf.serving.errors import ServingError
 from cartoonize_tf.serving.limits import LIMITS_FILE
+from cartoonize_tf.utils.saved_model_versions import SAVED_MODEL_FILE, newest_version
 
 logger = logging.getLogger(__name__)
-# A version folder: ASCII digits that fit TF Serving's int64 version ("²" passes str.isdigit).
-VERSION_FOLDER = re.compile(r"[0-9]{1,18}")
 # A SavedModel version holds a handful of files; a folder with more is not one (or is a loop).
 MAX_VERSION_ENTRIES = 10_000
 
@@ -60,7 +58,7 @@ class LoadedVersion:
         check_version_files(self.path)
         self.model = tf.saved_model.load(str(path))
         proto = saved_model_pb2.SavedModel()
-        proto.ParseFromString((self.path / "saved_model.pb").read_bytes())
+        proto.ParseFromString((self.path / SAVED_MODEL_FILE).read_bytes())
         self.signature_defs = {name: definition for name, definition
                                in proto.meta_graphs[0].signature_def.items()
                                if not name.startswith("__")}
@@ -108,17 +106,14 @@ class ModelRegistry:
         self.watcher.start()
 
     def newest_version_path(self):
-        versions = [p for p in self.base_path.iterdir()
-                    if VERSION_FOLDER.fullmatch(p.name) and (p / "saved_model.pb").is_file()] \
-            if self.base_path.is_dir() else []
-        return max(versions, key=lambda p: int(p.name), default=None)
+        return newest_version(self.base_path)
 
     def refresh(self):
         newest = self.newest_version_path()
         if newest is None or (self.current is not None
                               and int(newest.name) == self.current.version):
             return
-        attempt = (newest, (newest / "saved_model.pb").stat().st_mtime_ns)
+        attempt = (newest, (newest / SAVED_MODEL_FILE).stat().st_mtime_ns)
         if attempt == self.failed:
             return
         try:

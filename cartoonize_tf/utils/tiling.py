@@ -28,6 +28,11 @@ def tile_starts(length, core):
     return list(range(0, length, core))
 
 
+def runs_in_tiles(height, width, tile):
+    """Whether `cartoonize_tiled` cuts an image of this size into tiles of side `tile`."""
+    return height > tile or width > tile
+
+
 def cartoonize_tiled(cartoonize, image, tile, margin=DEFAULT_MARGIN):
     """`cartoonize(image)` computed tile by tile when the image is larger than `tile`.
 
@@ -39,7 +44,7 @@ def cartoonize_tiled(cartoonize, image, tile, margin=DEFAULT_MARGIN):
         margin: context cut with each tile and thrown away (a multiple of 8).
     """
     height, width = image.shape[:2]
-    if height <= tile and width <= tile:
+    if not runs_in_tiles(height, width, tile):
         return cartoonize(image)
     core = tile - 2 * margin
     if core <= 0 or core % SIZE_MULTIPLE or margin % SIZE_MULTIPLE:
