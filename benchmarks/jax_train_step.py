@@ -34,11 +34,12 @@ def main():
     import jax
     import numpy as np
 
-    from cartoonize_tf.training.builders import build_generator, build_jax_gan_steps
+    from cartoonize_tf.training.builders import build_generator
+    from cartoonize_tf.training.jax.builders import build_gan_steps
 
     weights = {"content": 0.0, "structure": 200.0 if args.structure else 0.0, "teacher": 10.0,
                "teacher_edges": 10.0}
-    steps = build_jax_gan_steps(build_generator(), loss_weights=weights, seed=0)
+    steps = build_gan_steps(build_generator(), loss_weights=weights, seed=0)
     rng = np.random.default_rng(0)
     shape = (args.batch_size, args.patch_size, args.patch_size, 3)
     batch = [rng.uniform(-1, 1, shape).astype("float32") for _ in range(3)]

@@ -53,9 +53,10 @@ def main():
     import tensorflow as tf
 
     from cartoonize_tf.models.vgg_features import VGGFeatures
-    from cartoonize_tf.training.builders import build_gan, build_generator
-    from cartoonize_tf.training.loop import dtype_policy
+    from cartoonize_tf.training.builders import build_generator
     from cartoonize_tf.training.options import XLA_CHOICES
+    from cartoonize_tf.training.tensorflow.builders import build_gan
+    from cartoonize_tf.training.tensorflow.devices import dtype_policy
     from cartoonize_tf.whitebox.superpixels import superpixel_batch
 
     policy, precision = dtype_policy(args.precision)

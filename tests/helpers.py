@@ -242,8 +242,25 @@ def served(generator, folder, max_pixels, **options):
         running.stop()
 
 
-def scalar_tags(logs_dir):
-    """The scalar tags TensorBoard reads from the event files in `logs_dir`."""
+def training_env(backend, compile_cache=None):
+    """The environment of a training process on Keras's `backend` ("tensorflow" or "jax").
+
+    JAX runs on the CPU with TensorFlow out of reach (as on a GPU machine without it);
+    runs given the same `compile_cache` folder reuse each other's compiled steps.
+    """
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    if backend == "jax":
+        blocker = Path(__file__).parent / "no_tensorflow"
+        cache = {"JAX_COMPILATION_CACHE_DIR": str(compile_cache)} if compile_cache else {}
+        env.update(cache, JAX_PLATFORMS="cpu",
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(blocker),
+                                                           os.environ.get("PYTHONPATH")])))
+    return env
+
+
+def summary_tags(logs_dir):
+    """The summary tags (scalars and images) TensorBoard reads from the event files in
+    `logs_dir`."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     events = EventAccumulator(str(logs_dir))

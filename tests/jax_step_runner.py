@@ -10,18 +10,14 @@ import sys
 
 import numpy as np
 
-from cartoonize_tf.training.builders import (
-    adam,
-    build_discriminators,
-    build_generator,
-    build_jax_pretrain_steps,
-)
+from cartoonize_tf.training.builders import adam, build_discriminators, build_generator
 from cartoonize_tf.training.gan_objectives import GANObjectives
-from cartoonize_tf.training.jax_gan import JaxGANSteps
+from cartoonize_tf.training.jax.builders import build_pretrain_steps
+from cartoonize_tf.training.jax.gan import JaxGANSteps
 
 
 def pretrain(given, settings, generator):
-    steps = build_jax_pretrain_steps(generator, edge_weight=settings["edge_weight"])
+    steps = build_pretrain_steps(generator, edge_weight=settings["edge_weight"])
     results = [{"l1": float(steps.train_step(given["photos"], given["teachers"])["l1"])}
                for _ in range(settings["steps"])]
     steps.sync_variables()

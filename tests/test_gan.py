@@ -4,9 +4,10 @@ import pytest
 import tensorflow as tf
 
 from cartoonize_tf.models.vgg_features import VGGFeatures, VGGWeightsError
-from cartoonize_tf.training.builders import build_gan, build_generator, build_pretrainer
+from cartoonize_tf.training.builders import build_generator
 from cartoonize_tf.training.losses import edge_l1
-from cartoonize_tf.training.white_box_gan import DISCRIMINATOR_METRICS, GENERATOR_METRICS
+from cartoonize_tf.training.tensorflow.builders import build_gan, build_pretrainer
+from cartoonize_tf.training.tensorflow.white_box_gan import DISCRIMINATOR_METRICS, GENERATOR_METRICS
 
 
 @pytest.fixture(scope="module")

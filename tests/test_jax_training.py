@@ -5,7 +5,6 @@ process), with TensorFlow made unimportable in it.
 """
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +13,10 @@ import keras
 import numpy as np
 import pytest
 from drawn_data import make_training_folder
-from helpers import scalar_tags
+from helpers import summary_tags, training_env
 
-from cartoonize_tf.training.builders import build_gan, build_generator, build_pretrainer
+from cartoonize_tf.training.builders import build_generator
+from cartoonize_tf.training.tensorflow.builders import build_gan, build_pretrainer
 
 pytest.importorskip("jax", reason="the JAX trainer's tests need jax (pip install -e .[test])")
 
@@ -33,13 +33,8 @@ def run_with_jax(*command, compile_cache=None, timeout=600):
 
     Runs given the same `compile_cache` folder reuse each other's compiled steps.
     """
-    blocker = HERE / "no_tensorflow"
-    cache = {"JAX_COMPILATION_CACHE_DIR": str(compile_cache)} if compile_cache else {}
-    env = {**os.environ, **cache, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(blocker),
-                                                       os.environ.get("PYTHONPATH")]))}
-    return subprocess.run([sys.executable, *command], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run([sys.executable, *command], env=training_env("jax", compile_cache),
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def weights_of(*models):
@@ -164,7 +159,7 @@ def test_jax_pretrain_then_train_resumes_and_writes_a_generator(tmp_path):
     resumed = run_with_jax(*command, "--steps", "2", "--resume", compile_cache=cache)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     logged = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
-    assert scalar_tags(run / "logs") >= {"loss/generator_loss", "speed/steps_per_second"}
+    assert summary_tags(run / "logs") >= {"loss/generator_loss", "speed/steps_per_second"}
     assert [entry["step"] for entry in logged] == [1, 2]
     assert all(np.isfinite(entry["generator_loss"]) for entry in logged)
     trained = keras.saving.load_model(run / "generator.keras")

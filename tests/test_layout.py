@@ -21,6 +21,10 @@ ALLOWED = {
     "cli": {"utils", "whitebox", "layers", "models", "export", "inference", "data", "training",
             "serving"},
 }
+# Inside training: a backend-neutral core and one room per backend. The core imports no room
+# (but `TRAINING_ENTRY`, which picks this process's); a room does not import the other.
+TRAINING_ROOMS = ("tensorflow", "jax")
+TRAINING_ENTRY = "cartoonize_tf.training.runs"
 
 
 def module_name(path):
@@ -65,6 +69,23 @@ def test_subpackages_import_only_downstream():
             if source and destination and destination != source \
                     and destination not in ALLOWED[source]:
                 wrong.append(f"{module} -> {target}")
+    assert wrong == []
+
+
+def training_room(module):
+    """"tensorflow" or "jax" for a module in that room of `training`, else None."""
+    parts = module.split(".")
+    return parts[2] if parts[1:2] == ["training"] and parts[2:3] and parts[2] in TRAINING_ROOMS \
+        else None
+
+
+def test_the_training_core_imports_no_backend_room():
+    wrong = []
+    for module, imports in import_graph().items():
+        if subpackage(module) != "training" or module == TRAINING_ENTRY:
+            continue
+        wrong += [f"{module} -> {target}" for target in imports
+                  if training_room(target) not in (None, training_room(module))]
     assert wrong == []
 
 

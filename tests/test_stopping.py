@@ -7,7 +7,9 @@ import signal
 import numpy as np
 import pytest
 
-from cartoonize_tf.training.jax_loop import JaxRunFolder, load_state, run_jax_training
+from cartoonize_tf.training.jax.checkpoints import JaxRunFolder, load_state
+from cartoonize_tf.training.jax.driver import train
+from cartoonize_tf.training.settings import RunSettings
 from cartoonize_tf.training.stopping import StopRequest
 
 
@@ -39,8 +41,6 @@ def test_an_ignored_ctrl_c_stays_ignored():
 class CountingSteps:
     """Stands in for `JaxGANSteps`: its state counts the steps; it sends `signum` at step `stop_at`."""
 
-    PROGRESS_METRICS = ("loss",)
-
     def __init__(self, signum, stop_at):
         self.signum, self.stop_at = signum, stop_at
         self.state = {"weights": [np.zeros(2, np.float32)]}
@@ -64,13 +64,18 @@ class Batches:
         return (np.zeros((1, 4, 4, 3), np.float32),)
 
 
+def run_settings(folder, **cadence):
+    return RunSettings(command="pretrain", data_dir="unused", output_dir=str(folder.path),
+                       sample_every=0, progress=False, **cadence)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_jax_run_stops_after_the_step_and_saves_it(tmp_path, signum):
     folder = JaxRunFolder(tmp_path)
     folder.state.parent.mkdir()
     steps = CountingSteps(signum, stop_at=3)
-    step = run_jax_training(steps, Batches(), folder, total_steps=100, save_every=50,
-                            log_every=10, progress=False, resume=False)
+    step = train(steps, Batches(), folder,
+                 run_settings(folder, steps=100, save_every=50, log_every=10))
     assert step == 3
     state, saved_step = load_state(folder.state, steps.state)
     assert saved_step == 3 and state["weights"][0].tolist() == [3.0, 3.0]
@@ -82,12 +87,12 @@ def test_a_jax_save_that_fails_is_a_run_error_that_keeps_the_last_checkpoint(tmp
                                                                               monkeypatch):
     import errno
 
-    from cartoonize_tf.training import jax_loop
+    from cartoonize_tf.training.jax import checkpoints
     from cartoonize_tf.training.options import RunError
 
     folder = JaxRunFolder(tmp_path)
     folder.check_writable()
-    real_save, saves = jax_loop.save_state, []
+    real_save, saves = checkpoints.save_state, []
 
     def save_state(path, state, step):
         saves.append(step)
@@ -95,10 +100,10 @@ def test_a_jax_save_that_fails_is_a_run_error_that_keeps_the_last_checkpoint(tmp
             raise OSError(errno.ENOSPC, "No space left on device")
         real_save(path, state, step)
 
-    monkeypatch.setattr(jax_loop, "save_state", save_state)
+    monkeypatch.setattr(checkpoints, "save_state", save_state)
     with pytest.raises(RunError, match="step 2 .*No space left.*previous one, .*state.npz, is intact"):
-        run_jax_training(CountingSteps(signal.SIGTERM, stop_at=-1), Batches(), folder,
-                         total_steps=4, save_every=1, log_every=1, progress=False, resume=False)
+        train(CountingSteps(signal.SIGTERM, stop_at=-1), Batches(), folder,
+              run_settings(folder, steps=4, save_every=1, log_every=1))
     assert load_state(folder.state, {"weights": [np.zeros(2, np.float32)]})[1] == 1
     assert not folder.generator.exists()
 

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from drawn_data import make_training_folder
-from helpers import PROJECT_ROOT, random_photo, scalar_tags
+from helpers import PROJECT_ROOT, random_photo, summary_tags
 
 from cartoonize_tf.cli.main import build_parser, main
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
 from cartoonize_tf.models.generator import UNetGenerator
 from cartoonize_tf.models.loading import load_generator
-from cartoonize_tf.training.loop import variables_by_path
 from cartoonize_tf.training.options import ADAM
+from cartoonize_tf.training.tensorflow.checkpoints import variables_by_path
 
 TINY = ["--patch-size", "32", "--batch-size", "2", "--log-every", "1", "--sample-every", "2",
         "--seed", "3", "--no-progress"]
@@ -41,7 +41,7 @@ def pretrained(data_dir, tmp_path_factory):
 
 def test_pretrain_writes_checkpoints_logs_and_a_generator(pretrained):
     assert tf.train.latest_checkpoint(str(pretrained / "checkpoints")).endswith("ckpt-4")
-    assert scalar_tags(pretrained / "logs") >= {"loss/l1", "speed/steps_per_second"}
+    assert summary_tags(pretrained / "logs") >= {"loss/l1", "speed/steps_per_second"}
     cartoonizer = Cartoonizer.load(pretrained / "generator.keras", backend="tf")
     assert cartoonizer.generator.channel_order == "rgb"
     assert cartoonizer.cartoonize(random_photo(np.random.default_rng(0), 24, 24)).shape == (24, 24, 3)

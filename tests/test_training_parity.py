@@ -35,7 +35,7 @@ from cartoonize_tf.models.authors_checkpoint import (
     load_authors_checkpoint,
 )
 from cartoonize_tf.models.vgg_features import VGGFeatures
-from cartoonize_tf.training.builders import build_gan
+from cartoonize_tf.training.tensorflow.builders import build_gan
 
 GOLDEN = "authors_train_golden"
 GOLDEN_SETS = sorted(path.name for path in REFERENCE_DIR.glob(f"{GOLDEN}*")

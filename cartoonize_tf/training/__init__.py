@@ -1,1 +1,2 @@
-"""Training: the White-box GAN and the pretrainer, their losses, builders, callbacks and the loop."""
+"""Training: a backend-neutral core (settings, objectives, run folder, the loop body) and one
+room per backend, `tensorflow/` and `jax/`, each with its steps, builders and driver."""

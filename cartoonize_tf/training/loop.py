@@ -1,153 +1,163 @@
-"""What the pretraining and training commands share: devices, precision, run folders, the loop."""
+"""The body of a training run, written once for both backends.
+
+A backend's driver runs the steps (JAX: a plain loop; TensorFlow: `model.fit`
+through one thin callback) and hands each step's losses to a `RunLoop`, which
+does everything else: the progress bar, the losses in `MetricsLog`, the sample
+grids, the checkpoint cadence, Ctrl-C and SIGTERM, and the final save with its
+one error message.
+"""
 
 import logging
-import os
-from dataclasses import dataclass
-from pathlib import Path
+import time
 
-import tensorflow as tf
+import numpy as np
+from tqdm import tqdm
 
-from cartoonize_tf.models.loading import generator_copy
-from cartoonize_tf.training.callbacks import CheckpointEvery, StopWhenAsked, TrainingMonitor
-from cartoonize_tf.training.checkpoints import Checkpoints
-from cartoonize_tf.training.options import (
-    DISTRIBUTE_CHOICES,
-    PRECISION_POLICIES,
-    RunError,
-    resolve_precision,
-)
-from cartoonize_tf.training.run_folder import MetricsLog, RunFolder
+from cartoonize_tf.training.metrics import MetricsLog
+from cartoonize_tf.training.options import RunError
 from cartoonize_tf.training.stopping import StopRequest
 from cartoonize_tf.utils.files import atomic_output
 
 logger = logging.getLogger(__name__)
 
-@dataclass
-class LoopSettings:
-    """How long to train and how often to report and save."""
 
-    steps: int
-    log_every: int = 100
-    sample_every: int = 1000
-    save_every: int = 1000
-    progress: bool = True
+class LossWindow:
+    """Each step's losses since the last log line, for steps that return one value each (JAX).
 
-
-def choose_strategy(name):
-    """The `tf.distribute` strategy for `--distribute`."""
-    if name == "none":
-        return tf.distribute.get_strategy()
-    if name == "mirrored":
-        # All local GPUs; on a machine without one, every logical CPU device.
-        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
-        return tf.distribute.MirroredStrategy([device.name for device in devices])
-    if name == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise RunError("--distribute multiworker needs TF_CONFIG set on every worker "
-                           "(see the README's two-worker recipe)")
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise RunError(f"--distribute must be one of {DISTRIBUTE_CHOICES}, got {name!r}")
-
-
-def is_chief(strategy):
-    """Whether this process writes the run's files (always, except non-chief multi-workers)."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.cluster_spec().as_dict():
-        return True
-    return resolver.task_type in ("chief", None) or (
-        resolver.task_type == "worker" and resolver.task_id == 0
-        and "chief" not in resolver.cluster_spec().as_dict())
-
-
-def dtype_policy(precision_name):
-    """The Keras dtype policy for `--precision precision_name`, and the precision it resolves to.
-
-    bfloat16 and float16 compute in that type and keep float32 weights (float16
-    also scales its losses); `auto` is bfloat16 where the hardware has it. The
-    run passes the policy to the models it builds: Keras's global policy is left
-    alone, so nothing of a run's precision outlives it.
-    """
-    precision = resolve_precision(precision_name,
-                                  has_gpu=bool(tf.config.list_physical_devices("GPU")))
-    return PRECISION_POLICIES[precision], precision
-
-
-class TensorFlowCheckpoints(Checkpoints):
-    """`tf.train.Checkpoint`s of `checkpoint` (the three newest kept).
-
-    The manager writes a checkpoint's files before it updates the `checkpoint`
-    state file (an atomic rename), so a run killed mid-save resumes from the
-    previous one.
+    The values may stay on the device until `take_means` reads them, so a
+    step never waits for the one before it.
     """
 
-    write_errors = (OSError, tf.errors.OpError)
+    def __init__(self):
+        self.results = []
 
-    def __init__(self, directory, checkpoint):
-        super().__init__(directory)
-        self.checkpoint = checkpoint
-        self.manager = tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=3)
+    def add(self, results):
+        self.results.append(results)
 
-    @staticmethod
-    def holds_run(directory):
-        return tf.train.latest_checkpoint(str(directory)) is not None
-
-    def latest(self):
-        return self.manager.latest_checkpoint
-
-    def write(self, step):
-        self.manager.save(checkpoint_number=step)
-
-    def restore(self):
-        self.checkpoint.restore(self.latest()).assert_existing_objects_matched()
-        return int(self.checkpoint.step.numpy())
+    def take_means(self):
+        """Each loss's mean over the window, which is then emptied."""
+        results, self.results = self.results, []
+        return {name: float(np.mean([float(r[name]) for r in results])) for name in results[0]}
 
 
-class TensorFlowRunFolder(RunFolder):
-    """A run's folder with `tf.train.Checkpoint`s, and `logs/` for TensorBoard."""
+class RunLoop:
+    """What happens around the steps of a run, on either backend.
 
-    checkpoint_format = TensorFlowCheckpoints
+    `with RunLoop(...) as loop:` restores the checkpoint with `--resume` (then
+    `loop.step` is its step) and catches Ctrl-C and SIGTERM; the driver trains
+    while not `loop.done`, calls `loop.after_step(losses)` after each step, then
+    `loop.finish(save_generator)`.
 
-    def __init__(self, path, chief=True, worker_id=0):
-        # Non-chief workers must save too (a collective operation) but into a scratch folder.
-        base = Path(path) if chief else Path(path) / f".worker_{worker_id}"
-        super().__init__(path, base / "checkpoints")
-
-
-def variables_by_path(model):
-    """A model's variables keyed by their path below the model, for `tf.train.Checkpoint`.
-
-    Keras 3 keeps sub-layers held in lists out of TensorFlow's object graph, so
-    a checkpoint of the model object itself would miss them (spectral norm's
-    `u` vectors, for one); an explicit dict names every variable.
+    Args:
+        settings: the run's `RunSettings` (steps, resume and the three cadences).
+        folder: the run's `RunFolder`.
+        checkpoints: the run's `Checkpoints`.
+        losses: where each step's losses go until a log line takes their means:
+            a `LossWindow`, or anything with the same `add` and `take_means`.
+        samples: a `SampleGrids`, or None for no sample images.
     """
-    return {variable.path.split("/", 1)[1]: variable for variable in model.weights}
 
+    def __init__(self, settings, *, folder, checkpoints, losses, samples=None):
+        self.settings = settings
+        self.folder = folder
+        self.checkpoints = checkpoints
+        self.losses = losses
+        self.samples = samples
+        self.log_every = max(1, settings.log_every)
+        self.step = self.saved_step = 0
+        self.last_losses = {}
 
-def save_float32_generator(generator, path):
-    """Writes the generator as a float32 `.keras` model, whatever precision it trained in."""
-    plain = generator_copy(generator, dtype="float32")
-    with atomic_output(path) as temporary:
-        plain.save(temporary)
+    def __enter__(self):
+        if self.settings.resume:
+            self.step = self.saved_step = self.checkpoints.restore()
+            logger.info("Resumed at step %d from %s", self.step, self.checkpoints.latest())
+        if self.step >= self.settings.steps:
+            logger.info("Already at step %d of %d: nothing to train.", self.step,
+                        self.settings.steps)
+        self.first_step = self.step
+        self.metrics = MetricsLog(self.folder)
+        self.stop = StopRequest().__enter__()
+        self.bar = tqdm(total=self.settings.steps, initial=self.step, unit="step",
+                        dynamic_ncols=True, disable=not self.settings.progress)
+        self.run_start = self.window_start = time.perf_counter()
+        self.window_steps = 0
+        return self
 
+    def __exit__(self, *exc_info):
+        self.bar.close()
+        self.stop.__exit__(*exc_info)
 
-def run_loop(model, checkpoint, folder, dataset, settings, sample_photos, render, resume):
-    """Restores (with `resume`), trains up to `settings.steps`, checkpoints, saves the generator.
+    @property
+    def done(self):
+        """Whether the run is at its last step, or was asked to stop (Ctrl-C, SIGTERM)."""
+        return self.step >= self.settings.steps or self.stop.requested
 
-    Returns the final step: below `settings.steps` when Ctrl-C or SIGTERM stopped
-    the run, which then saves a checkpoint of the step it reached.
-    """
-    checkpoints = TensorFlowCheckpoints(folder.checkpoints, checkpoint)
-    if resume:
-        checkpoints.restore()
-    first_step = int(model.train_steps.numpy())
-    if first_step >= settings.steps:
-        logger.info("Already at step %d of %d: nothing to train.", first_step, settings.steps)
-        return first_step
-    saver = CheckpointEvery(checkpoints, model.train_steps, settings.save_every)
-    monitor = TrainingMonitor(folder.logs, first_step, settings.steps, settings.log_every,
-                              settings.sample_every, sample_photos, render, settings.progress,
-                              metrics_log=MetricsLog(folder))
-    with StopRequest() as stop:
-        model.fit(dataset, epochs=1, steps_per_epoch=settings.steps - first_step,
-                  verbose=0, shuffle=False, callbacks=[monitor, StopWhenAsked(stop), saver])
-    return int(model.train_steps.numpy())
+    def after_step(self, losses):
+        """Counts a step and hands on its `losses`; writes the log line, the samples and the
+        checkpoint when they are due. Returns whether the run should stop here."""
+        settings = self.settings
+        self.step += 1
+        self.window_steps += 1
+        self.bar.update(1)
+        self.losses.add(losses)
+        last = self.step == settings.steps
+        if self.step % self.log_every == 0 or last:
+            self.write_losses()
+        if self.samples is not None and settings.sample_every and (
+                self.step % settings.sample_every == 0 or last):
+            self.samples.write(self.step)
+        if settings.save_every and self.step % settings.save_every == 0:
+            self.save_checkpoint()
+        return self.done
+
+    def write_losses(self):
+        elapsed = time.perf_counter() - self.window_start
+        rate = self.window_steps / elapsed if elapsed > 0 else 0.0
+        self.last_losses = self.losses.take_means()
+        try:
+            self.metrics.write(self.step, rate, self.last_losses)
+        except OSError as error:
+            raise RunError(f"cannot write {self.folder.log}: {error}") from None
+        self.bar.set_postfix({**{name: f"{value:.4g}" for name, value in self.last_losses.items()},
+                              "steps/s": f"{rate:.2f}"})
+        self.window_start = time.perf_counter()
+        self.window_steps = 0
+
+    def save_checkpoint(self):
+        """Saves the step reached, once (a `RunError` when the disk refuses)."""
+        if self.step != self.saved_step:
+            self.checkpoints.save(self.step)
+            self.saved_step = self.step
+
+    def finish(self, save_generator=None):
+        """Ends the run at the step reached; returns that step.
+
+        Writes the losses since the last log line and the checkpoint of the step,
+        then, given `save_generator` (a function writing the generator to a path;
+        None on a worker that does not write the run), `generator.keras`. A
+        generator that cannot be written is a `RunError` saying the checkpoint is
+        intact.
+        """
+        if self.window_steps:
+            self.write_losses()
+        self.save_checkpoint()
+        self.bar.close()
+        self.report()
+        if save_generator is not None:
+            try:
+                with atomic_output(self.folder.generator) as temporary:
+                    save_generator(temporary)
+            except OSError as error:
+                raise RunError(f"could not save {self.folder.generator} ({error}); the checkpoint "
+                               f"of step {self.step} is intact: free space and run again with "
+                               "--resume") from None
+        return self.step
+
+    def report(self):
+        steps = self.step - self.first_step
+        if not steps:
+            return
+        seconds = time.perf_counter() - self.run_start
+        losses = ", ".join(f"{name} {value:.4g}" for name, value in self.last_losses.items())
+        logger.info("Trained %d steps in %.1f s (%.2f steps/s, first step included)%s",
+                    steps, seconds, steps / seconds, f"; last losses: {losses}" if losses else "")

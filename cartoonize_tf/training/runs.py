@@ -22,9 +22,9 @@ def run_training(settings):
     finishing raises `RunError`, `DataError` or `MissingExtra`, one line each.
     """
     if training_backend() == "jax":
-        from cartoonize_tf.training.jax_runs import run_jax
+        from cartoonize_tf.training.jax.driver import run_jax
 
         return run_jax(settings)
-    from cartoonize_tf.training.tf_runs import run_tensorflow
+    from cartoonize_tf.training.tensorflow.driver import run_tensorflow
 
     return run_tensorflow(settings)

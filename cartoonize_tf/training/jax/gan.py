@@ -9,7 +9,7 @@ passed in and out as arrays (JAX's functional style) through
 import jax
 import numpy as np
 
-from cartoonize_tf.training.jax_state import JaxTrainingState
+from cartoonize_tf.training.jax.state import JaxTrainingState
 from cartoonize_tf.whitebox.superpixels import superpixel_batch
 
 STATE_GROUPS = ("generator", "discriminators", "discriminator_states", "generator_optimizer",
@@ -31,8 +31,6 @@ class JaxGANSteps(JaxTrainingState):
         superpixel_mode: one of `SUPERPIXEL_MODES`, for the structure term.
         seed: seed for the colour-shift draws.
     """
-
-    PROGRESS_METRICS = ("generator_loss", "discriminator_loss")
 
     def __init__(self, objectives, generator_optimizer, discriminator_optimizer,
                  superpixel_mode="simple", seed=None):
@@ -81,6 +79,10 @@ class JaxGANSteps(JaxTrainingState):
         self.state, results = self._step(self.state, photos, cartoons, teachers, superpixels,
                                          *shift_weights)
         return results
+
+    def render(self, photos):
+        """G's output as the losses see it (guided-filtered), in the current state."""
+        return self._generate(self.state["generator"], photos)
 
     def _updated_discriminator_states(self, scope, previous):
         values = [scope.get_current_value(v) for v in self.discriminator_state_variables]

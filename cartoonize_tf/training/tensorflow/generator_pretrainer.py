@@ -4,8 +4,8 @@ import keras
 import tensorflow as tf
 
 from cartoonize_tf.models.pipeline import cartoon_from_raw
-from cartoonize_tf.training.gradients import replica_share
 from cartoonize_tf.training.losses import reconstruction_loss
+from cartoonize_tf.training.tensorflow.gradients import replica_share
 
 
 class GeneratorPretrainer(keras.Model):

@@ -1,13 +1,20 @@
 """A pretraining or GAN run on Keras's JAX backend (`KERAS_BACKEND=jax`): on a GPU without TF.
 
 The same losses as the TensorFlow runs, through `JaxPretrainSteps` and
-`JaxGANSteps` on numpy patches. What needs TensorFlow is refused with a
-message: VGG19 features, distribution and mixed precision.
+`JaxGANSteps` on numpy patches, in a plain loop around the shared `RunLoop`.
+What needs TensorFlow is refused with a message: VGG19 features,
+distribution and mixed precision.
 """
 
+import itertools
 import logging
 
+from cartoonize_tf.data.patch_sampler import PatchSampler
+from cartoonize_tf.training.builders import build_generator, load_pretrained_generator
+from cartoonize_tf.training.jax.checkpoints import JaxRunFolder, NpzCheckpoints
+from cartoonize_tf.training.loop import LossWindow, RunLoop
 from cartoonize_tf.training.options import XLA_CHOICES, RunError
+from cartoonize_tf.training.samples import SampleGrids
 
 logger = logging.getLogger(__name__)
 
@@ -30,21 +37,17 @@ def unsupported_options(settings):
 
 def build_steps(settings, generator):
     """The compiled steps and their state for `settings.command`."""
-    from cartoonize_tf.training.builders import build_jax_gan_steps, build_jax_pretrain_steps
+    from cartoonize_tf.training.jax.builders import build_gan_steps, build_pretrain_steps
 
     if settings.command == "pretrain":
-        return build_jax_pretrain_steps(generator, settings.learning_rate, settings.edge_weight)
-    return build_jax_gan_steps(generator, loss_weights=settings.loss_weights,
-                               learning_rate=settings.learning_rate,
-                               superpixel_mode=settings.superpixel, seed=settings.seed)
+        return build_pretrain_steps(generator, settings.learning_rate, settings.edge_weight)
+    return build_gan_steps(generator, loss_weights=settings.loss_weights,
+                           learning_rate=settings.learning_rate,
+                           superpixel_mode=settings.superpixel, seed=settings.seed)
 
 
 def run_jax(settings):
     """A `RunSettings` run on JAX; returns `(step, folder, chief)` (always the chief)."""
-    from cartoonize_tf.data.patch_sampler import PatchSampler
-    from cartoonize_tf.training.builders import build_generator, load_pretrained_generator
-    from cartoonize_tf.training.jax_loop import JaxRunFolder, run_jax_training
-
     problems = unsupported_options(settings)
     if problems:
         raise RunError(f"with KERAS_BACKEND=jax, {settings.command} needs " + "; ".join(problems))
@@ -62,9 +65,28 @@ def run_jax(settings):
     logger.info("Devices: %s", ", ".join(str(d) for d in jax.devices()))
     steps = build_steps(settings, build_generator(pretrained=pretrained))
     folder.write_settings(settings)
-    try:
-        step = run_jax_training(steps, sampler, folder, settings.steps, settings.save_every,
-                                settings.log_every, settings.progress, settings.resume)
-    except OSError as error:  # the metrics log could not be written
-        raise RunError(str(error)) from None
-    return step, folder, True
+    return train(steps, sampler, folder, settings), folder, True
+
+
+def train(steps, sampler, folder, settings):
+    """Trains `steps` (`JaxGANSteps` or `JaxPretrainSteps`) on `sampler`'s batches up to
+    `settings.steps`, in `folder`; returns the step reached.
+
+    The `RunLoop` does the rest: the losses, the samples (photos of the first
+    batch), the checkpoints, the stop on Ctrl-C or SIGTERM (so `timeout` gives
+    a run a time budget; `--resume` continues it) and the saved generator.
+    """
+    first = sampler.next_batch()
+    batches = itertools.chain([first], iter(sampler.next_batch, None))
+    samples = SampleGrids(folder.logs, first[0], steps.render) if settings.sample_every else None
+    with RunLoop(settings, folder=folder, checkpoints=NpzCheckpoints(folder.checkpoints, steps),
+                 losses=LossWindow(), samples=samples) as loop:
+        while not loop.done:
+            loop.after_step(steps.train_step(*next(batches)))
+        return loop.finish(lambda path: save_generator(steps, path))
+
+
+def save_generator(steps, path):
+    """Writes the trained generator (its variables set from the state first) to `path`."""
+    steps.sync_variables()
+    steps.generator.save(path)

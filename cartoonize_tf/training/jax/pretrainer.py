@@ -2,7 +2,7 @@
 
 import jax
 
-from cartoonize_tf.training.jax_state import JaxTrainingState
+from cartoonize_tf.training.jax.state import JaxTrainingState
 from cartoonize_tf.training.losses import reconstruction_loss
 
 
@@ -17,8 +17,6 @@ class JaxPretrainSteps(JaxTrainingState):
         optimizer: a Keras optimiser.
         edge_weight: weight of the L1 on pixel differences (0: off).
     """
-
-    PROGRESS_METRICS = ("l1",)
 
     def __init__(self, generator, optimizer, edge_weight=0.0):
         self.optimizer = optimizer

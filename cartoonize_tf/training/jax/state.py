@@ -16,8 +16,6 @@ class JaxTrainingState:
         generator: the generator being trained (what a run saves).
     """
 
-    PROGRESS_METRICS = ()  # the losses a progress bar shows
-
     def __init__(self, variables, generator):
         if keras.backend.backend() != "jax":
             raise RuntimeError(f"{type(self).__name__} needs KERAS_BACKEND=jax")
@@ -31,6 +29,11 @@ class JaxTrainingState:
         mapping = [pair for group, values in groups.items()
                    for pair in zip(self.variables[group], values)]
         return keras.StatelessScope(state_mapping=mapping)
+
+    def render(self, photos):
+        """The generator's output for `photos` in the current state (the sample grids)."""
+        with self.scope(generator=self.state["generator"]):
+            return self.generator(photos)
 
     def sync_variables(self):
         """Writes the state into the Keras variables (before saving the models)."""

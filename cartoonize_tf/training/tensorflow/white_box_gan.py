@@ -9,7 +9,7 @@ from cartoonize_tf.training.gan_objectives import (
     GENERATOR_METRICS,
     GANObjectives,
 )
-from cartoonize_tf.training.gradients import gradients_by_path, replica_share
+from cartoonize_tf.training.tensorflow.gradients import gradients_by_path, replica_share
 
 
 class WhiteBoxCartoonGAN(keras.Model):

@@ -1,0 +1,1 @@
+"""The TensorFlow trainer: `model.fit` over the Keras models, XLA and `tf.distribute`."""
