@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from cartoonize_tf.models.pipeline import cartoon_from_raw
 from cartoonize_tf.training.losses import reconstruction_loss
-from cartoonize_tf.training.tensorflow.gradients import replica_share
+from cartoonize_tf.training.tensorflow.gradients import apply_gradients, replica_share
 
 
 class GeneratorPretrainer(keras.Model):
@@ -64,8 +64,7 @@ class GeneratorPretrainer(keras.Model):
                 targets = self.generator.cel_shading_layer(targets)
             loss = reconstruction_loss(output, targets, self.edge_weight)
             scaled = self.optimizer.scale_loss(replica_share(loss))
-        variables = self.generator.trainable_variables
-        self.optimizer.apply(tape.gradient(scaled, variables), variables)
+        apply_gradients(self.optimizer, tape, scaled, self.generator.trainable_variables)
         self.l1_tracker.update_state(loss)
         self.train_steps.assign_add(1)
         return {"l1": self.l1_tracker.result()}

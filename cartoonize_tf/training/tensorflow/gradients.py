@@ -14,3 +14,15 @@ def gradients_by_path(optimizer, gradients, variables):
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         gradients = [g / tf.cast(optimizer.dynamic_scale, g.dtype) for g in gradients]
     return {variable.path: gradient for variable, gradient in zip(variables, gradients)}
+
+
+def apply_gradients(optimizer, tape, scaled_loss, variables, report=False):
+    """One optimiser step on the gradients of `scaled_loss` (from `tape`) for `variables`.
+
+    With `report`, returns `gradients_by_path`, read before `apply`, which may
+    change a loss scale; else None.
+    """
+    gradients = tape.gradient(scaled_loss, variables)
+    reported = gradients_by_path(optimizer, gradients, variables) if report else None
+    optimizer.apply(gradients, variables)
+    return reported

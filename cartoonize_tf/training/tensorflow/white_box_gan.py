@@ -9,7 +9,7 @@ from cartoonize_tf.training.gan_objectives import (
     GENERATOR_METRICS,
     GANObjectives,
 )
-from cartoonize_tf.training.tensorflow.gradients import gradients_by_path, replica_share
+from cartoonize_tf.training.tensorflow.gradients import apply_gradients, replica_share
 
 
 class WhiteBoxCartoonGAN(keras.Model):
@@ -125,15 +125,9 @@ class WhiteBoxCartoonGAN(keras.Model):
             generator_loss, results = self.objectives.generator_objective(
                 photos, photo_features, superpixel_features, shift_weights, teachers)
             scaled = self.generator_optimizer.scale_loss(replica_share(generator_loss))
-        variables = self.generator.trainable_variables
-        gradients = tape.gradient(scaled, variables)
-        # Read before `apply`, which may change a loss scale.
-        reported = (gradients_by_path(self.generator_optimizer, gradients, variables)
-                    if return_gradients else None)
-        self.generator_optimizer.apply(gradients, variables)
-        if return_gradients:
-            return results, reported
-        return results
+        reported = apply_gradients(self.generator_optimizer, tape, scaled,
+                                   self.generator.trainable_variables, report=return_gradients)
+        return (results, reported) if return_gradients else results
 
     def _discriminator_update(self, photos, cartoons, shift_weights=None,
                               return_gradients=False):
@@ -154,15 +148,9 @@ class WhiteBoxCartoonGAN(keras.Model):
             discriminator_loss, results = self.objectives.discriminator_objective(
                 cartoons, fake, cartoon_grey, fake_grey)
             scaled = self.discriminator_optimizer.scale_loss(replica_share(discriminator_loss))
-        variables = self.discriminator_variables
-        gradients = tape.gradient(scaled, variables)
-        # Read before `apply`, which may change a loss scale.
-        reported = (gradients_by_path(self.discriminator_optimizer, gradients, variables)
-                    if return_gradients else None)
-        self.discriminator_optimizer.apply(gradients, variables)
-        if return_gradients:
-            return results, reported
-        return results
+        reported = apply_gradients(self.discriminator_optimizer, tape, scaled,
+                                   self.discriminator_variables, report=return_gradients)
+        return (results, reported) if return_gradients else results
 
     def train_step(self, data):
         photos, cartoons, *teachers = data
