@@ -40,7 +40,8 @@ def build_steps(settings, generator):
     from cartoonize_tf.training.jax.builders import build_gan_steps, build_pretrain_steps
 
     if settings.command == "pretrain":
-        return build_pretrain_steps(generator, settings.learning_rate, settings.edge_weight)
+        return build_pretrain_steps(generator, learning_rate=settings.learning_rate,
+                                    edge_weight=settings.edge_weight)
     return build_gan_steps(generator, loss_weights=settings.loss_weights,
                            learning_rate=settings.learning_rate,
                            superpixel_mode=settings.superpixel, seed=settings.seed)
@@ -56,9 +57,9 @@ def run_jax(settings):
     folder.check_writable()
     pretrained = (None if settings.pretrained is None or settings.resume
                   else load_pretrained_generator(settings.pretrained))
-    sampler = PatchSampler(settings.data_dir, settings.sides, settings.patch_size,
-                           settings.batch_size, seed=settings.seed, paired=settings.paired,
-                           flip=settings.flip)
+    sampler = PatchSampler(settings.data_dir, settings.sides, patch_size=settings.patch_size,
+                           batch_size=settings.batch_size, seed=settings.seed,
+                           paired=settings.paired, flip=settings.flip)
     logger.info("Training data:\n%s", sampler.describe())
     import jax
 

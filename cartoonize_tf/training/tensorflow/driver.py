@@ -81,8 +81,9 @@ def place(settings):
     folder = TensorFlowRunFolder(settings.output_dir, chief,
                                  getattr(resolver, "task_id", 0) or 0)
     folder.check(settings.resume)
-    data = build_dataset(settings.data_dir, settings.sides, settings.patch_size,
-                         settings.batch_size, settings.seed, settings.paired, flip=settings.flip)
+    data = build_dataset(settings.data_dir, settings.sides, patch_size=settings.patch_size,
+                         batch_size=settings.batch_size, seed=settings.seed,
+                         paired=settings.paired, flip=settings.flip)
     folder.check_writable()
     logger.info("Training data:\n%s", data.describe())
     logger.info("Devices: %d replica(s) (%s)", strategy.num_replicas_in_sync,
