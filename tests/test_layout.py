@@ -15,7 +15,7 @@ ALLOWED = {
     "export": {"models", "utils"},
     "inference": {"export", "models", "utils"},
     "data": {"utils", "whitebox"},
-    # whitebox: the JAX trainer's host superpixels; data: training/tf_runs.py builds the dataset
+    # whitebox: the JAX trainer's host superpixels; data: both drivers build their data
     "training": {"models", "layers", "whitebox", "utils", "data"},
     "serving": {"utils"},
     "cli": {"utils", "whitebox", "layers", "models", "export", "inference", "data", "training",
