@@ -90,6 +90,24 @@ def test_missing_model_says_how_to_get_one(photo_folder, tmp_path, capsys):
     assert "convert-checkpoint" in err and "train_code/train.py" in err
 
 
+def test_a_command_that_cannot_run_is_one_line_and_its_status(monkeypatch, capsys):
+    """Every command says why it cannot run the same way: `CommandError`, printed by `main` as
+    one `error:` line on stderr, exit 2 unless the command gives another status."""
+    from cartoonize_tf.cli import run as run_module
+    from cartoonize_tf.cli.errors import CommandError
+
+    assert main(["run", "--max-pixels", "0"]) == 2
+    assert capsys.readouterr().err == "error: --max-pixels must be positive\n"
+
+    def failing(args):
+        raise CommandError("a source could not be fetched", status=1)
+
+    monkeypatch.setattr(run_module, "run_command", failing)
+    assert main(["run"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == "error: a source could not be fetched\n" and captured.out == ""
+
+
 def test_missing_input_is_a_clear_error(tmp_path, model_file, capsys):
     assert run("--input", tmp_path / "nowhere", "--model", model_file) == 2
     assert "nowhere" in capsys.readouterr().err

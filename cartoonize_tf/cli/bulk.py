@@ -3,8 +3,8 @@
 import argparse
 import logging
 import os
-import sys
 
+from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.model_option import ModelOptionError, add_model_option, check_model_exists
 from cartoonize_tf.cli.style_options import (
     add_backend_option,
@@ -62,8 +62,7 @@ def below_error_from_beam_hidden(record):
 def bulk_command(args):
     """Exit codes: 0 all written or skipped, 1 some images failed, 2 nothing could run."""
     if not 0.0 <= args.strength <= 1.0:
-        print("error: --strength must be between 0 and 1", file=sys.stderr)
-        return 2
+        raise CommandError("--strength must be between 0 and 1")
     require_extra("bulk", "cartoonize bulk")
     if not getattr(args, "verbose", False):
         for handler in logging.getLogger().handlers:
@@ -74,15 +73,13 @@ def bulk_command(args):
         try:
             check_model_exists(args.model)
         except ModelOptionError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+            raise CommandError(error) from None
     from apache_beam.io.filesystems import FileSystems
 
     if "://" not in args.input:  # a local glob is matched from the current folder
         args.input = os.path.abspath(args.input)
     if not FileSystems.match([args.input])[0].metadata_list:
-        print(f"error: no file matches {args.input!r}", file=sys.stderr)
-        return 2
+        raise CommandError(f"no file matches {args.input!r}")
     counts = run_bulk(args.input, args.output, args.model, args.pipeline_args,
                       size_policy=args.resize, strength=args.strength, backend=args.backend,
                       cel_shading=not args.no_cel_shading,

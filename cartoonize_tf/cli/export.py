@@ -1,6 +1,5 @@
 """The `export`, `export-tflite` and `export-onnx` commands."""
 
-import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.defaults import (
@@ -9,6 +8,7 @@ from cartoonize_tf.cli.defaults import (
     DEFAULT_MODEL,
     default_path,
 )
+from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 from cartoonize_tf.export.options import (
     BYTES_ENCODINGS,
@@ -83,8 +83,7 @@ def export_command(args):
                                   args.max_pixels or DEFAULT_MAX_PIXELS, args.output_format,
                                   args.model_name)
     except (FileNotFoundError, FileExistsError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        raise CommandError(error, status=1) from None
     print(f"Wrote {path} (signatures serving_default and serving_bytes)")
     return 0
 
@@ -149,8 +148,7 @@ def convert_and_write(args, convert, default_name, description):
         size = parse_size(args.input_size) if args.input_size else None
         model = convert(load_generator(args.model), size)
     except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        raise CommandError(error, status=1) from None
     suffix = f"_{size[0]}x{size[1]}" if size else ""
     output = Path(args.output or DEFAULT_EXPORT_DIR / default_name.format(size=suffix))
     with atomic_output(output) as temporary:

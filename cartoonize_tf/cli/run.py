@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.defaults import DEFAULT_INPUT, DEFAULT_OUTPUT
+from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 from cartoonize_tf.cli.model_option import (
     ModelOptionError,
@@ -95,8 +96,7 @@ def run_command(args):
     )
 
     if args.max_pixels is not None and args.max_pixels <= 0:
-        print("error: --max-pixels must be positive", file=sys.stderr)
-        return 2
+        raise CommandError("--max-pixels must be positive")
     max_pixels = args.max_pixels or default_max_pixels(args)
     try:
         inputs = collect_inputs(args.input)
@@ -105,19 +105,13 @@ def run_command(args):
         if Path(args.input).parts[-2:] == DEFAULT_INPUT.parts:  # the default, missing here
             message = ("no --input given, and no test_code/test_images here: give --input a "
                        "photo, a folder or a quoted glob ('photos/*.jpg')")
-        print(f"error: {message}", file=sys.stderr)
-        return 2
+        raise CommandError(message) from None
     try:
         if args.method == "generator":
             check_model_exists(args.model)
-    except ModelOptionError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    try:
         check_output_dir(args.output_dir)
-    except OSError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (ModelOptionError, OSError) as error:
+        raise CommandError(error) from None
     if args.method == "filter":
         from cartoonize_tf.whitebox.renderer import RendererCartoonizer
 
@@ -136,8 +130,7 @@ def run_command(args):
                                                cel_shading=not args.no_cel_shading,
                                                **filter_options)
         except ValueError as error:  # ModelOptionError included
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+            raise CommandError(error) from None
         if quiet and "tensorflow" in sys.modules:
             quiet_tensorflow()
     plan = plan_outputs(inputs, args.output_dir, args.format)
