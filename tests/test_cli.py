@@ -188,7 +188,7 @@ def test_an_unreadable_model_is_one_line_before_any_work(photo_folder, tmp_path,
     out = tmp_path / "out"
     assert run("--input", photo_folder, "--output-dir", out, "--model", model) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: cannot load --model") and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"error: cannot load {model} (") and len(err.strip().splitlines()) == 1
     assert not out.exists()
 
 

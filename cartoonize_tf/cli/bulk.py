@@ -5,7 +5,7 @@ import logging
 import os
 
 from cartoonize_tf.cli.errors import CommandError
-from cartoonize_tf.cli.model_option import ModelOptionError, add_model_option, check_model_exists
+from cartoonize_tf.cli.model_option import add_model_option, model_errors
 from cartoonize_tf.cli.style_options import (
     add_backend_option,
     add_cel_shading_option,
@@ -68,12 +68,11 @@ def bulk_command(args):
         for handler in logging.getLogger().handlers:
             handler.addFilter(below_error_from_beam_hidden)
     from cartoonize_tf.inference.bulk import run_bulk
+    from cartoonize_tf.inference.cartoonizer import check_model_exists
 
-    if "://" not in args.model:
-        try:
+    if "://" not in args.model:  # Beam's workers load it; a local one is looked for here
+        with model_errors(args.model):
             check_model_exists(args.model)
-        except ModelOptionError as error:
-            raise CommandError(error) from None
     from apache_beam.io.filesystems import FileSystems
 
     if "://" not in args.input:  # a local glob is matched from the current folder

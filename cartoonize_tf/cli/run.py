@@ -7,12 +7,7 @@ from pathlib import Path
 from cartoonize_tf.cli.defaults import DEFAULT_INPUT, DEFAULT_OUTPUT
 from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
-from cartoonize_tf.cli.model_option import (
-    ModelOptionError,
-    add_model_option,
-    check_model_exists,
-    load_cartoonizer,
-)
+from cartoonize_tf.cli.model_option import add_model_option, load_cartoonizer
 from cartoonize_tf.cli.style_options import (
     add_backend_option,
     add_cel_shading_option,
@@ -107,10 +102,8 @@ def run_command(args):
                        "photo, a folder or a quoted glob ('photos/*.jpg')")
         raise CommandError(message) from None
     try:
-        if args.method == "generator":
-            check_model_exists(args.model)
         check_output_dir(args.output_dir)
-    except (ModelOptionError, OSError) as error:
+    except OSError as error:
         raise CommandError(error) from None
     if args.method == "filter":
         from cartoonize_tf.whitebox.renderer import RendererCartoonizer
@@ -121,16 +114,13 @@ def run_command(args):
             ("filter_radius", args.filter_radius), ("filter_eps", args.filter_eps))
             if value is not None}
         quiet = not getattr(args, "verbose", False)
-        try:
-            # TensorFlow, where this model needs it, loads here: its start-up lines are hidden.
-            with stderr_silenced() if quiet else contextlib.nullcontext():
-                cartoonizer = load_cartoonizer(args.model, size_policy=args.resize,
-                                               backend=args.backend, strength=args.strength,
-                                               tile=args.tile or None,
-                                               cel_shading=not args.no_cel_shading,
-                                               **filter_options)
-        except ValueError as error:  # ModelOptionError included
-            raise CommandError(error) from None
+        # TensorFlow, where this model needs it, loads here: its start-up lines are hidden.
+        with stderr_silenced() if quiet else contextlib.nullcontext():
+            cartoonizer = load_cartoonizer(args.model, size_policy=args.resize,
+                                           backend=args.backend, strength=args.strength,
+                                           tile=args.tile or None,
+                                           cel_shading=not args.no_cel_shading,
+                                           **filter_options)
         if quiet and "tensorflow" in sys.modules:
             quiet_tensorflow()
     plan = plan_outputs(inputs, args.output_dir, args.format)

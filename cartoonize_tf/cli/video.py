@@ -86,10 +86,10 @@ def video_command(args):
         check_paths(source, destination)
     except ValueError as error:
         raise CommandError(error) from None
+    cartoonizer = load_cartoonizer(args.model, size_policy="full", backend=args.backend,
+                                   strength=args.strength, tile=args.tile or None,
+                                   cel_shading=not args.no_cel_shading)
     try:
-        cartoonizer = load_cartoonizer(args.model, size_policy="full", backend=args.backend,
-                                       strength=args.strength, tile=args.tile or None,
-                                       cel_shading=not args.no_cel_shading)
         report = cartoonize_video(
             cartoonizer.cartoonize, source, destination, max_side=args.max_side,
             smoother=TemporalSmoother(args.smooth) if args.smooth else None, codec=args.codec,

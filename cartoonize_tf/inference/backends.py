@@ -40,6 +40,7 @@ from cartoonize_tf.inference.conversion_files import (
 from cartoonize_tf.inference.options import BACKENDS
 from cartoonize_tf.models.loading import generator_copy
 from cartoonize_tf.models.pipeline import cartoonize_any_size
+from cartoonize_tf.utils.extras import require_extra
 from cartoonize_tf.utils.files import atomic_output
 from cartoonize_tf.utils.shipped_files import shipped
 
@@ -82,7 +83,8 @@ def cached_conversion(generator, kind, convert):
 
 def converted_model(name, generator):
     """The TFLite or ONNX model of backend `name` (one of `CONVERTED_BACKENDS`) as bytes."""
-    if name == "onnx":
+    if name == "onnx":  # tf2onnx converts, ONNX Runtime runs: both the [export] extra's
+        require_extra("export", "the onnx backend")
         from cartoonize_tf.export.onnx import convert_to_onnx
 
         return cached_conversion(generator, conversion_kind(name),
