@@ -70,3 +70,18 @@ def test_an_onnx_file_without_the_extra_names_it_not_a_broken_model(tmp_path, mo
     monkeypatch.setitem(extras.EXTRA_MODULES, "export", ("a_module_that_is_not_installed",))
     with pytest.raises(extras.MissingExtra, match=r"cartoonize_tf\[export\]"):
         Cartoonizer.load(tmp_path / "m.onnx")
+
+
+def test_the_core_install_exports_and_runs_tflite_files(tmp_path, small_generator, rng):
+    """TFLite needs TensorFlow's converter and LiteRT's interpreter (ai-edge-litert), both in
+    the core: neither export-tflite nor a .tflite --model asks for [export]."""
+    small_generator.save(tmp_path / "g.keras")
+    Image.fromarray(random_photo(rng, 16, 24)).save(tmp_path / "photo.png")
+    exported = cartoonize_without("export", ["export-tflite", "--model", "g.keras",
+                                             "--quantization", "float32", "--output",
+                                             "m.tflite"], tmp_path)
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    ran = cartoonize_without("export", ["run", "--input", "photo.png", "--model", "m.tflite",
+                                        "--output-dir", "out", "--no-progress"], tmp_path)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert (tmp_path / "out" / "photo.png").is_file()

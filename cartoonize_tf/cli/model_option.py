@@ -16,7 +16,7 @@ it with 'git checkout saved_models'; otherwise reinstall cartoonize_tf). Other w
         cartoonize convert-checkpoint path/to/their/saved_models {path}
   - train your own: python train_code/prepare_data.py, then train_code/pretrain.py
     --paired (how the default model was made) or train_code/train.py (the GAN)
-  - or cartoonize without a network: --method filter (slower)
+  - or, with 'cartoonize run', cartoonize without a network: --method filter (slower)
 Then run again, or point --model at the file."""
 
 
@@ -41,6 +41,15 @@ def model_errors(path):
         raise CommandError(MISSING_MODEL_HELP.format(path=path)) from None
     except ValueError as error:  # ModelLoadError included
         raise CommandError(error) from None
+
+
+def load_generator(path):
+    """The generator at --model `path` (for the exporters), its errors said as `model_errors`
+    says them."""
+    from cartoonize_tf.inference.cartoonizer import read_generator
+
+    with model_errors(path):
+        return read_generator(path)
 
 
 def load_cartoonizer(path, **options):

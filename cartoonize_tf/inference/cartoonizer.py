@@ -64,6 +64,20 @@ def first_line(error):
     return (text.splitlines() or [type(error).__name__])[0]
 
 
+def read_generator(path):
+    """The generator at `path` (a `.keras` file or the authors' TF1 checkpoint).
+
+    Raises:
+        ModelNotFoundError: nothing at `path`.
+        ModelLoadError: something at `path`, but not a generator.
+    """
+    from cartoonize_tf.models.loading import load_generator
+
+    check_model_exists(path)
+    with reading_model(path):
+        return load_generator(path)
+
+
 @contextlib.contextmanager
 def reading_model(path):
     """Any failure to read the model at `path` (a missing extra aside) as one ModelLoadError."""
@@ -151,18 +165,12 @@ class Cartoonizer:
         """
         from cartoonize_tf.inference.runtimes import open_converted
 
-        check_model_exists(path)
         saved_model = saved_model_folder(path)
         runtime = "tf" if saved_model else EXPORTED_RUNTIMES.get(Path(path).suffix.lower())
         if runtime is None:
             shipped = cls.from_shipped_conversion(path, **options)
-            if shipped is not None:
-                return shipped
-            from cartoonize_tf.models.loading import load_generator
-
-            with reading_model(path):
-                generator = load_generator(path)
-            return cls(generator, **options)
+            return shipped if shipped is not None else cls(read_generator(path), **options)
+        check_model_exists(path)
         check_exported_options(Path(path).name, options)
         options.pop("backend", None)
         with reading_model(path):
