@@ -85,3 +85,13 @@ def test_load_says_what_is_wrong_with_a_model_path(tmp_path):
         Cartoonizer.load(tmp_path / "m.tflite", backend="tf", cel_shading=False)
     with pytest.raises(ModelLoadError, match=r"^cannot load .*m\.tflite \(ValueError: "):
         Cartoonizer.load(tmp_path / "m.tflite")
+
+
+def test_every_cartoonizer_keeps_the_one_contract(small_generator):
+    from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
+    from cartoonize_tf.whitebox.renderer import RendererCartoonizer
+
+    cartoonizer = Cartoonizer(small_generator, size_policy="full", backend="tf")
+    for each in (cartoonizer, cartoonizer.backend, RendererCartoonizer()):
+        assert isinstance(each, ImageCartoonizer), type(each).__name__
+    assert type(cartoonizer.backend).__name__ == "GraphCartoonizer"

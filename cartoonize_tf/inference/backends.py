@@ -37,6 +37,7 @@ from cartoonize_tf.inference.conversion_files import (
     conversion_kind,
     record_shipped_conversion,
 )
+from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
 from cartoonize_tf.inference.options import BACKENDS
 from cartoonize_tf.models.loading import generator_copy
 from cartoonize_tf.models.pipeline import cartoonize_any_size
@@ -96,7 +97,7 @@ def converted_model(name, generator):
         generator, quantization, calibration_images=calibration_photos()))
 
 
-class GraphBackend:
+class GraphCartoonizer:
     """TensorFlow runs the padding, the generator and the filter: `tf`, `tf-bfloat16`, `xla` or
     `keras-eager`."""
 
@@ -115,7 +116,7 @@ class GraphBackend:
                                     input_signature=None if mode == "xla" else
                                     [tf.TensorSpec([None, None, None, 3], tf.uint8)])
 
-    def cartoonize(self, image):
+    def cartoonize(self, image: np.ndarray) -> np.ndarray:
         return self._run(tf.constant(image[None])).numpy()[0]
 
 
@@ -145,7 +146,7 @@ def ship_conversion(model_path, name="tflite", folder=SHIPPED_CONVERSIONS):
     return path
 
 
-def make_backend(name, generator, **filter_options):
+def make_backend(name, generator, **filter_options) -> ImageCartoonizer:
     """The backend called `name` (see `BACKENDS`) for a built `UNetGenerator`.
 
     `filter_options` (`filter_radius`, `filter_eps` of the output guided
@@ -158,7 +159,7 @@ def make_backend(name, generator, **filter_options):
         name, reason = auto_backend(filter_options)
         logger.debug("Backend auto: %s (%s)", name, reason)
     if name in GRAPH_BACKENDS:
-        return GraphBackend(generator, name, **filter_options)
+        return GraphCartoonizer(generator, name, **filter_options)
     if filter_options:
         raise ValueError(f"the {name} backend has the output filter built in; a different "
                          f"filter radius or eps needs one of {GRAPH_BACKENDS}")

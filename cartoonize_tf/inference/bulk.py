@@ -30,6 +30,7 @@ from apache_beam.ml.inference.base import (
     RunInference,
 )
 
+from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
 from cartoonize_tf.inference.options import DEFAULT_MAX_PIXELS, FILE_FORMATS
 from cartoonize_tf.utils.image_io import IMAGE_SUFFIXES, ImageReadError, read_image, write_image
 
@@ -66,7 +67,7 @@ class CartoonizerModelHandler(ModelHandler):
         folder = tempfile.mkdtemp(prefix="cartoonize-model-")
         return Cartoonizer.load(local_copy(self.model_path, folder), **self.options)
 
-    def run_inference(self, batch, model, inference_args=None):
+    def run_inference(self, batch, model: ImageCartoonizer, inference_args=None):
         return [PredictionResult(image, model.cartoonize(image)) for image in batch]
 
     def get_num_bytes(self, batch):

@@ -16,6 +16,7 @@ from cartoonize_tf.inference.conversion_files import (
     conversion_kind,
     shipped_conversion,
 )
+from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
 from cartoonize_tf.inference.options import DEFAULT_TILE, SIZE_POLICIES
 from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer, saved_model_folder
 from cartoonize_tf.inference.sizing import authors_resize_crop, authors_size
@@ -102,8 +103,8 @@ class Cartoonizer:
             720, cropped to multiples of 8, as the authors' code did).
         backend: the runtime (`inference.options.BACKENDS`); "auto" picks the
             fastest that keeps the pictures, "tf" is the reference path. Or an
-            object with a `cartoonize(image)` method, such as the runner of an
-            exported model (`load` makes one for `.tflite` and `.onnx` files).
+            `ImageCartoonizer`, such as the runtime of an exported model (`load`
+            makes one for SavedModel folders, `.tflite` and `.onnx` files).
         strength: how cartoony, from 0 (the photo) to 1 (the model's own
             output): a linear mix of the two, no retraining.
         tile: images with a side longer than this run in tiles of this size
@@ -118,8 +119,9 @@ class Cartoonizer:
         >>> cartoon = cartoonizer.cartoonize(photo)  # uint8 [H, W, 3] RGB in and out
     """
 
-    def __init__(self, generator, size_policy="full", backend="auto", strength=1.0,
-                 tile=DEFAULT_TILE, cel_shading=True, filter_radius=None, filter_eps=None):
+    def __init__(self, generator, size_policy="full", backend: "str | ImageCartoonizer" = "auto",
+                 strength=1.0, tile=DEFAULT_TILE, cel_shading=True, filter_radius=None,
+                 filter_eps=None):
         if size_policy not in SIZE_POLICIES:
             raise ValueError(f"size_policy must be one of {SIZE_POLICIES}, got {size_policy!r}")
         if not 0.0 <= strength <= 1.0:
@@ -132,7 +134,8 @@ class Cartoonizer:
         self.tile = tile
         if not isinstance(backend, str):
             if generator is not None:
-                raise ValueError("a runner as backend brings its own model: give generator=None")
+                raise ValueError("an ImageCartoonizer as backend brings its own model: give "
+                                 "generator=None")
             check_exported_options(type(backend).__name__,
                                    {"cel_shading": cel_shading, **filter_options})
             self.generator, self.backend = None, backend
@@ -208,7 +211,7 @@ class Cartoonizer:
             return "tiled"
         return None
 
-    def cartoonize(self, image):
+    def cartoonize(self, image: np.ndarray) -> np.ndarray:
         """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (the input's size under "full")."""
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
