@@ -12,13 +12,6 @@ from cartoonize_tf.cli.main import main
 from cartoonize_tf.inference.batch import cartoonize_files, plan_outputs
 
 
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory, small_generator):
-    path = tmp_path_factory.mktemp("model") / "g.keras"
-    small_generator.save(path)
-    return path
-
-
 @pytest.fixture
 def photo_folder(tmp_path, rng):
     folder = tmp_path / "photos"

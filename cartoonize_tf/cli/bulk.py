@@ -12,8 +12,8 @@ from cartoonize_tf.cli.style_options import (
     add_strength_option,
 )
 from cartoonize_tf.inference.options import (
-    DEFAULT_MAX_PIXELS,
     FILE_FORMATS,
+    RUN_MAX_PIXELS,
     SIZE_POLICIES,
 )
 from cartoonize_tf.utils.extras import require_extra
@@ -48,7 +48,7 @@ def add_bulk_parser(subparsers, root):
     add_backend_option(parser)
     parser.add_argument("--format", choices=tuple(FILE_FORMATS), default=None,
                         help="write every output in this format instead of the input's own")
-    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS["generator"],
+    parser.add_argument("--max-pixels", type=int, default=RUN_MAX_PIXELS["generator"],
                         help="larger images (height * width, from the header) fail alone")
     parser.set_defaults(handler=bulk_command, pipeline_args=[])
 

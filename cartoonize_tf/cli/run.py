@@ -14,9 +14,9 @@ from cartoonize_tf.cli.style_options import (
     add_strength_option,
 )
 from cartoonize_tf.inference.options import (
-    DEFAULT_MAX_PIXELS,
     DEFAULT_TILE,
     FILE_FORMATS,
+    RUN_MAX_PIXELS,
     SIZE_POLICIES,
 )
 from cartoonize_tf.utils.quiet_stderr import quiet_tensorflow, stderr_silenced
@@ -57,8 +57,8 @@ def add_run_parser(subparsers, root):
     parser.add_argument("--max-pixels", type=int, default=None,
                         help="largest height * width of an input, read from its header before "
                              "decoding; larger files fail alone. Default: "
-                             f"{DEFAULT_MAX_PIXELS['generator']:,} (the generator runs large "
-                             f"images in tiles), {DEFAULT_MAX_PIXELS['filter']:,} with --method "
+                             f"{RUN_MAX_PIXELS['generator']:,} (the generator runs large "
+                             f"images in tiles), {RUN_MAX_PIXELS['filter']:,} with --method "
                              "filter (about 0.43 GB of memory per megapixel)")
     style = parser.add_argument_group("style and memory")
     add_strength_option(style)
@@ -78,7 +78,7 @@ def add_run_parser(subparsers, root):
 
 
 def default_max_pixels(args):
-    return DEFAULT_MAX_PIXELS[args.method]
+    return RUN_MAX_PIXELS[args.method]
 
 
 def run_command(args):

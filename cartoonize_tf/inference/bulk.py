@@ -31,10 +31,10 @@ from apache_beam.ml.inference.base import (
 )
 
 from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
-from cartoonize_tf.inference.options import DEFAULT_MAX_PIXELS, FILE_FORMATS
+from cartoonize_tf.inference.options import FILE_FORMATS, RUN_MAX_PIXELS
 from cartoonize_tf.utils.image_io import IMAGE_SUFFIXES, ImageReadError, read_image, write_image
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 NAMESPACE = "cartoonize_bulk"
 
 
@@ -113,7 +113,7 @@ class ReadImage(beam.DoFn):
             try:
                 yield path, read_image(local_copy(path, folder), self.max_pixels)
             except (ImageReadError, OSError) as error:
-                log.warning("skipped %s: %s", path, error)
+                logger.warning("skipped %s: %s", path, error)
                 self.failed.inc()
 
 
@@ -141,7 +141,7 @@ class WriteCartoon(beam.DoFn):
 
 def add_bulk_steps(pipeline, input_glob, output_dir, model_path, size_policy="full",
                    strength=1.0, backend="auto", cel_shading=True, output_format=None,
-                   max_pixels=DEFAULT_MAX_PIXELS["generator"]):
+                   max_pixels=RUN_MAX_PIXELS["generator"]):
     """Adds the steps to `pipeline`; returns the PCollection of written output paths."""
     handler = KeyedModelHandler(CartoonizerModelHandler(model_path, size_policy, strength,
                                                         backend, cel_shading))
