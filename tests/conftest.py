@@ -50,6 +50,14 @@ def small_generator():
     return generator
 
 
+@pytest.fixture(scope="session")
+def model_file(tmp_path_factory, small_generator):
+    """`small_generator` saved as a `.keras` file, for the commands' --model."""
+    path = tmp_path_factory.mktemp("model") / "g.keras"
+    small_generator.save(path)
+    return path
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

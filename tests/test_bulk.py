@@ -12,13 +12,6 @@ beam = pytest.importorskip("apache_beam")
 from cartoonize_tf.cli.main import main  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory, small_generator):
-    path = tmp_path_factory.mktemp("model") / "g.keras"
-    small_generator.save(path)
-    return path
-
-
 def test_direct_runner_writes_then_skips(tmp_path, rng, model_file, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()

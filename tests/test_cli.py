@@ -12,13 +12,6 @@ from cartoonize_tf.cli.main import main
 from cartoonize_tf.inference.batch import cartoonize_files, plan_outputs
 
 
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory, small_generator):
-    path = tmp_path_factory.mktemp("model") / "g.keras"
-    small_generator.save(path)
-    return path
-
-
 @pytest.fixture
 def photo_folder(tmp_path, rng):
     folder = tmp_path / "photos"
@@ -88,6 +81,24 @@ def test_missing_model_says_how_to_get_one(photo_folder, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert "convert-checkpoint" in err and "train_code/train.py" in err
+
+
+def test_a_command_that_cannot_run_is_one_line_and_its_status(monkeypatch, capsys):
+    """Every command says why it cannot run the same way: `CommandError`, printed by `main` as
+    one `error:` line on stderr, exit 2 unless the command gives another status."""
+    from cartoonize_tf.cli import run as run_module
+    from cartoonize_tf.cli.errors import CommandError
+
+    assert main(["run", "--max-pixels", "0"]) == 2
+    assert capsys.readouterr().err == "error: --max-pixels must be positive\n"
+
+    def failing(args):
+        raise CommandError("a source could not be fetched", status=1)
+
+    monkeypatch.setattr(run_module, "run_command", failing)
+    assert main(["run"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == "error: a source could not be fetched\n" and captured.out == ""
 
 
 def test_missing_input_is_a_clear_error(tmp_path, model_file, capsys):
@@ -170,7 +181,7 @@ def test_an_unreadable_model_is_one_line_before_any_work(photo_folder, tmp_path,
     out = tmp_path / "out"
     assert run("--input", photo_folder, "--output-dir", out, "--model", model) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: cannot load --model") and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"error: cannot load {model} (") and len(err.strip().splitlines()) == 1
     assert not out.exists()
 
 

@@ -181,8 +181,24 @@ def test_export_commands(tmp_path, small_generator, capsys):
                  str(tmp_path / "m.onnx")]) == 0
     assert (tmp_path / "m.onnx").stat().st_size > 0
     assert main(["export-tflite", "--model", str(tmp_path / "g.keras"), "--input-size",
-                 "60x64"]) == 1
+                 "60x64"]) == 2
     assert "multiples of 8" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["export", "export-tflite", "export-onnx"])
+def test_an_export_of_a_bad_model_exits_2_as_every_command(tmp_path, command, capsys):
+    """Exit 2 when nothing could be written, as every other command: a model that cannot be
+    read is one line, a missing one gets the help on getting one."""
+    (tmp_path / "cut.keras").write_bytes(b"PK\x03\x04" + b"\0" * 64)
+    assert main([command, "--model", str(tmp_path / "cut.keras"), "--output",
+                 str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot load {tmp_path / 'cut.keras'} (")
+    assert len(err.strip().splitlines()) == 1
+    assert main([command, "--model", str(tmp_path / "none.keras"), "--output",
+                 str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: No model at {tmp_path / 'none.keras'}")
+    assert not (tmp_path / "out").exists()
 
 
 def test_what_export_writes_cartoonize_runs(tmp_path, small_generator, rng, capsys):

@@ -71,3 +71,27 @@ def test_unknown_size_policy(small_generator):
 def test_loads_the_authors_checkpoint_folder(reference_dir):
     cartoonizer = Cartoonizer.load(reference_dir / "authors_golden" / "checkpoint", backend="tf")
     assert cartoonizer.generator.channel_order == "bgr"
+
+
+def test_load_says_what_is_wrong_with_a_model_path(tmp_path):
+    """Nothing there, options an exported model has built in, and a file it cannot read: the
+    three errors the command line translates (before anything is loaded, where it can be)."""
+    from cartoonize_tf.inference.cartoonizer import ModelLoadError, ModelNotFoundError
+
+    with pytest.raises(ModelNotFoundError, match="No model at"):
+        Cartoonizer.load(tmp_path / "none.keras")
+    (tmp_path / "m.tflite").write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="leave --backend and --no-cel-shading out"):
+        Cartoonizer.load(tmp_path / "m.tflite", backend="tf", cel_shading=False)
+    with pytest.raises(ModelLoadError, match=r"^cannot load .*m\.tflite \(ValueError: "):
+        Cartoonizer.load(tmp_path / "m.tflite")
+
+
+def test_every_cartoonizer_keeps_the_one_contract(small_generator):
+    from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
+    from cartoonize_tf.whitebox.renderer import RendererCartoonizer
+
+    cartoonizer = Cartoonizer(small_generator, size_policy="full", backend="tf")
+    for each in (cartoonizer, cartoonizer.backend, RendererCartoonizer()):
+        assert isinstance(each, ImageCartoonizer), type(each).__name__
+    assert type(cartoonizer.backend).__name__ == "GraphCartoonizer"

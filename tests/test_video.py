@@ -16,13 +16,6 @@ RATE = 12  # frames/s of the test videos; one frame is 1/12 s
 
 
 @pytest.fixture(scope="module")
-def model_file(tmp_path_factory, small_generator):
-    path = tmp_path_factory.mktemp("model") / "g.keras"
-    small_generator.save(path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     path = tmp_path_factory.mktemp("video") / "clip.mp4"
     make_test_video(path, rate=RATE)

@@ -3,17 +3,17 @@
 import argparse
 import logging
 import os
-import sys
 
-from cartoonize_tf.cli.model_option import ModelOptionError, add_model_option, check_model_exists
+from cartoonize_tf.cli.errors import CommandError
+from cartoonize_tf.cli.model_option import add_model_option, model_errors
 from cartoonize_tf.cli.style_options import (
     add_backend_option,
     add_cel_shading_option,
     add_strength_option,
 )
 from cartoonize_tf.inference.options import (
-    DEFAULT_MAX_PIXELS,
     FILE_FORMATS,
+    RUN_MAX_PIXELS,
     SIZE_POLICIES,
 )
 from cartoonize_tf.utils.extras import require_extra
@@ -48,7 +48,7 @@ def add_bulk_parser(subparsers, root):
     add_backend_option(parser)
     parser.add_argument("--format", choices=tuple(FILE_FORMATS), default=None,
                         help="write every output in this format instead of the input's own")
-    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS["generator"],
+    parser.add_argument("--max-pixels", type=int, default=RUN_MAX_PIXELS["generator"],
                         help="larger images (height * width, from the header) fail alone")
     parser.set_defaults(handler=bulk_command, pipeline_args=[])
 
@@ -62,27 +62,23 @@ def below_error_from_beam_hidden(record):
 def bulk_command(args):
     """Exit codes: 0 all written or skipped, 1 some images failed, 2 nothing could run."""
     if not 0.0 <= args.strength <= 1.0:
-        print("error: --strength must be between 0 and 1", file=sys.stderr)
-        return 2
+        raise CommandError("--strength must be between 0 and 1")
     require_extra("bulk", "cartoonize bulk")
     if not getattr(args, "verbose", False):
         for handler in logging.getLogger().handlers:
             handler.addFilter(below_error_from_beam_hidden)
     from cartoonize_tf.inference.bulk import run_bulk
+    from cartoonize_tf.inference.cartoonizer import check_model_exists
 
-    if "://" not in args.model:
-        try:
+    if "://" not in args.model:  # Beam's workers load it; a local one is looked for here
+        with model_errors(args.model):
             check_model_exists(args.model)
-        except ModelOptionError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
     from apache_beam.io.filesystems import FileSystems
 
     if "://" not in args.input:  # a local glob is matched from the current folder
         args.input = os.path.abspath(args.input)
     if not FileSystems.match([args.input])[0].metadata_list:
-        print(f"error: no file matches {args.input!r}", file=sys.stderr)
-        return 2
+        raise CommandError(f"no file matches {args.input!r}")
     counts = run_bulk(args.input, args.output, args.model, args.pipeline_args,
                       size_policy=args.resize, strength=args.strength, backend=args.backend,
                       cel_shading=not args.no_cel_shading,

@@ -1,8 +1,8 @@
 """The `convert-checkpoint` command: the authors' TF1 checkpoint to a `.keras` generator."""
 
-import sys
 from pathlib import Path
 
+from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 
 
@@ -29,13 +29,11 @@ def convert_command(args):
 
     destination = Path(args.destination)
     if destination.suffix != ".keras":
-        print(f"error: the destination must end in .keras, got {destination}", file=sys.stderr)
-        return 2
+        raise CommandError(f"the destination must end in .keras, got {destination}")
     try:
         generator = load_authors_checkpoint(args.source, args.channels, args.num_blocks)
     except (FileNotFoundError, CheckpointMismatchError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise CommandError(error) from None
     with atomic_output(destination) as temporary:
         generator.save(temporary)
     print(f"Wrote {destination} ({generator.count_params():,} parameters, "

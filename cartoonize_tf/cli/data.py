@@ -1,10 +1,10 @@
 """The `prepare-data` command: a training folder from public photos and drawings."""
 
 import argparse
-import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.defaults import DEFAULT_DATA_CACHE, DEFAULT_DATA_DIR, DEFAULT_GAN_DATA_DIR
+from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 
 
@@ -46,13 +46,9 @@ def prepare_data_command(args):
 
     output = getattr(args, "output_dir", None) or str(DEFAULT_GAN_DATA_DIR if args.gan else DEFAULT_DATA_DIR)
     if args.no_drawings and not args.gan:
-        print("error: --no-drawings shapes the GAN's cartoon side; use it with --gan",
-              file=sys.stderr)
-        return 2
+        raise CommandError("--no-drawings shapes the GAN's cartoon side; use it with --gan")
     if Path(output).exists():
-        print(f"error: {output} already exists; remove it or choose another --output-dir",
-              file=sys.stderr)
-        return 2
+        raise CommandError(f"{output} already exists; remove it or choose another --output-dir")
     try:
         if args.gan:
             from cartoonize_tf.data.gan_preparation import prepare_gan
@@ -63,9 +59,8 @@ def prepare_data_command(args):
             from cartoonize_tf.data.preparation import prepare
 
             manifest = prepare(output, args.cache_dir, progress=not args.no_progress)
-    except SourceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    except SourceError as error:  # a source could not be fetched: worth another try
+        raise CommandError(error, status=1) from None
     sources = manifest["sources"]
     held_out = sum("eval_photo" in s for s in sources)
     if args.gan:

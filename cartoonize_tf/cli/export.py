@@ -1,6 +1,5 @@
 """The `export`, `export-tflite` and `export-onnx` commands."""
 
-import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.defaults import (
@@ -9,7 +8,9 @@ from cartoonize_tf.cli.defaults import (
     DEFAULT_MODEL,
     default_path,
 )
+from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
+from cartoonize_tf.cli.model_option import load_generator
 from cartoonize_tf.export.options import (
     BYTES_ENCODINGS,
     DEFAULT_MAX_PIXELS,
@@ -75,22 +76,19 @@ def add_export_tflite_parser(subparsers):
 def export_command(args):
     require_extra("export", "cartoonize export (its TF Serving warm-up file)")
     from cartoonize_tf.export.saved_model import export_saved_model
-    from cartoonize_tf.models.loading import load_generator
 
+    generator = load_generator(args.model)
     try:
-        generator = load_generator(args.model)
         path = export_saved_model(generator, args.output, args.version,
                                   args.max_pixels or DEFAULT_MAX_PIXELS, args.output_format,
                                   args.model_name)
-    except (FileNotFoundError, FileExistsError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    except (FileExistsError, ValueError) as error:  # the version exists; a bad option
+        raise CommandError(error) from None
     print(f"Wrote {path} (signatures serving_default and serving_bytes)")
     return 0
 
 
-def export_tflite_command(args):
-    require_extra("export", "cartoonize export-tflite")
+def export_tflite_command(args):  # TensorFlow's converter: the core install has it
     from cartoonize_tf.export.tflite import convert_to_tflite
     from cartoonize_tf.inference.batch import collect_inputs
     from cartoonize_tf.utils.image_io import read_image
@@ -139,18 +137,17 @@ def export_onnx_command(args):
 def convert_and_write(args, convert, default_name, description):
     """Loads `--model`, converts it with `convert(generator, size)` and writes the bytes atomically.
 
-    `default_name` (in `DEFAULT_EXPORT_DIR`) has a `{size}` field for "_HxW" or "". Returns the exit code.
+    `default_name` (in `DEFAULT_EXPORT_DIR`) has a `{size}` field for "_HxW" or "". Returns the
+    exit code; CommandError where nothing could be written.
     """
     from cartoonize_tf.inference.sizing import parse_size
-    from cartoonize_tf.models.loading import load_generator
     from cartoonize_tf.utils.files import atomic_output
 
     try:
         size = parse_size(args.input_size) if args.input_size else None
         model = convert(load_generator(args.model), size)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    except (FileNotFoundError, ValueError) as error:  # a bad size, missing calibration photos
+        raise CommandError(error) from None
     suffix = f"_{size[0]}x{size[1]}" if size else ""
     output = Path(args.output or DEFAULT_EXPORT_DIR / default_name.format(size=suffix))
     with atomic_output(output) as temporary:

@@ -9,6 +9,7 @@ from pathlib import Path
 from cartoonize_tf.cli.bulk import add_bulk_parser
 from cartoonize_tf.cli.convert import add_convert_parser
 from cartoonize_tf.cli.data import add_prepare_data_parser
+from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.export import (
     add_export_onnx_parser,
     add_export_parser,
@@ -83,9 +84,9 @@ def main(argv=None, root=Path(".")):
         library.setLevel(logging.DEBUG)
     try:
         return args.handler(args)
-    except (MissingExtra, RunError, DataError) as error:  # one line the user can act on
+    except (CommandError, MissingExtra, RunError, DataError) as error:  # one line to act on
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return getattr(error, "status", 2)
     except KeyboardInterrupt:  # training stops at the end of a step and returns STOPPED itself
         print("Interrupted.", file=sys.stderr)
         return STOPPED

@@ -1,9 +1,11 @@
-"""The --model option of the cartoonizing commands (run, video, bulk): its default and checks."""
+"""The --model option of the cartoonizing commands (run, video, bulk): its default, and the
+library's errors about it said once."""
 
+import contextlib
 import os
-from pathlib import Path
 
 from cartoonize_tf.cli.defaults import DEFAULT_MODEL, default_path
+from cartoonize_tf.cli.errors import CommandError
 
 MISSING_MODEL_HELP = """\
 No model at {path}.
@@ -14,13 +16,8 @@ it with 'git checkout saved_models'; otherwise reinstall cartoonize_tf). Other w
         cartoonize convert-checkpoint path/to/their/saved_models {path}
   - train your own: python train_code/prepare_data.py, then train_code/pretrain.py
     --paired (how the default model was made) or train_code/train.py (the GAN)
-  - or cartoonize without a network: --method filter (slower)
+  - or, with 'cartoonize run', cartoonize without a network: --method filter (slower)
 Then run again, or point --model at the file."""
-
-
-class ModelOptionError(ValueError):
-    """--model names nothing, or something that is not a generator; the message is one line
-    (or the missing-model help)."""
 
 
 def add_model_option(parser, root, help):
@@ -32,53 +29,32 @@ def add_model_option(parser, root, help):
                                     "default")
 
 
-def check_model_exists(path):
-    """Raises ModelOptionError with the missing-model help when `path` names no model."""
-    path = Path(path)
-    if not path.exists() and not Path(f"{path}.index").exists():
-        raise ModelOptionError(MISSING_MODEL_HELP.format(path=path))
+@contextlib.contextmanager
+def model_errors(path):
+    """The library's errors about --model `path` as one CommandError: nothing there gets the
+    missing-model help; a model it cannot read, or options it refuses, their one line."""
+    from cartoonize_tf.inference.cartoonizer import ModelNotFoundError
 
-
-def first_line(error):
-    text = str(error).strip()
-    return (text.splitlines() or [type(error).__name__])[0]
-
-
-def load_model(path):
-    """The generator at `path` (checked as `check_model_exists` does); ModelOptionError if not."""
-    from cartoonize_tf.models.loading import load_generator
-
-    check_model_exists(path)
     try:
-        return load_generator(path)
-    except Exception as error:  # noqa: BLE001 - any unreadable model is one clear line
-        raise ModelOptionError(f"cannot load --model {path} ({type(error).__name__}: "
-                               f"{first_line(error)}); it must be a .keras generator or the "
-                               "authors' TF1 checkpoint") from None
+        yield
+    except ModelNotFoundError:
+        raise CommandError(MISSING_MODEL_HELP.format(path=path)) from None
+    except ValueError as error:  # ModelLoadError included
+        raise CommandError(error) from None
+
+
+def load_generator(path):
+    """The generator at --model `path` (for the exporters), its errors said as `model_errors`
+    says them."""
+    from cartoonize_tf.inference.cartoonizer import read_generator
+
+    with model_errors(path):
+        return read_generator(path)
 
 
 def load_cartoonizer(path, **options):
-    """A `Cartoonizer` for --model `path`: a generator (as `load_model` loads it), a SavedModel
-    folder from `export`, or an exported `.tflite` / `.onnx` file; `options` are the
-    Cartoonizer's. ModelOptionError or ValueError with one line when it cannot be made."""
-    from cartoonize_tf.inference.cartoonizer import EXPORTED_RUNTIMES, Cartoonizer
-    from cartoonize_tf.inference.saved_model_runner import saved_model_folder
+    """`Cartoonizer.load(path, **options)`, its errors said as `model_errors` says them."""
+    from cartoonize_tf.inference.cartoonizer import Cartoonizer
 
-    exported = Path(path).suffix.lower() in EXPORTED_RUNTIMES or saved_model_folder(path)
-    if not exported:
-        shipped = Cartoonizer.from_shipped_conversion(path, **options)  # without TensorFlow
-        return shipped if shipped is not None else Cartoonizer(load_model(path), **options)
-    check_model_exists(path)
-    if not options.get("cel_shading", True):
-        raise ModelOptionError("--no-cel-shading needs the .keras model: an exported file has "
-                               "its stage built in")
-    options.pop("cel_shading", None)
-    if options.get("backend", "auto") != "auto":
-        raise ModelOptionError(f"{Path(path).name} is an exported model with its own runtime; "
-                               "leave --backend out")
-    try:
+    with model_errors(path):
         return Cartoonizer.load(path, **options)
-    except Exception as error:  # noqa: BLE001 - any unreadable model is one clear line
-        raise ModelOptionError(f"cannot load --model {path} ({type(error).__name__}: "
-                               f"{first_line(error)}); it must be a model that export, "
-                               "export-tflite or export-onnx wrote") from None

@@ -5,22 +5,18 @@ import sys
 from pathlib import Path
 
 from cartoonize_tf.cli.defaults import DEFAULT_INPUT, DEFAULT_OUTPUT
+from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
-from cartoonize_tf.cli.model_option import (
-    ModelOptionError,
-    add_model_option,
-    check_model_exists,
-    load_cartoonizer,
-)
+from cartoonize_tf.cli.model_option import add_model_option, load_cartoonizer
 from cartoonize_tf.cli.style_options import (
     add_backend_option,
     add_cel_shading_option,
     add_strength_option,
 )
 from cartoonize_tf.inference.options import (
-    DEFAULT_MAX_PIXELS,
     DEFAULT_TILE,
     FILE_FORMATS,
+    RUN_MAX_PIXELS,
     SIZE_POLICIES,
 )
 from cartoonize_tf.utils.quiet_stderr import quiet_tensorflow, stderr_silenced
@@ -61,8 +57,8 @@ def add_run_parser(subparsers, root):
     parser.add_argument("--max-pixels", type=int, default=None,
                         help="largest height * width of an input, read from its header before "
                              "decoding; larger files fail alone. Default: "
-                             f"{DEFAULT_MAX_PIXELS['generator']:,} (the generator runs large "
-                             f"images in tiles), {DEFAULT_MAX_PIXELS['filter']:,} with --method "
+                             f"{RUN_MAX_PIXELS['generator']:,} (the generator runs large "
+                             f"images in tiles), {RUN_MAX_PIXELS['filter']:,} with --method "
                              "filter (about 0.43 GB of memory per megapixel)")
     style = parser.add_argument_group("style and memory")
     add_strength_option(style)
@@ -82,7 +78,7 @@ def add_run_parser(subparsers, root):
 
 
 def default_max_pixels(args):
-    return DEFAULT_MAX_PIXELS[args.method]
+    return RUN_MAX_PIXELS[args.method]
 
 
 def run_command(args):
@@ -95,8 +91,7 @@ def run_command(args):
     )
 
     if args.max_pixels is not None and args.max_pixels <= 0:
-        print("error: --max-pixels must be positive", file=sys.stderr)
-        return 2
+        raise CommandError("--max-pixels must be positive")
     max_pixels = args.max_pixels or default_max_pixels(args)
     try:
         inputs = collect_inputs(args.input)
@@ -105,19 +100,11 @@ def run_command(args):
         if Path(args.input).parts[-2:] == DEFAULT_INPUT.parts:  # the default, missing here
             message = ("no --input given, and no test_code/test_images here: give --input a "
                        "photo, a folder or a quoted glob ('photos/*.jpg')")
-        print(f"error: {message}", file=sys.stderr)
-        return 2
-    try:
-        if args.method == "generator":
-            check_model_exists(args.model)
-    except ModelOptionError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise CommandError(message) from None
     try:
         check_output_dir(args.output_dir)
     except OSError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        raise CommandError(error) from None
     if args.method == "filter":
         from cartoonize_tf.whitebox.renderer import RendererCartoonizer
 
@@ -127,17 +114,13 @@ def run_command(args):
             ("filter_radius", args.filter_radius), ("filter_eps", args.filter_eps))
             if value is not None}
         quiet = not getattr(args, "verbose", False)
-        try:
-            # TensorFlow, where this model needs it, loads here: its start-up lines are hidden.
-            with stderr_silenced() if quiet else contextlib.nullcontext():
-                cartoonizer = load_cartoonizer(args.model, size_policy=args.resize,
-                                               backend=args.backend, strength=args.strength,
-                                               tile=args.tile or None,
-                                               cel_shading=not args.no_cel_shading,
-                                               **filter_options)
-        except ValueError as error:  # ModelOptionError included
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        # TensorFlow, where this model needs it, loads here: its start-up lines are hidden.
+        with stderr_silenced() if quiet else contextlib.nullcontext():
+            cartoonizer = load_cartoonizer(args.model, size_policy=args.resize,
+                                           backend=args.backend, strength=args.strength,
+                                           tile=args.tile or None,
+                                           cel_shading=not args.no_cel_shading,
+                                           **filter_options)
         if quiet and "tensorflow" in sys.modules:
             quiet_tensorflow()
     plan = plan_outputs(inputs, args.output_dir, args.format)

@@ -1,10 +1,10 @@
 """The `serve` command: TF Serving's gRPC and REST APIs for a SavedModel base path, on one machine."""
 
 import signal
-import sys
 import threading
 
 from cartoonize_tf.cli.defaults import DEFAULT_SAVED_MODEL_BASE, default_path
+from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 from cartoonize_tf.utils.extras import require_extra
 
@@ -69,15 +69,12 @@ def serve_command(args):
     from cartoonize_tf.serving.server import start_server
 
     if args.web and args.host != "127.0.0.1":
-        print("error: --web is for one user on this machine and listens on 127.0.0.1; leave "
-              "--host out, or drop --web and open http://HOST:PORT/ yourself", file=sys.stderr)
-        return 2
+        raise CommandError("--web is for one user on this machine and listens on 127.0.0.1; "
+                           "leave --host out, or drop --web and open http://HOST:PORT/ yourself")
     for name in ("memory_budget_mb", "max_connections", "workers", "max_message_mb"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            print(f"error: --{name.replace('_', '-')} must be at least 1, got {value}",
-                  file=sys.stderr)
-            return 2
+            raise CommandError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
     budget = None if args.memory_budget_mb is None else args.memory_budget_mb << 20
     try:
         server = start_server(args.model_base_path, args.model_name, args.grpc_port,
@@ -85,9 +82,8 @@ def serve_command(args):
                               args.max_message_mb << 20, args.poll_seconds, args.max_pixels,
                               memory_budget_bytes=budget, max_connections=args.max_connections,
                               local_only=args.web)
-    except (FileNotFoundError, OSError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (OSError, RuntimeError) as error:  # no model, a port in use
+        raise CommandError(error) from None
     print(f"Serving {args.model_name} version {server.registry.current.version} from "
           f"{args.model_base_path}: gRPC on {args.host}:{server.grpc_port}, REST on "
           f"http://{args.host}:{server.rest_port}/v1/models/{args.model_name}", flush=True)

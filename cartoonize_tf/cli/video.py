@@ -1,8 +1,8 @@
 """The `video` command: cartoonize a video file, its sound copied unchanged."""
 
-import sys
 from pathlib import Path
 
+from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 from cartoonize_tf.cli.model_option import add_model_option, load_cartoonizer
 from cartoonize_tf.cli.style_options import (
@@ -59,26 +59,21 @@ def add_video_parser(subparsers, root):
     parser.set_defaults(handler=video_command)
 
 
-def fail(message):
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 def video_command(args):
     """Exit codes: 0 written, 2 nothing written."""
     source, destination = Path(args.input), Path(args.output)
     if not source.is_file():
-        return fail(f"no video file at {source}")
+        raise CommandError(f"no video file at {source}")
     if destination.is_dir():
         destination = destination / f"{source.stem}_cartoon.mp4"
     if destination.exists() and not args.overwrite and not destination.samefile(source):
-        return fail(f"{destination} exists; pass --overwrite to replace it")
+        raise CommandError(f"{destination} exists; pass --overwrite to replace it")
     if args.max_side is not None and args.max_side < 8:
-        return fail("--max-side must be at least 8")
+        raise CommandError("--max-side must be at least 8")
     if args.max_pixels <= 0:
-        return fail("--max-pixels must be positive")
+        raise CommandError("--max-pixels must be positive")
     if not 0.0 <= args.smooth < 1.0:
-        return fail("--smooth must be at least 0 and below 1")
+        raise CommandError("--smooth must be at least 0 and below 1")
     require_extra("video", "cartoonize video")
     from cartoonize_tf.inference.video import (
         TemporalSmoother,
@@ -90,17 +85,17 @@ def video_command(args):
     try:
         check_paths(source, destination)
     except ValueError as error:
-        return fail(error)
+        raise CommandError(error) from None
+    cartoonizer = load_cartoonizer(args.model, size_policy="full", backend=args.backend,
+                                   strength=args.strength, tile=args.tile or None,
+                                   cel_shading=not args.no_cel_shading)
     try:
-        cartoonizer = load_cartoonizer(args.model, size_policy="full", backend=args.backend,
-                                       strength=args.strength, tile=args.tile or None,
-                                       cel_shading=not args.no_cel_shading)
         report = cartoonize_video(
             cartoonizer.cartoonize, source, destination, max_side=args.max_side,
             smoother=TemporalSmoother(args.smooth) if args.smooth else None, codec=args.codec,
             progress=not args.no_progress, max_pixels=args.max_pixels)
     except (VideoReadError, ValueError) as error:
-        return fail(error)
+        raise CommandError(error) from None
     print(report.summary())
     print(f"Written {destination}")
     return 0

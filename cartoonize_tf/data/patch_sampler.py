@@ -18,7 +18,7 @@ from cartoonize_tf.data.image_folders import (
     training_files,
 )
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 DEFAULT_MEMORY_LIMIT = 8 << 30
 
 
@@ -107,7 +107,7 @@ class PatchSampler:
             raise DataError(f"the training images take {needed / 2**30:.1f} GiB decoded, over the "
                             f"{memory_limit / 2**30:.1f} GiB limit: cut them into smaller tiles "
                             "or use fewer")
-        log.info("Decoding %d training images (%.0f MiB)", len(every_file), needed / 2**20)
+        logger.info("Decoding %d training images (%.0f MiB)", len(every_file), needed / 2**20)
         self.groups = []  # per group: (the paired sides' ImageGroup, one per unpaired side)
         for group in groups:
             pairs = ImageGroup([[load_rgb(f, patch_size) for f in side] for side in group.matched])

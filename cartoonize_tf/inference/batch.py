@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
 from cartoonize_tf.inference.options import FILE_FORMATS
 from cartoonize_tf.inference.sizing import ImageTooSmallError
 from cartoonize_tf.utils.image_io import (
@@ -135,7 +136,7 @@ class BatchReport:
 FILE_ERRORS = (ImageReadError, ImageTooSmallError, OSError, ValueError)
 
 
-def cartoonize_files(cartoonizer, plan, progress=True, max_pixels=None):
+def cartoonize_files(cartoonizer: ImageCartoonizer, plan, progress=True, max_pixels=None):
     """Reads, cartoonizes and writes each `(source, target)`; a bad file fails alone.
 
     A file whose header claims more than `max_pixels` (height * width) fails

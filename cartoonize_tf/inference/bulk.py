@@ -30,10 +30,11 @@ from apache_beam.ml.inference.base import (
     RunInference,
 )
 
-from cartoonize_tf.inference.options import DEFAULT_MAX_PIXELS, FILE_FORMATS
+from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
+from cartoonize_tf.inference.options import FILE_FORMATS, RUN_MAX_PIXELS
 from cartoonize_tf.utils.image_io import IMAGE_SUFFIXES, ImageReadError, read_image, write_image
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 NAMESPACE = "cartoonize_bulk"
 
 
@@ -66,7 +67,7 @@ class CartoonizerModelHandler(ModelHandler):
         folder = tempfile.mkdtemp(prefix="cartoonize-model-")
         return Cartoonizer.load(local_copy(self.model_path, folder), **self.options)
 
-    def run_inference(self, batch, model, inference_args=None):
+    def run_inference(self, batch, model: ImageCartoonizer, inference_args=None):
         return [PredictionResult(image, model.cartoonize(image)) for image in batch]
 
     def get_num_bytes(self, batch):
@@ -112,7 +113,7 @@ class ReadImage(beam.DoFn):
             try:
                 yield path, read_image(local_copy(path, folder), self.max_pixels)
             except (ImageReadError, OSError) as error:
-                log.warning("skipped %s: %s", path, error)
+                logger.warning("skipped %s: %s", path, error)
                 self.failed.inc()
 
 
@@ -140,7 +141,7 @@ class WriteCartoon(beam.DoFn):
 
 def add_bulk_steps(pipeline, input_glob, output_dir, model_path, size_policy="full",
                    strength=1.0, backend="auto", cel_shading=True, output_format=None,
-                   max_pixels=DEFAULT_MAX_PIXELS["generator"]):
+                   max_pixels=RUN_MAX_PIXELS["generator"]):
     """Adds the steps to `pipeline`; returns the PCollection of written output paths."""
     handler = KeyedModelHandler(CartoonizerModelHandler(model_path, size_policy, strength,
                                                         backend, cel_shading))

@@ -4,6 +4,7 @@ TensorFlow and Keras are imported only where the chosen path needs them: the shi
 model's LiteRT conversion runs without them (`Cartoonizer.load`).
 """
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -15,15 +16,81 @@ from cartoonize_tf.inference.conversion_files import (
     conversion_kind,
     shipped_conversion,
 )
+from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
 from cartoonize_tf.inference.options import DEFAULT_TILE, SIZE_POLICIES
 from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer, saved_model_folder
 from cartoonize_tf.inference.sizing import authors_resize_crop, authors_size
+from cartoonize_tf.utils.extras import MissingExtra
 from cartoonize_tf.utils.tiling import cartoonize_tiled, runs_in_tiles
 
 logger = logging.getLogger(__name__)
 
 # Exported files `load` runs, and the backend name of their runtime.
 EXPORTED_RUNTIMES = {".tflite": "tflite", ".onnx": "onnx"}
+# The options an exported model has built in (its runtime, output filter and cel stage): each
+# one's default, and how the command line asks for something else.
+BUILT_IN_OPTIONS = {"backend": ("auto", "--backend"), "cel_shading": (True, "--no-cel-shading"),
+                    "filter_radius": (None, "--filter-radius"), "filter_eps": (None, "--filter-eps")}
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """Nothing at the path given as a model: no file or folder, no TF1 checkpoint prefix."""
+
+
+class ModelLoadError(ValueError):
+    """Something is at the path given as a model, but not a model `Cartoonizer.load` can read;
+    the message is one line."""
+
+
+def check_model_exists(path):
+    """Raises ModelNotFoundError where `path` names nothing (a file, a folder, or a TF1
+    checkpoint prefix: the part before `.index`)."""
+    if not Path(path).exists() and not Path(f"{path}.index").exists():
+        raise ModelNotFoundError(f"No model at {path}")
+
+
+def check_exported_options(name, options):
+    """Raises ValueError where `options` ask the exported model `name` for what it has built in
+    (another backend, output filter or cel stage), naming the command-line options to drop."""
+    refused = [flag for option, (default, flag) in BUILT_IN_OPTIONS.items()
+               if options.get(option, default) != default]
+    if refused:
+        raise ValueError(f"{name} is an exported model with its runtime, output filter and cel "
+                         f"stage built in; leave {' and '.join(refused)} out")
+
+
+def first_line(error):
+    """The first line of an exception's message, or its type's name where it has none."""
+    text = str(error).strip()
+    return (text.splitlines() or [type(error).__name__])[0]
+
+
+def read_generator(path):
+    """The generator at `path` (a `.keras` file or the authors' TF1 checkpoint).
+
+    Raises:
+        ModelNotFoundError: nothing at `path`.
+        ModelLoadError: something at `path`, but not a generator.
+    """
+    from cartoonize_tf.models.loading import load_generator
+
+    check_model_exists(path)
+    with reading_model(path):
+        return load_generator(path)
+
+
+@contextlib.contextmanager
+def reading_model(path):
+    """Any failure to read the model at `path` (a missing extra aside) as one ModelLoadError."""
+    try:
+        yield
+    except MissingExtra:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever the reader raises, one clear line
+        raise ModelLoadError(
+            f"cannot load {path} ({type(error).__name__}: {first_line(error)}); it must be a "
+            ".keras generator, the authors' TF1 checkpoint, or a SavedModel folder, .tflite or "
+            ".onnx file that export, export-tflite or export-onnx wrote") from error
 
 
 class Cartoonizer:
@@ -36,8 +103,8 @@ class Cartoonizer:
             720, cropped to multiples of 8, as the authors' code did).
         backend: the runtime (`inference.options.BACKENDS`); "auto" picks the
             fastest that keeps the pictures, "tf" is the reference path. Or an
-            object with a `cartoonize(image)` method, such as the runner of an
-            exported model (`load` makes one for `.tflite` and `.onnx` files).
+            `ImageCartoonizer`, such as the runtime of an exported model (`load`
+            makes one for SavedModel folders, `.tflite` and `.onnx` files).
         strength: how cartoony, from 0 (the photo) to 1 (the model's own
             output): a linear mix of the two, no retraining.
         tile: images with a side longer than this run in tiles of this size
@@ -52,8 +119,9 @@ class Cartoonizer:
         >>> cartoon = cartoonizer.cartoonize(photo)  # uint8 [H, W, 3] RGB in and out
     """
 
-    def __init__(self, generator, size_policy="full", backend="auto", strength=1.0,
-                 tile=DEFAULT_TILE, cel_shading=True, filter_radius=None, filter_eps=None):
+    def __init__(self, generator, size_policy="full", backend: "str | ImageCartoonizer" = "auto",
+                 strength=1.0, tile=DEFAULT_TILE, cel_shading=True, filter_radius=None,
+                 filter_eps=None):
         if size_policy not in SIZE_POLICIES:
             raise ValueError(f"size_policy must be one of {SIZE_POLICIES}, got {size_policy!r}")
         if not 0.0 <= strength <= 1.0:
@@ -65,10 +133,11 @@ class Cartoonizer:
         self.strength = strength
         self.tile = tile
         if not isinstance(backend, str):
-            if generator is not None or filter_options or not cel_shading:
-                raise ValueError("an exported model has its generator, output filter and cel "
-                                 "shading built in: leave out the generator, the filter "
-                                 "options and cel_shading=False")
+            if generator is not None:
+                raise ValueError("an ImageCartoonizer as backend brings its own model: give "
+                                 "generator=None")
+            check_exported_options(type(backend).__name__,
+                                   {"cel_shading": cel_shading, **filter_options})
             self.generator, self.backend = None, backend
             return
         from cartoonize_tf.inference.backends import make_backend
@@ -84,12 +153,18 @@ class Cartoonizer:
         """From a `.keras` generator, a TF1 checkpoint prefix or directory (the authors'), a
         SavedModel folder from `cartoonize export` (a version, or the base path: its newest
         version), or a `.tflite` or `.onnx` file from `cartoonize export-tflite` /
-        `export-onnx` (run by LiteRT or ONNX Runtime). An exported model has its runtime:
-        `backend` must then be left at "auto".
+        `export-onnx` (run by LiteRT or ONNX Runtime). An exported model has its runtime,
+        output filter and cel stage built in: `backend`, `cel_shading` and the filter options
+        must then be left at their defaults.
 
         `options` are the constructor's (size_policy, backend, strength, ...). With the
         defaults, a model whose conversion for `auto`'s choice ships with the project (the
         default model on an AVX2 CPU) runs that conversion, without importing TensorFlow.
+
+        Raises:
+            ModelNotFoundError: nothing at `path`.
+            ModelLoadError: something at `path`, but no model this reads.
+            ValueError: options that the model refuses (or the constructor does).
         """
         from cartoonize_tf.inference.runtimes import open_converted
 
@@ -97,18 +172,14 @@ class Cartoonizer:
         runtime = "tf" if saved_model else EXPORTED_RUNTIMES.get(Path(path).suffix.lower())
         if runtime is None:
             shipped = cls.from_shipped_conversion(path, **options)
-            if shipped is not None:
-                return shipped
-            from cartoonize_tf.models.loading import load_generator
-
-            return cls(load_generator(path), **options)
-        if options.pop("backend", "auto") != "auto":
-            raise ValueError(f"{Path(path).name} runs on {runtime}; leave --backend out")
-        if saved_model:
-            return cls(None, backend=SavedModelCartoonizer(saved_model), **options)
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"No model file at {path}")
-        return cls(None, backend=open_converted(runtime, path), **options)
+            return shipped if shipped is not None else cls(read_generator(path), **options)
+        check_model_exists(path)
+        check_exported_options(Path(path).name, options)
+        options.pop("backend", None)
+        with reading_model(path):
+            runner = (SavedModelCartoonizer(saved_model) if saved_model
+                      else open_converted(runtime, path))
+        return cls(None, backend=runner, **options)
 
     @classmethod
     def from_shipped_conversion(cls, path, **options):
@@ -140,7 +211,7 @@ class Cartoonizer:
             return "tiled"
         return None
 
-    def cartoonize(self, image):
+    def cartoonize(self, image: np.ndarray) -> np.ndarray:
         """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (the input's size under "full")."""
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:

@@ -11,10 +11,11 @@ SIZE_POLICIES = ("authors", "full")
 DEFAULT_TILE = 2048
 # Image formats `cartoonize run --format` writes, with their file suffixes.
 FILE_FORMATS = {"png": ".png", "jpg": ".jpg"}
-# Default --max-pixels of `cartoonize run` (height * width of an input, checked from its header
-# before decoding): the generator runs large images in tiles, so only decoding counts; the
-# renderer (--method filter) works on the whole image at about 0.43 GB per megapixel.
-DEFAULT_MAX_PIXELS = {"generator": 100_000_000, "filter": 16_000_000}
+# Default --max-pixels of `cartoonize run` per --method, and of `bulk` (height * width of an
+# input, checked from its header before decoding): the generator runs large images in tiles,
+# so only decoding counts; the renderer (--method filter) works on the whole image at about
+# 0.43 GB per megapixel. (export's and serving's DEFAULT_MAX_PIXELS is a request's cap.)
+RUN_MAX_PIXELS = {"generator": 100_000_000, "filter": 16_000_000}
 # A video's frames: 8K UHD (every frame is decoded whole before it is scaled or tiled).
 VIDEO_MAX_PIXELS = 7680 * 4320
 # The smallest frame side a video's output can have (its sides are made even).

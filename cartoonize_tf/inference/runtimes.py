@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 
+from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
 from cartoonize_tf.utils.extras import require_extra
 from cartoonize_tf.utils.quiet_stderr import stderr_silenced
 
@@ -29,7 +30,7 @@ class TFLiteCartoonizer:
         self.output_index = self.interpreter.get_output_details()[0]["index"]
         self.shape = None
 
-    def cartoonize(self, image):
+    def cartoonize(self, image: np.ndarray) -> np.ndarray:
         """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (H, W must match a fixed-size model)."""
         batch = np.ascontiguousarray(image[None], dtype=np.uint8)
         if tuple(batch.shape) != self.shape:
@@ -65,7 +66,7 @@ class ONNXCartoonizer:
             providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0]
 
-    def cartoonize(self, image):
+    def cartoonize(self, image: np.ndarray) -> np.ndarray:
         """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (H, W must match a fixed-size model)."""
         fixed = self.input.shape[1:3]
         if all(isinstance(side, int) for side in fixed) and list(image.shape[:2]) != fixed:
@@ -75,7 +76,7 @@ class ONNXCartoonizer:
         return self.session.run(None, {self.input.name: batch})[0][0]
 
 
-def open_converted(backend, model):
+def open_converted(backend, model) -> ImageCartoonizer:
     """The runner of a converted model for backend "onnx" or "tflite..." (bytes or a path)."""
     if backend == "onnx":
         return ONNXCartoonizer(model)

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import numpy as np
+
 from cartoonize_tf.utils.saved_model_versions import SAVED_MODEL_FILE, newest_version
 
 
@@ -27,6 +29,6 @@ class SavedModelCartoonizer:
         self.folder = Path(folder)
         self.serve = tf.saved_model.load(str(folder)).signatures["serving_default"]
 
-    def cartoonize(self, image):
+    def cartoonize(self, image: np.ndarray) -> np.ndarray:
         """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon of the same size."""
         return self.serve(images=self._tf.constant(image[None]))["cartoons"].numpy()[0]

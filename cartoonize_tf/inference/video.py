@@ -31,7 +31,7 @@ from cartoonize_tf.inference.options import (
 )
 from cartoonize_tf.utils.files import atomic_output
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # Audio codecs the MP4 and MOV muxers take as they are; any other is re-encoded to AAC.
 MP4_AUDIO_CODECS = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}
@@ -187,7 +187,7 @@ class VideoWriter:
                 self.audio_encoder = output.add_stream("aac", rate=audio_source.rate)
                 self.audio_out = self.audio_encoder
                 self.audio = f"re-encoded ({name} -> aac)"
-                log.warning("the %s container cannot hold %s audio; re-encoding it to AAC",
+                logger.warning("the %s container cannot hold %s audio; re-encoding it to AAC",
                             video_format, name)
 
     def write_frame(self, rgb, source_frame):
@@ -253,7 +253,7 @@ def cartoonize_video(cartoonize, source, destination, max_side=None, smoother=No
         check_frame_size(source, width, height, max_pixels)
         size = output_size(width, height, max_side)
         if size != (width, height):
-            log.info("frames of %dx%d are written at %dx%d", width, height, *size)
+            logger.info("frames of %dx%d are written at %dx%d", width, height, *size)
         rate = video.average_rate or video.guessed_rate or FALLBACK_RATE
         seconds = (video.duration * video.time_base if video.duration
                    else container.duration / av.time_base if container.duration else None)

@@ -94,7 +94,8 @@ def render_cartoon(image):
 
 
 class RendererCartoonizer:
-    """`render_cartoon` behind the `Cartoonizer` interface (`cartoonize run --method filter`)."""
+    """`render_cartoon` as an `inference.image_cartoonizer.ImageCartoonizer`
+    (`cartoonize run --method filter`)."""
 
-    def cartoonize(self, image):
+    def cartoonize(self, image: np.ndarray) -> np.ndarray:
         return render_cartoon(image)
