@@ -4,7 +4,7 @@ import logging
 import signal
 import threading
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class StopRequest:
@@ -28,7 +28,7 @@ class StopRequest:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        log.info("%s: stopping after this step (send it again to stop at once)",
+        logger.info("%s: stopping after this step (send it again to stop at once)",
                  signal.Signals(signum).name)
 
     def __enter__(self):
