@@ -6,11 +6,14 @@
 Cartoonizes every image of test_code/test_images at the authors' size (short
 side at most 720) and writes `<output>/<name>.jpg`: photo on the left, cartoon
 on the right, scaled to 360 px high to keep the repository small, and
-`<output>/strength.jpg`: the first photo at each of `STRENGTHS`, and
+`<output>/strength.jpg`: the first photo at each of `STRENGTHS`,
 `<output>/comparison.jpg`: one row per photo of photo | model | white-box
 renderer (`--method filter`, the teacher), with the model it replaces between
 photo and model when `--previous` names it, so a retraining's change is seen at
-a glance. Run it again after every retraining.
+a glance, and `<output>/portraits.jpg`: the portraits of the training data's
+sources (scikit-image's astronaut; Grace Hopper and Luis Pedro Coelho from the
+matplotlib and mahotas wheels, fetched into `--cache-dir` once) as photo |
+previous | model, with the face enlarged. Run it again after every retraining.
 
 With `--pairs DIR` (a folder of photo | authors' result pairs, manifest.json)
 it writes `<output>/pairs.jpg` instead: photo | authors' result | previous
@@ -39,6 +42,8 @@ def main():
     parser.add_argument("--photos", default=str(ROOT / "test_code" / "test_images"))
     parser.add_argument("--output", default=str(ROOT / "docs" / "gallery"))
     parser.add_argument("--previous", help="the model this one replaces: a column of comparison.jpg")
+    parser.add_argument("--cache-dir", default=None,
+                        help="where the portraits' wheels are kept (default: prepare-data's)")
     parser.add_argument("--pairs", help="a folder of photo | authors' result pairs: write "
                                         "pairs.jpg (outside the project) instead")
     args = parser.parse_args()
@@ -92,7 +97,46 @@ def main():
     target = Path(args.output) / "comparison.jpg"
     write_image(np.concatenate([column_labels(labels, COMPARISON_WIDTH), *rows]), target)
     print(f"Wrote {target}")
+    write_portraits(args, [m for m in methods if m is not render_cartoon], write_image)
     return 0
+
+
+def write_portraits(args, methods, write_image):
+    """portraits.jpg: photo | (previous |) model, each beside its face box enlarged."""
+    import cv2
+    import numpy as np
+
+    from cartoonize_tf.cli.defaults import DEFAULT_DATA_CACHE
+    from cartoonize_tf.data import photo_sources
+    from cartoonize_tf.inference.sizing import authors_resize_crop
+    from cartoonize_tf.utils.quality import face_boxes
+
+    cache = args.cache_dir or ROOT / DEFAULT_DATA_CACHE
+    sources = [p for p in photo_sources.skimage_photos() if p.name == "skimage/astronaut"]
+    sources += photo_sources.wheel_photos(cache)
+    labels = ["photo"] + (["previous model"] if len(methods) > 1 else []) + ["model"]
+    rows = []
+    for source in sources:
+        photo = authors_resize_crop(source.load())
+        pictures = [photo] + [method(photo) for method in methods]
+        boxes = face_boxes(photo)
+        cells = []
+        for picture in pictures:
+            cell = cv2.resize(picture, (HEIGHT * picture.shape[1] // picture.shape[0], HEIGHT),
+                              interpolation=cv2.INTER_AREA)
+            if boxes:
+                x, y, w, h = max(boxes, key=lambda box: box[2] * box[3])
+                face = cv2.resize(picture[y:y + h, x:x + w], (HEIGHT, HEIGHT),
+                                  interpolation=cv2.INTER_CUBIC)
+                cell = np.concatenate([cell, face], axis=1)
+            cells.append(cell)
+        rows.append(np.concatenate(cells, axis=1))
+    width = min(row.shape[1] for row in rows)
+    rows = [cv2.resize(row, (width, round(row.shape[0] * width / row.shape[1])),
+                       interpolation=cv2.INTER_AREA) for row in rows]
+    target = Path(args.output) / "portraits.jpg"
+    write_image(np.concatenate([column_labels(labels, width), *rows]), target)
+    print(f"Wrote {target}")
 
 
 def column_labels(labels, width, height=36):

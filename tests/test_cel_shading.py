@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 from helpers import run_layer_test
 
-from cartoonize_tf.layers.cel_shading import CelShading, luminance, soft_quantize
+from cartoonize_tf.layers.cel_shading import CelShading, luminance, sharpen_edges, soft_quantize
 from cartoonize_tf.models.generator import UNetGenerator
 from cartoonize_tf.models.pipeline import cartoonize_batch
 
@@ -46,6 +46,38 @@ def test_gentle_gradients_keep_their_slope():
     np.testing.assert_allclose(after, before, atol=0.05)
 
 
+# The stage of the shipped model: flat tones of an edge-preserving smooth, steps at edges, no bands.
+FLAT_TONES = {"levels": 0, "flat_radius": 8, "flat_eps": 16.0, "edge_sharpening": 10.0,
+              "edge_radius": 4, "chroma_radius": 6}
+
+
+def test_low_contrast_shading_goes_flat_and_strong_edges_stay():
+    y, x = np.mgrid[0:64, 0:96].astype(np.float32)
+    # Shading smaller than the window: soft bumps of 6 luminance units, beside a 40-unit edge.
+    bump = 0.12 * np.exp(-((x % 16 - 8) ** 2 + (y % 16 - 8) ** 2) / (2 * 3.0 ** 2))
+    image = np.where(x < 64, -0.2 + bump, 0.6)[None, ..., None].repeat(3, axis=-1)
+    stage = CelShading(**{**FLAT_TONES, "chroma_radius": 0}, line_threshold=1e3)
+    before, after = grey_levels(image), grey_levels(stage(image).numpy())
+    skin = (slice(8, 56), slice(8, 52))
+    assert after[skin].std() < 0.5 * before[skin].std(), "the shading should flatten"
+    np.testing.assert_allclose(after[:, 72:], before[:, 72:], atol=0.5)  # the bright side stays
+    assert after[32, 66] - after[32, 61] > 35, "the edge stays a step"
+
+
+def test_sharpen_edges_makes_steps_without_halos():
+    blurred = np.clip((np.arange(48, dtype=np.float32) - 24) / 6, -1, 1) * 20 + 50
+    level = tf.constant(np.broadcast_to(blurred[None, None, :, None], (1, 8, 48, 1)).copy())
+    sharp = sharpen_edges(level, 10.0, 3).numpy()[0, 4, :, 0]
+    assert np.abs(np.diff(sharp)).max() > 2 * np.abs(np.diff(blurred)).max()
+    assert sharp.min() >= blurred.min() - 1e-4 and sharp.max() <= blurred.max() + 1e-4
+
+
+def test_without_bands_flattening_or_lines_the_tones_are_the_input(rng):
+    image = rng.uniform(-1, 1, (1, 20, 24, 3)).astype(np.float32)
+    untouched = CelShading(levels=0, line_threshold=1e3, chroma_radius=0)(image).numpy()
+    np.testing.assert_allclose(untouched, image, atol=1e-5)
+
+
 def test_a_long_edge_gets_a_dark_line_and_texture_does_not(rng):
     edge = np.full((1, 48, 48, 3), 0.6, np.float32)
     edge[:, :, :24] = -0.2
@@ -80,8 +112,9 @@ def test_gradients_reach_the_input(rng):
     assert np.all(np.isfinite(gradient)) and np.mean(np.abs(gradient) > 1e-4) > 0.5
 
 
-def test_fixed_size_graph_holds_no_image_sized_constant():
-    layer = CelShading()
+@pytest.mark.parametrize("settings", [{}, FLAT_TONES], ids=["bands", "flat tones"])
+def test_fixed_size_graph_holds_no_image_sized_constant(settings):
+    layer = CelShading(**settings)
     spec = tf.TensorSpec([1, 96, 128, 3], tf.float32)
     graph = tf.function(layer).get_concrete_function(spec).graph
     sizes = [tf.make_ndarray(op.get_attr("value")).size
@@ -93,11 +126,15 @@ def test_keras_layer_conventions(tmp_path, rng):
     x = rng.uniform(-1, 1, (2, 12, 10, 3)).astype(np.float32)
     run_layer_test(CelShading, {"levels": 6, "texture_weight": 1.0, "chroma_radius": 2}, x,
                    (2, 12, 10, 3), tmp_path)
+    run_layer_test(CelShading, FLAT_TONES, x, (2, 12, 10, 3), tmp_path)
 
 
 @pytest.mark.parametrize("kwargs", [{"levels": 1}, {"levels": 2.5}, {"step_sharpness": 0},
                                     {"gentle_slope": -1}, {"texture_weight": -1},
-                                    {"chroma_radius": -1}, {"chroma_eps": 0}])
+                                    {"chroma_radius": -1}, {"chroma_eps": 0},
+                                    {"levels": -1}, {"flat_radius": -1}, {"flat_radius": 1.5},
+                                    {"flat_eps": 0}, {"edge_sharpening": -1},
+                                    {"edge_radius": 0}])
 def test_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         CelShading(**kwargs)

@@ -38,22 +38,44 @@ def slope(level):
     return ops.sqrt(dx * dx + dy * dy + 1e-6)
 
 
+def window_max(level, radius):
+    """Maximum over each (2r+1)x(2r+1) window: a row pass, then a column pass."""
+    size = 2 * radius + 1
+    rows = ops.max_pool(level, (1, size), strides=1, padding="same")
+    return ops.max_pool(rows, (size, 1), strides=1, padding="same")
+
+
+def sharpen_edges(level, steepness, radius):
+    """Pulls each pixel towards the maximum or the minimum of its (2r+1)^2 window, by the
+    sign of its difference from the window's mean (a soft shock filter): ramps across edges
+    become steps. Values stay inside the window's range, so no halo is drawn, and flat
+    areas (range ~0) are left alone."""
+    high, low = window_max(level, radius), -window_max(-level, radius)
+    return (0.5 * (high + low)
+            + 0.5 * (high - low) * ops.tanh(steepness * (level - box_mean(level, radius))))
+
+
 @keras.saving.register_keras_serializable(package="cartoonize_tf")
 class CelShading(keras.layers.Layer):
     """Cel shading of a cartoon in [-1, 1]: a few flat tones and dark outlines.
 
-    Three white-box steps, all differentiable so a generator can be trained
-    through them, built from small box means only (no image-sized constant:
+    White-box steps, all differentiable so a generator can be trained through
+    them, built from box means and max pools only (no image-sized constant:
     exports to SavedModel, TFLite and ONNX at any size):
 
     - **Flat colour.** The chroma (each channel minus the channel mean) goes
       through a guided filter of radius `chroma_radius` with the grey image as
       guide: colour noise inside regions goes, colour edges stay.
-    - **Tones.** Luminance (0..100) goes through a soft staircase of `levels`
-      bands (`soft_quantize`); colour is kept by shifting R, G and B together.
-      Content aware: only where the slope exceeds `gentle_slope` (luminance
-      units per pixel), faded in over the same width again, so skies and
-      blurred backgrounds keep their gradients instead of banding.
+    - **Flat tones.** With `flat_radius`, luminance (0..100) is first flattened by
+      a self-guided filter of that radius: areas whose contrast is under about
+      `sqrt(flat_eps)` luminance units (skin shading, skies) become one flat tone,
+      stronger edges stay; `edge_sharpening` then turns the ramps left across
+      edges into steps (`sharpen_edges`, over windows of `edge_radius`). Colour
+      is kept by shifting R, G and B together.
+    - **Bands.** With `levels`, luminance goes through a soft staircase of that
+      many bands (`soft_quantize`), only where the slope exceeds `gentle_slope`
+      (luminance units per pixel), faded in over the same width again, so skies
+      and blurred backgrounds keep their gradients. 0 draws no bands.
     - **Outlines.** A difference of Gaussians, `d = G(1.15) - surround_ratio *
       G(1.63)` (cascaded box means), darkens the dark side of edges by
       `1 + tanh(line_sharpness * min(d + line_threshold + texture_weight * t, 0))`,
@@ -62,7 +84,7 @@ class CelShading(keras.layers.Layer):
       unlined.
 
     Args:
-        levels: number of luminance bands over 0..100.
+        levels: number of luminance bands over 0..100 (0: no bands).
         step_sharpness: steepness of each band edge (per luminance unit).
         gentle_slope: slope under which tones are left as they are.
         line_threshold: how negative the difference of Gaussians must be for a line.
@@ -71,6 +93,11 @@ class CelShading(keras.layers.Layer):
         texture_weight: how strongly local edge activity raises the line threshold.
         chroma_radius: radius of the chroma guided filter (0: colours untouched).
         chroma_eps: its regularisation (larger flattens colour across fainter edges).
+        flat_radius: radius of the luminance flattening (0: none).
+        flat_eps: its regularisation, in squared luminance units (larger flattens
+            across stronger edges).
+        edge_sharpening: steepness of `sharpen_edges` on the tones (0: none).
+        edge_radius: its window radius: ramps up to about twice as wide become steps.
         **kwargs: standard `keras.layers.Layer` arguments.
 
     Example:
@@ -79,10 +106,12 @@ class CelShading(keras.layers.Layer):
 
     def __init__(self, levels=8, step_sharpness=0.9, gentle_slope=0.2, line_threshold=0.5,
                  line_sharpness=4.0, surround_ratio=0.98, texture_weight=0.5, chroma_radius=3,
-                 chroma_eps=1e-2, **kwargs):
+                 chroma_eps=1e-2, flat_radius=0, flat_eps=16.0, edge_sharpening=0.0,
+                 edge_radius=1, **kwargs):
         super().__init__(**kwargs)
-        if int(levels) != levels or levels < 2:
-            raise ValueError(f"levels must be an integer of at least 2, got {levels!r}")
+        if int(levels) != levels or levels < 0 or levels == 1:
+            raise ValueError(f"levels must be 0 (no bands) or an integer of at least 2, "
+                             f"got {levels!r}")
         for name, value in (("step_sharpness", step_sharpness), ("gentle_slope", gentle_slope),
                             ("line_sharpness", line_sharpness)):
             if value <= 0:
@@ -91,8 +120,15 @@ class CelShading(keras.layers.Layer):
             raise ValueError(f"texture_weight must not be negative, got {texture_weight!r}")
         if int(chroma_radius) != chroma_radius or chroma_radius < 0:
             raise ValueError(f"chroma_radius must be a whole number >= 0, got {chroma_radius!r}")
-        if chroma_eps <= 0:
-            raise ValueError(f"chroma_eps must be positive, got {chroma_eps!r}")
+        if int(flat_radius) != flat_radius or flat_radius < 0:
+            raise ValueError(f"flat_radius must be a whole number >= 0, got {flat_radius!r}")
+        if int(edge_radius) != edge_radius or edge_radius < 1:
+            raise ValueError(f"edge_radius must be a positive integer, got {edge_radius!r}")
+        for name, value in (("chroma_eps", chroma_eps), ("flat_eps", flat_eps)):
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
+        if edge_sharpening < 0:
+            raise ValueError(f"edge_sharpening must not be negative, got {edge_sharpening!r}")
         self.levels = int(levels)
         self.step_sharpness = float(step_sharpness)
         self.gentle_slope = float(gentle_slope)
@@ -102,6 +138,10 @@ class CelShading(keras.layers.Layer):
         self.texture_weight = float(texture_weight)
         self.chroma_radius = int(chroma_radius)
         self.chroma_eps = float(chroma_eps)
+        self.flat_radius = int(flat_radius)
+        self.flat_eps = float(flat_eps)
+        self.edge_sharpening = float(edge_sharpening)
+        self.edge_radius = int(edge_radius)
 
     def tone_weight(self, level):
         """0 on gentle gradients, 1 where the slope is at least twice `gentle_slope`."""
@@ -123,12 +163,22 @@ class CelShading(keras.layers.Layer):
         grey = ops.mean(rgb, axis=-1, keepdims=True)
         return grey + guided_filter(grey, rgb - grey, self.chroma_radius, self.chroma_eps)
 
+    def tones(self, level):
+        """Luminance made cartoon tones: flattened, banded, sharpened (each as configured)."""
+        toned = level
+        if self.flat_radius:
+            toned = guided_filter(toned, toned, self.flat_radius, self.flat_eps)
+        if self.levels:
+            toned = toned + self.tone_weight(toned) * (
+                soft_quantize(toned, 100.0 / self.levels, self.step_sharpness) - toned)
+        if self.edge_sharpening:
+            toned = sharpen_edges(toned, self.edge_sharpening, self.edge_radius)
+        return toned
+
     def call(self, inputs):
         inputs = self.flatten_colour(inputs)
         level = luminance(inputs)
-        toned = level + self.tone_weight(level) * (
-            soft_quantize(level, 100.0 / self.levels, self.step_sharpness) - level)
-        shaded = inputs + (toned - level) / LUMINANCE_SCALE
+        shaded = inputs + (self.tones(level) - level) / LUMINANCE_SCALE
         return (shaded + 1.0) * self.line_darkening(level) - 1.0
 
     def compute_output_shape(self, input_shape):
@@ -141,5 +191,8 @@ class CelShading(keras.layers.Layer):
                        "line_sharpness": self.line_sharpness,
                        "surround_ratio": self.surround_ratio,
                        "texture_weight": self.texture_weight,
-                       "chroma_radius": self.chroma_radius, "chroma_eps": self.chroma_eps})
+                       "chroma_radius": self.chroma_radius, "chroma_eps": self.chroma_eps,
+                       "flat_radius": self.flat_radius, "flat_eps": self.flat_eps,
+                       "edge_sharpening": self.edge_sharpening,
+                       "edge_radius": self.edge_radius})
         return config

@@ -8,10 +8,13 @@ def box_mean(x, radius):
 
     Average pooling with "same" padding divides by the number of valid pixels under
     the window, so no normaliser the size of the image is ever built: the graph
-    stays free of image-sized constants (this matters for fixed-size TFLite).
+    stays free of image-sized constants (this matters for fixed-size TFLite). A row
+    pass then a column pass: the valid counts factor, so the two equal the square
+    window at 2(2r+1) instead of (2r+1)^2 additions per pixel.
     """
     size = 2 * radius + 1
-    return keras.ops.average_pool(x, pool_size=size, strides=1, padding="same")
+    rows = keras.ops.average_pool(x, pool_size=(1, size), strides=1, padding="same")
+    return keras.ops.average_pool(rows, pool_size=(size, 1), strides=1, padding="same")
 
 
 def guided_filter(x, y, radius, eps):
