@@ -13,7 +13,9 @@ photo and model when `--previous` names it, so a retraining's change is seen at
 a glance, and `<output>/portraits.jpg`: the portraits of the training data's
 sources (scikit-image's astronaut; Grace Hopper and Luis Pedro Coelho from the
 matplotlib and mahotas wheels, fetched into `--cache-dir` once) as photo |
-previous | model, with the face enlarged. Run it again after every retraining.
+previous | model, with the face enlarged, and `<output>/presets.jpg`: a person, a
+scene and food under each look preset (`cartoonize run --preset NAME`). Run it again
+after every retraining.
 
 With `--pairs DIR` (a folder of photo | authors' result pairs, manifest.json)
 it writes `<output>/pairs.jpg` instead: photo | authors' result | previous
@@ -98,7 +100,31 @@ def main():
     write_image(np.concatenate([column_labels(labels, COMPARISON_WIDTH), *rows]), target)
     print(f"Wrote {target}")
     write_portraits(args, [m for m in methods if m is not render_cartoon], write_image)
+    write_presets(args, dict(photos), write_image)
     return 0
+
+
+def write_presets(args, photos, write_image):
+    """presets.jpg: one row per photo (a person, a scene, food), one column per look preset."""
+    import cv2
+    import numpy as np
+
+    from cartoonize_tf.inference.cartoonizer import Cartoonizer
+    from cartoonize_tf.inference.look import PRESETS
+
+    cartoonizers = [Cartoonizer.load(args.model, size_policy="full", look=name)
+                    for name in PRESETS]
+    width = COMPARISON_WIDTH // len(PRESETS)
+    rows = []
+    for stem in ("astronaut", "rocket", "coffee"):
+        cells = [cartoonizer.cartoonize(photos[stem]) for cartoonizer in cartoonizers]
+        rows.append(np.concatenate([cv2.resize(c, (width, round(c.shape[0] * width / c.shape[1])),
+                                               interpolation=cv2.INTER_AREA) for c in cells],
+                                   axis=1))
+    labels = [f"--preset {name}" for name in PRESETS]
+    target = Path(args.output) / "presets.jpg"
+    write_image(np.concatenate([column_labels(labels, width * len(PRESETS)), *rows]), target)
+    print(f"Wrote {target}")
 
 
 def write_portraits(args, methods, write_image):

@@ -9,7 +9,9 @@ from cartoonize_tf.cli.model_option import add_model_option, model_errors
 from cartoonize_tf.cli.style_options import (
     add_backend_option,
     add_cel_shading_option,
+    add_look_options,
     add_strength_option,
+    look_from_args,
 )
 from cartoonize_tf.inference.options import (
     FILE_FORMATS,
@@ -45,6 +47,7 @@ def add_bulk_parser(subparsers, root):
                         help="as in 'cartoonize run'")
     add_strength_option(parser)
     add_cel_shading_option(parser)
+    add_look_options(parser)
     add_backend_option(parser)
     parser.add_argument("--format", choices=tuple(FILE_FORMATS), default=None,
                         help="write every output in this format instead of the input's own")
@@ -81,7 +84,7 @@ def bulk_command(args):
         raise CommandError(f"no file matches {args.input!r}")
     counts = run_bulk(args.input, args.output, args.model, args.pipeline_args,
                       size_policy=args.resize, strength=args.strength, backend=args.backend,
-                      cel_shading=not args.no_cel_shading,
+                      cel_shading=not args.no_cel_shading, look=look_from_args(args),
                       output_format=args.format, max_pixels=args.max_pixels)
     images = "image" if counts["written"] == 1 else "images"
     print(f"Cartoonized {counts['written']} {images}, skipped {counts['skipped']} already done, "

@@ -11,6 +11,7 @@ from cartoonize_tf.cli.defaults import (
 from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 from cartoonize_tf.cli.model_option import load_generator
+from cartoonize_tf.cli.style_options import add_look_options, look_from_args
 from cartoonize_tf.export.options import (
     BYTES_ENCODINGS,
     DEFAULT_MAX_PIXELS,
@@ -45,6 +46,7 @@ def add_export_parser(subparsers):
                         help="encoding of serving_bytes results")
     parser.add_argument("--model-name", default="cartoonizer",
                         help="model name written into the warm-up requests")
+    add_look_options(parser)
     parser.set_defaults(handler=export_command)
 
 
@@ -70,6 +72,7 @@ def add_export_tflite_parser(subparsers):
                              "default: any size")
     parser.add_argument("--calibration-images", default=str(default_path(".", DEFAULT_INPUT)),
                         help="folder of real photos for int8 calibration")
+    add_look_options(parser)
     parser.set_defaults(handler=export_tflite_command)
 
 
@@ -77,7 +80,7 @@ def export_command(args):
     require_extra("export", "cartoonize export (its TF Serving warm-up file)")
     from cartoonize_tf.export.saved_model import export_saved_model
 
-    generator = load_generator(args.model)
+    generator = load_generator(args.model, look_from_args(args))
     try:
         path = export_saved_model(generator, args.output, args.version,
                                   args.max_pixels or DEFAULT_MAX_PIXELS, args.output_format,
@@ -121,6 +124,7 @@ def add_export_onnx_parser(subparsers):
                         help="HxW (multiples of 8) for a fixed-size model with batch 1; "
                              "default: any batch and size")
     parser.add_argument("--opset", type=int, default=DEFAULT_ONNX_OPSET, help="ONNX opset version")
+    add_look_options(parser)
     parser.set_defaults(handler=export_onnx_command)
 
 
@@ -145,7 +149,7 @@ def convert_and_write(args, convert, default_name, description):
 
     try:
         size = parse_size(args.input_size) if args.input_size else None
-        model = convert(load_generator(args.model), size)
+        model = convert(load_generator(args.model, look_from_args(args)), size)
     except (FileNotFoundError, ValueError) as error:  # a bad size, missing calibration photos
         raise CommandError(error) from None
     suffix = f"_{size[0]}x{size[1]}" if size else ""

@@ -43,13 +43,14 @@ def model_errors(path):
         raise CommandError(error) from None
 
 
-def load_generator(path):
-    """The generator at --model `path` (for the exporters), its errors said as `model_errors`
-    says them."""
-    from cartoonize_tf.inference.cartoonizer import read_generator
+def load_generator(path, look=None):
+    """The generator at --model `path` (for the exporters), its cel stage drawing `look` where
+    one is given (baked in), its errors said as `model_errors` says them."""
+    from cartoonize_tf.inference.cartoonizer import generator_with_look, read_generator
 
     with model_errors(path):
-        return read_generator(path)
+        generator = read_generator(path)
+        return generator if look is None else generator_with_look(generator, look)
 
 
 def load_cartoonizer(path, **options):

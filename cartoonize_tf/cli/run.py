@@ -11,7 +11,9 @@ from cartoonize_tf.cli.model_option import add_model_option, load_cartoonizer
 from cartoonize_tf.cli.style_options import (
     add_backend_option,
     add_cel_shading_option,
+    add_look_options,
     add_strength_option,
+    look_from_args,
 )
 from cartoonize_tf.inference.options import (
     DEFAULT_TILE,
@@ -63,6 +65,7 @@ def add_run_parser(subparsers, root):
     style = parser.add_argument_group("style and memory")
     add_strength_option(style)
     add_cel_shading_option(style)
+    add_look_options(parser)
     style.add_argument("--tile", type=int, default=DEFAULT_TILE,
                        help="images with a side longer than this run in overlapping tiles of "
                             "this size (memory about 0.43 GB per megapixel of tile; a multiple "
@@ -120,7 +123,7 @@ def run_command(args):
                                            backend=args.backend, strength=args.strength,
                                            tile=args.tile or None,
                                            cel_shading=not args.no_cel_shading,
-                                           **filter_options)
+                                           look=look_from_args(args), **filter_options)
         if quiet and "tensorflow" in sys.modules:
             quiet_tensorflow()
     plan = plan_outputs(inputs, args.output_dir, args.format)

@@ -1,6 +1,8 @@
 """The options that run, video and bulk share for how the cartoonizer runs: --strength,
---no-cel-shading, --backend."""
+--no-cel-shading, --backend, and the look controls (--preset, --tones, ...)."""
 
+from cartoonize_tf.cli.errors import CommandError
+from cartoonize_tf.inference.look import CONTROLS, PRESETS, check_look
 from cartoonize_tf.inference.options import BACKENDS
 
 BACKEND_HELP = ("runtime for the generator: auto picks the fastest that keeps the picture "
@@ -29,3 +31,35 @@ def add_cel_shading_option(parser):
 def add_backend_option(parser):
     """--backend, one of `BACKENDS` (default auto)."""
     parser.add_argument("--backend", choices=BACKENDS, default="auto", help=BACKEND_HELP)
+
+
+def add_look_options(parser):
+    """--preset and one option per look control (`inference.look.CONTROLS`), in their own
+    group: they set the model's cel stage, no retraining."""
+    group = parser.add_argument_group(
+        "look", "the cartoon's tones, flatness, lines and colour, without retraining; each "
+                "left out keeps the model's own (a preset's values, where --preset is given); "
+                "the exporters bake them into the file they write")
+    group.add_argument("--preset", choices=PRESETS,
+                       help="a named look: " + "; ".join(
+                           f"{name} ({', '.join(f'{k} {v:g}' for k, v in values.items())})"
+                           if values else f"{name} (the model's own)"
+                           for name, values in PRESETS.items()))
+    for control in CONTROLS.values():
+        group.add_argument("--" + control.name.replace("_", "-"), dest=control.name,
+                           type=int if control.integer else float, default=None,
+                           help=f"{control.meaning}; {control.low:g} to {control.high:g}, "
+                                f"the default model's {control.default:g}")
+
+
+def look_from_args(args):
+    """The checked look (a dict of controls) the options ask for, or None for the model's own;
+    a value out of range is a CommandError naming it."""
+    given = {name: getattr(args, name) for name in CONTROLS if getattr(args, name) is not None}
+    if args.preset is None and not given:
+        return None
+    try:
+        return check_look(given, preset=args.preset)
+    except ValueError as error:
+        option = str(error).split(" ", 1)[0]
+        raise CommandError(f"--{option.replace('_', '-')}{str(error)[len(option):]}") from None

@@ -8,7 +8,9 @@ from cartoonize_tf.cli.model_option import add_model_option, load_cartoonizer
 from cartoonize_tf.cli.style_options import (
     add_backend_option,
     add_cel_shading_option,
+    add_look_options,
     add_strength_option,
+    look_from_args,
 )
 from cartoonize_tf.inference.options import (
     DEFAULT_TILE,
@@ -38,6 +40,7 @@ def add_video_parser(subparsers, root):
                                    ".tflite or .onnx file from export-tflite / export-onnx")
     add_strength_option(parser, source="the video")
     add_cel_shading_option(parser)
+    add_look_options(parser)
     parser.add_argument("--max-side", type=int, default=None,
                         help="scale frames down so that their longer side is at most this many "
                              "pixels before cartoonizing (the output has that size); default: "
@@ -88,7 +91,8 @@ def video_command(args):
         raise CommandError(error) from None
     cartoonizer = load_cartoonizer(args.model, size_policy="full", backend=args.backend,
                                    strength=args.strength, tile=args.tile or None,
-                                   cel_shading=not args.no_cel_shading)
+                                   cel_shading=not args.no_cel_shading,
+                                   look=look_from_args(args))
     try:
         report = cartoonize_video(
             cartoonizer.cartoonize, source, destination, max_side=args.max_side,

@@ -56,10 +56,10 @@ class CartoonizerModelHandler(ModelHandler):
     """
 
     def __init__(self, model_path, size_policy="full", strength=1.0, backend="auto",
-                 cel_shading=True):
+                 cel_shading=True, look=None):
         self.model_path = str(model_path)
         self.options = {"size_policy": size_policy, "strength": strength, "backend": backend,
-                        "cel_shading": cel_shading}
+                        "cel_shading": cel_shading, "look": look}
 
     def load_model(self):
         from cartoonize_tf.inference.cartoonizer import Cartoonizer
@@ -141,10 +141,10 @@ class WriteCartoon(beam.DoFn):
 
 def add_bulk_steps(pipeline, input_glob, output_dir, model_path, size_policy="full",
                    strength=1.0, backend="auto", cel_shading=True, output_format=None,
-                   max_pixels=RUN_MAX_PIXELS["generator"]):
+                   max_pixels=RUN_MAX_PIXELS["generator"], look=None):
     """Adds the steps to `pipeline`; returns the PCollection of written output paths."""
     handler = KeyedModelHandler(CartoonizerModelHandler(model_path, size_policy, strength,
-                                                        backend, cel_shading))
+                                                        backend, cel_shading, look))
     return (pipeline
             | "Match" >> fileio.MatchFiles(input_glob)
             | "Paths" >> beam.Map(lambda metadata: metadata.path)

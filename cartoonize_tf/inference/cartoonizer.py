@@ -17,6 +17,7 @@ from cartoonize_tf.inference.conversion_files import (
     shipped_conversion,
 )
 from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
+from cartoonize_tf.inference.look import check_look, stage_settings
 from cartoonize_tf.inference.options import DEFAULT_TILE, SIZE_POLICIES
 from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer, saved_model_folder
 from cartoonize_tf.inference.sizing import authors_resize_crop, authors_size
@@ -30,7 +31,8 @@ EXPORTED_RUNTIMES = {".tflite": "tflite", ".onnx": "onnx"}
 # The options an exported model has built in (its runtime, output filter and cel stage): each
 # one's default, and how the command line asks for something else.
 BUILT_IN_OPTIONS = {"backend": ("auto", "--backend"), "cel_shading": (True, "--no-cel-shading"),
-                    "filter_radius": (None, "--filter-radius"), "filter_eps": (None, "--filter-eps")}
+                    "filter_radius": (None, "--filter-radius"), "filter_eps": (None, "--filter-eps"),
+                    "look": (None, "the look options (--preset, --tones, ...)")}
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -57,6 +59,18 @@ def check_exported_options(name, options):
     if refused:
         raise ValueError(f"{name} is an exported model with its runtime, output filter and cel "
                          f"stage built in; leave {' and '.join(refused)} out")
+
+
+def generator_with_look(generator, look):
+    """A copy of `generator` whose cel stage draws `look` (a dict of controls or a preset's
+    name, `inference.look`); ValueError for bad values or a generator without the stage."""
+    from cartoonize_tf.models.loading import generator_copy
+
+    controls = check_look(None, preset=look) if isinstance(look, str) else check_look(look)
+    if generator.cel_shading is None:
+        raise ValueError("the look controls set the cel stage, and this model has none (or "
+                         "--no-cel-shading left it out)")
+    return generator_copy(generator, cel_shading=stage_settings(generator.cel_shading, controls))
 
 
 def first_line(error):
@@ -113,6 +127,9 @@ class Cartoonizer:
             tones, outlines), if it has one.
         filter_radius, filter_eps: the output guided filter, for experts
             (default: the authors' 1 and 5e-3; TensorFlow backends only).
+        look: the look controls (`inference.look.CONTROLS`: tones, flatness, lines,
+            line_width, colour) as a dict, or a preset's name (`look.PRESETS`): they
+            set the cel stage, no retraining; None: the model's own look.
 
     Example:
         >>> cartoonizer = Cartoonizer.load("saved_models/cartoonizer.keras")
@@ -121,7 +138,7 @@ class Cartoonizer:
 
     def __init__(self, generator, size_policy="full", backend: "str | ImageCartoonizer" = "auto",
                  strength=1.0, tile=DEFAULT_TILE, cel_shading=True, filter_radius=None,
-                 filter_eps=None):
+                 filter_eps=None, look=None):
         if size_policy not in SIZE_POLICIES:
             raise ValueError(f"size_policy must be one of {SIZE_POLICIES}, got {size_policy!r}")
         if not 0.0 <= strength <= 1.0:
@@ -137,7 +154,7 @@ class Cartoonizer:
                 raise ValueError("an ImageCartoonizer as backend brings its own model: give "
                                  "generator=None")
             check_exported_options(type(backend).__name__,
-                                   {"cel_shading": cel_shading, **filter_options})
+                                   {"cel_shading": cel_shading, "look": look, **filter_options})
             self.generator, self.backend = None, backend
             return
         from cartoonize_tf.inference.backends import make_backend
@@ -145,6 +162,8 @@ class Cartoonizer:
 
         if not cel_shading and generator.cel_shading is not None:
             generator = generator_copy(generator, cel_shading=None)
+        if look is not None:
+            generator = generator_with_look(generator, look)
         self.generator = generator
         self.backend = make_backend(backend, generator, **filter_options)
 
@@ -190,7 +209,7 @@ class Cartoonizer:
         from cartoonize_tf.inference.runtimes import open_converted
 
         if options.get("backend", "auto") != "auto" or not options.get("cel_shading", True) or any(
-                options.get(name) is not None for name in ("filter_radius", "filter_eps")):
+                options.get(name) is not None for name in ("filter_radius", "filter_eps", "look")):
             return None
         name, reason = auto_backend()
         found = (shipped_conversion(path, conversion_kind(name))

@@ -98,6 +98,10 @@ class CelShading(keras.layers.Layer):
             across stronger edges).
         edge_sharpening: steepness of `sharpen_edges` on the tones (0: none).
         edge_radius: its window radius: ramps up to about twice as wide become steps.
+        line_strength: how dark the outlines are (0: none, 1: as the outline formula says,
+            more: darker, down to black).
+        line_width: outline width in pixels (each line widened by a window minimum).
+        saturation: colour saturation of the result (0: grey, 1: unchanged).
         **kwargs: standard `keras.layers.Layer` arguments.
 
     Example:
@@ -107,7 +111,7 @@ class CelShading(keras.layers.Layer):
     def __init__(self, levels=8, step_sharpness=0.9, gentle_slope=0.2, line_threshold=0.5,
                  line_sharpness=4.0, surround_ratio=0.98, texture_weight=0.5, chroma_radius=3,
                  chroma_eps=1e-2, flat_radius=0, flat_eps=16.0, edge_sharpening=0.0,
-                 edge_radius=1, **kwargs):
+                 edge_radius=1, line_strength=1.0, line_width=1, saturation=1.0, **kwargs):
         super().__init__(**kwargs)
         if int(levels) != levels or levels < 0 or levels == 1:
             raise ValueError(f"levels must be 0 (no bands) or an integer of at least 2, "
@@ -122,13 +126,16 @@ class CelShading(keras.layers.Layer):
             raise ValueError(f"chroma_radius must be a whole number >= 0, got {chroma_radius!r}")
         if int(flat_radius) != flat_radius or flat_radius < 0:
             raise ValueError(f"flat_radius must be a whole number >= 0, got {flat_radius!r}")
-        if int(edge_radius) != edge_radius or edge_radius < 1:
-            raise ValueError(f"edge_radius must be a positive integer, got {edge_radius!r}")
+        for name, value in (("edge_radius", edge_radius), ("line_width", line_width)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
         for name, value in (("chroma_eps", chroma_eps), ("flat_eps", flat_eps)):
             if value <= 0:
                 raise ValueError(f"{name} must be positive, got {value!r}")
-        if edge_sharpening < 0:
-            raise ValueError(f"edge_sharpening must not be negative, got {edge_sharpening!r}")
+        for name, value in (("edge_sharpening", edge_sharpening),
+                            ("line_strength", line_strength), ("saturation", saturation)):
+            if value < 0:
+                raise ValueError(f"{name} must not be negative, got {value!r}")
         self.levels = int(levels)
         self.step_sharpness = float(step_sharpness)
         self.gentle_slope = float(gentle_slope)
@@ -142,19 +149,34 @@ class CelShading(keras.layers.Layer):
         self.flat_eps = float(flat_eps)
         self.edge_sharpening = float(edge_sharpening)
         self.edge_radius = int(edge_radius)
+        self.line_strength = float(line_strength)
+        self.line_width = int(line_width)
+        self.saturation = float(saturation)
 
     def tone_weight(self, level):
         """0 on gentle gradients, 1 where the slope is at least twice `gentle_slope`."""
         return ops.clip(slope(level) / self.gentle_slope - 1.0, 0.0, 1.0)
 
     def line_darkening(self, level):
-        """Factor in (0, 1] for each pixel: below 1 on the dark side of long edges."""
+        """Factor in [0, 1] for each pixel: below 1 on the dark side of long edges."""
         narrow = box_mean(box_mean(level, 1), 1)
         wide = box_mean(box_mean(level, 2), 1)
         difference = narrow - self.surround_ratio * wide
         texture = box_mean(ops.abs(narrow - wide), 3)
         depth = difference + self.line_threshold + self.texture_weight * texture
-        return 1.0 + ops.tanh(self.line_sharpness * ops.minimum(depth, 0.0))
+        darkening = 1.0 + ops.tanh(self.line_sharpness * ops.minimum(depth, 0.0))
+        if self.line_strength != 1.0:
+            darkening = ops.maximum(1.0 - self.line_strength * (1.0 - darkening), 0.0)
+        if self.line_width > 1:
+            darkening = -window_max(-darkening, self.line_width - 1)
+        return darkening
+
+    def saturate(self, rgb):
+        """`rgb` with its chroma scaled by `saturation` around the grey."""
+        if self.saturation == 1.0:
+            return rgb
+        grey = ops.mean(rgb, axis=-1, keepdims=True)
+        return grey + self.saturation * (rgb - grey)
 
     def flatten_colour(self, rgb):
         """The image with its chroma smoothed inside regions (edge-aware, grey-guided)."""
@@ -178,7 +200,7 @@ class CelShading(keras.layers.Layer):
     def call(self, inputs):
         inputs = self.flatten_colour(inputs)
         level = luminance(inputs)
-        shaded = inputs + (self.tones(level) - level) / LUMINANCE_SCALE
+        shaded = self.saturate(inputs + (self.tones(level) - level) / LUMINANCE_SCALE)
         return (shaded + 1.0) * self.line_darkening(level) - 1.0
 
     def compute_output_shape(self, input_shape):
@@ -194,5 +216,6 @@ class CelShading(keras.layers.Layer):
                        "chroma_radius": self.chroma_radius, "chroma_eps": self.chroma_eps,
                        "flat_radius": self.flat_radius, "flat_eps": self.flat_eps,
                        "edge_sharpening": self.edge_sharpening,
-                       "edge_radius": self.edge_radius})
+                       "edge_radius": self.edge_radius, "line_strength": self.line_strength,
+                       "line_width": self.line_width, "saturation": self.saturation})
         return config

@@ -1,0 +1,86 @@
+"""The look controls: a cartoon's tones, flatness, lines and colour, set without retraining.
+
+Each control moves one setting of the generator's `CelShading` stage (white box: no
+weights), so the same trained model draws softer or bolder cartoons. A control left out
+keeps the model's own setting, so no control at all is the model's own look, exactly.
+TensorFlow-free: the command line checks values before anything heavy is imported.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Control:
+    """One look control: its range, its value in the shipped model, and what it does."""
+
+    name: str
+    low: float
+    high: float
+    default: float
+    meaning: str
+    integer: bool = False
+
+    def check(self, value):
+        """`value` as this control takes it; ValueError naming the range otherwise."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                self.low <= value <= self.high) or (self.integer and int(value) != value):
+            kind = "a whole number" if self.integer else "a number"
+            raise ValueError(f"{self.name} must be {kind} from {self.low:g} to {self.high:g}, "
+                             f"got {value!r}")
+        if self.name == "tones" and value == 1:
+            raise ValueError("tones must be 0 (no bands) or from 2 to 16, got 1")
+        return int(value) if self.integer else float(value)
+
+
+CONTROLS = {control.name: control for control in (
+    Control("tones", 0, 16, 0, "bands of brightness the shading is drawn in (0: no bands, "
+            "the flat tones alone; 4: a poster)", integer=True),
+    Control("flatness", 0.0, 12.0, 4.0, "how much shading is flattened into one tone: the "
+            "contrast (out of 100) that goes flat; 0 keeps the model's shading"),
+    Control("lines", 0.0, 3.0, 1.0, "outline strength (0: none, 1: the model's, 3: black)"),
+    Control("line_width", 1, 4, 1, "outline width in pixels", integer=True),
+    Control("colour", 0.0, 2.0, 1.0, "colour saturation (0: grey, 1: the model's, 2: vivid)"),
+)}
+
+# Named looks: a soft one near the photo, the model's own, a bold poster.
+PRESETS = {
+    "soft": {"flatness": 2.0, "lines": 0.5, "colour": 0.9},
+    "default": {},
+    "bold": {"flatness": 8.0, "lines": 2.0, "line_width": 2, "colour": 1.3},
+}
+
+# The flattening's window when a look turns it on for a stage that had none.
+FLAT_RADIUS = 8
+
+
+def check_look(look, preset=None):
+    """The controls of `preset` (a name in `PRESETS`), overridden by `look` ({name: value}),
+    each checked; ValueError for an unknown name or a value out of its range."""
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    merged = {**PRESETS.get(preset, {}), **(look or {})}
+    unknown = sorted(set(merged) - set(CONTROLS))
+    if unknown:
+        raise ValueError(f"unknown look control {unknown[0]!r}: choose from "
+                         f"{', '.join(CONTROLS)}")
+    return {name: CONTROLS[name].check(value) for name, value in merged.items()}
+
+
+def stage_settings(cel_shading, look):
+    """The `CelShading` settings of a stage `cel_shading` (a generator's config dict) under
+    the checked `look`: only the controls given change anything."""
+    settings = dict(cel_shading)
+    if "tones" in look:
+        settings["levels"] = look["tones"]
+    if "flatness" in look:
+        flatness = look["flatness"]
+        if flatness == 0:
+            settings["flat_radius"] = 0
+        else:
+            settings["flat_radius"] = settings.get("flat_radius") or FLAT_RADIUS
+            settings["flat_eps"] = flatness * flatness
+    for control, setting in (("lines", "line_strength"), ("line_width", "line_width"),
+                             ("colour", "saturation")):
+        if control in look:
+            settings[setting] = look[control]
+    return settings

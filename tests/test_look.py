@@ -1,0 +1,156 @@
+"""The look controls: ranges, the model's own look kept exactly, each end honoured everywhere."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from skimage import data
+
+from cartoonize_tf.cli.main import main
+from cartoonize_tf.inference.cartoonizer import Cartoonizer, generator_with_look
+from cartoonize_tf.inference.look import CONTROLS, PRESETS, check_look, stage_settings
+from cartoonize_tf.layers.cel_shading import CelShading, luminance
+from cartoonize_tf.models.loading import generator_copy
+from cartoonize_tf.utils.quality import psnr
+
+# The shipped model's stage (saved_models/cartoonizer.keras).
+FLAT_TONES = {"levels": 0, "flat_radius": 8, "flat_eps": 16.0, "edge_sharpening": 10.0,
+              "edge_radius": 4, "chroma_radius": 6}
+LOW_ENDS = {name: control.low for name, control in CONTROLS.items()}
+HIGH_ENDS = {name: control.high for name, control in CONTROLS.items()}
+
+
+@pytest.fixture(scope="module")
+def shaded(small_generator):
+    return generator_copy(small_generator, cel_shading=FLAT_TONES)
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return data.astronaut()[:96, 120:248]
+
+
+def test_every_control_at_the_shipped_models_value_changes_nothing():
+    defaults = {name: control.default for name, control in CONTROLS.items()}
+    assert stage_settings(FLAT_TONES, check_look(defaults)) == {
+        **FLAT_TONES, "line_strength": 1.0, "line_width": 1, "saturation": 1.0}
+    looked = CelShading(**stage_settings(FLAT_TONES, check_look(defaults)), name="stage")
+    assert looked.get_config() == CelShading(**FLAT_TONES, name="stage").get_config()
+
+
+def test_no_look_and_the_default_preset_give_the_models_own_pictures(shaded, photo):
+    own = Cartoonizer(shaded, backend="tf").cartoonize(photo)
+    for look in ({}, "default", {name: c.default for name, c in CONTROLS.items()}):
+        np.testing.assert_array_equal(Cartoonizer(shaded, backend="tf", look=look)
+                                      .cartoonize(photo), own)
+
+
+@pytest.mark.parametrize("look, message", [
+    ({"lines": 3.5}, "lines must be a number from 0 to 3"),
+    ({"tones": 1}, "tones must be 0 (no bands) or from 2 to 16"),
+    ({"tones": 2.5}, "tones must be a whole number from 0 to 16"),
+    ({"line_width": 0}, "line_width must be a whole number from 1 to 4"),
+    ({"colour": -0.1}, "colour must be a number from 0 to 2"),
+    ({"flatness": "high"}, "flatness must be a number"),
+    ({"outline": 1}, "unknown look control 'outline'"),
+])
+def test_bad_values_name_the_range(look, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        check_look(look)
+
+
+def test_presets_are_in_range_and_overridden_by_controls():
+    for name in PRESETS:
+        check_look(None, preset=name)
+    assert check_look({"lines": 0}, preset="bold")["lines"] == 0.0
+    with pytest.raises(ValueError, match="preset must be one of soft, default, bold"):
+        check_look(None, preset="loud")
+
+
+def grey_of(image):
+    """Luminance (0..100) of the first image of a float batch in [-1, 1]."""
+    return luminance(tf.constant(image)).numpy()[0, ..., 0]
+
+
+def grey(picture):
+    """Luminance (0..100) of a uint8 picture."""
+    return grey_of(picture[None].astype(np.float32) / 127.5 - 1)
+
+
+def test_each_control_does_what_it_says(shaded, photo):
+    def cartoon(**look):
+        return Cartoonizer(shaded, backend="tf", look=look).cartoonize(photo)
+
+    plain = cartoon()
+    # lines: 0 draws none (the same as a stage whose threshold no edge reaches), 3 darker.
+    unlined = Cartoonizer(generator_copy(shaded, cel_shading={**FLAT_TONES,
+                                                              "line_threshold": 1e3}),
+                          backend="tf").cartoonize(photo)
+    np.testing.assert_array_equal(cartoon(lines=0), unlined)
+    assert grey(cartoon(lines=3)).mean() < grey(plain).mean() < grey(unlined).mean()
+    # line_width: wider lines darken more pixels.
+    darker = (grey(unlined) - grey(cartoon(line_width=4))) > 10
+    assert darker.sum() > 1.5 * ((grey(unlined) - grey(plain)) > 10).sum()
+    # colour: 0 is grey, 2 is more saturated than the model's.
+    greyed = cartoon(colour=0).astype(int)
+    assert np.abs(greyed - greyed.mean(axis=-1, keepdims=True)).max() <= 1
+    spread = [np.abs(p.astype(int) - p.mean(axis=-1, keepdims=True)).mean()
+              for p in (plain, cartoon(colour=2))]
+    assert spread[1] > 1.5 * spread[0]
+    # flatness: 0 keeps the model's shading (more grey levels), 12 flattens more.
+    levels = [len(np.unique(grey(cartoon(flatness=f)).round())) for f in (0, 12)]
+    assert levels[0] > levels[1]
+    # tones: 2 bands turn a steep ramp (the small net's output has none) into fewer levels.
+    ramp = np.broadcast_to(np.linspace(-0.8, 0.8, 96, dtype=np.float32)[None, None, :, None],
+                           (1, 16, 96, 3)).copy()
+
+    def ramp_levels(**look):
+        stage = CelShading(**stage_settings(FLAT_TONES, check_look({"lines": 0, **look})))
+        return len(np.unique(grey_of(stage(ramp).numpy())[8].round()))
+
+    assert ramp_levels(tones=2) < ramp_levels() / 2
+
+
+@pytest.mark.parametrize("ends", [LOW_ENDS, HIGH_ENDS], ids=["low ends", "high ends"])
+def test_every_export_format_draws_the_look(shaded, photo, ends, tmp_path):
+    from cartoonize_tf.export.onnx import convert_to_onnx
+    from cartoonize_tf.export.saved_model import export_saved_model
+    from cartoonize_tf.export.tflite import convert_to_tflite
+    from cartoonize_tf.inference.runtimes import ONNXCartoonizer, TFLiteCartoonizer
+    from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer
+
+    looked = generator_with_look(shaded, ends)
+    reference = Cartoonizer(looked, backend="tf").cartoonize(photo)
+    assert psnr(reference, Cartoonizer(shaded, backend="tf").cartoonize(photo)) < 30
+    folder = export_saved_model(looked, tmp_path / "saved", 1)
+    runners = {"SavedModel": SavedModelCartoonizer(folder),
+               "TFLite": TFLiteCartoonizer(convert_to_tflite(looked, "float32")),
+               "ONNX": ONNXCartoonizer(convert_to_onnx(looked))}
+    for name, runner in runners.items():
+        assert psnr(runner.cartoonize(photo), reference) >= 45, name
+
+
+def test_the_command_line_takes_the_look_and_refuses_bad_values(shaded, tmp_path, capsys):
+    from skimage.io import imsave
+
+    model = tmp_path / "shaded.keras"
+    shaded.save(model)
+    (tmp_path / "in").mkdir()
+    imsave(tmp_path / "in" / "a.png", data.astronaut()[:64, :64])
+    common = ["run", "--model", str(model), "--input", str(tmp_path / "in"), "--backend", "tf"]
+    assert main([*common, "--output", str(tmp_path / "bold"), "--preset", "bold"]) == 0
+    assert main([*common, "--output", str(tmp_path / "own")]) == 0
+    bold, own = (tf.io.decode_png(tf.io.read_file(str(tmp_path / f / "a.png"))).numpy()
+                 for f in ("bold", "own"))
+    assert np.any(bold != own)
+    assert main([*common, "--output", str(tmp_path / "bad"), "--lines", "4"]) == 2
+    assert "--lines must be a number from 0 to 3, got 4.0" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
+
+
+def test_an_exported_model_refuses_the_look(shaded, tmp_path):
+    from cartoonize_tf.export.tflite import convert_to_tflite
+
+    path = tmp_path / "m.tflite"
+    path.write_bytes(convert_to_tflite(shaded, "float32"))
+    with pytest.raises(ValueError, match="leave the look options"):
+        Cartoonizer.load(path, look="bold")
