@@ -11,6 +11,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The golden outputs of the authors' code live beside the checkout, never inside it.
 REFERENCE_DIR = Path(os.environ.get("CARTOONIZE_TF_REFERENCE",
                                     PROJECT_ROOT.parent / "shared" / "reference"))
+# The cel stage of the shipped model (saved_models/cartoonizer.keras): flat tones of an
+# edge-preserving smooth, steps at edges, no bands.
+FLAT_TONES = {"levels": 0, "flat_radius": 8, "flat_eps": 16.0, "edge_sharpening": 10.0,
+              "edge_radius": 4, "chroma_radius": 6}
 
 
 def random_photo(rng, height, width):

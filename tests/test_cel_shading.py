@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import run_layer_test
+from helpers import FLAT_TONES, run_layer_test
 
 from cartoonize_tf.layers.cel_shading import CelShading, luminance, sharpen_edges, soft_quantize
 from cartoonize_tf.models.generator import UNetGenerator
@@ -44,11 +44,6 @@ def test_gentle_gradients_keep_their_slope():
     sky = ramp(32, 96, -0.1, 0.1)  # 0.1 luminance units per pixel: a clear sky
     before, after = grey_levels(sky)[16], grey_levels(CelShading()(sky).numpy())[16]
     np.testing.assert_allclose(after, before, atol=0.05)
-
-
-# The stage of the shipped model: flat tones of an edge-preserving smooth, steps at edges, no bands.
-FLAT_TONES = {"levels": 0, "flat_radius": 8, "flat_eps": 16.0, "edge_sharpening": 10.0,
-              "edge_radius": 4, "chroma_radius": 6}
 
 
 def test_low_contrast_shading_goes_flat_and_strong_edges_stay():

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import FLAT_TONES
 from skimage import data
 
 from cartoonize_tf.cli.main import main
@@ -12,9 +13,6 @@ from cartoonize_tf.layers.cel_shading import CelShading, luminance
 from cartoonize_tf.models.loading import generator_copy
 from cartoonize_tf.utils.quality import psnr
 
-# The shipped model's stage (saved_models/cartoonizer.keras).
-FLAT_TONES = {"levels": 0, "flat_radius": 8, "flat_eps": 16.0, "edge_sharpening": 10.0,
-              "edge_radius": 4, "chroma_radius": 6}
 LOW_ENDS = {name: control.low for name, control in CONTROLS.items()}
 HIGH_ENDS = {name: control.high for name, control in CONTROLS.items()}
 
