@@ -110,7 +110,7 @@ def write_presets(args, photos, write_image):
     import numpy as np
 
     from cartoonize_tf.inference.cartoonizer import Cartoonizer
-    from cartoonize_tf.inference.look import PRESETS
+    from cartoonize_tf.whitebox.look import PRESETS
 
     cartoonizers = [Cartoonizer.load(args.model, size_policy="full", look=name)
                     for name in PRESETS]

@@ -51,6 +51,16 @@ def small_generator():
 
 
 @pytest.fixture(scope="session")
+def shaded_generator(small_generator):
+    """`small_generator` with the shipped model's cel stage (`helpers.FLAT_TONES`)."""
+    from helpers import FLAT_TONES
+
+    from cartoonize_tf.models.loading import generator_copy
+
+    return generator_copy(small_generator, cel_shading=FLAT_TONES)
+
+
+@pytest.fixture(scope="session")
 def model_file(tmp_path_factory, small_generator):
     """`small_generator` saved as a `.keras` file, for the commands' --model."""
     path = tmp_path_factory.mktemp("model") / "g.keras"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cartoonize_tf.whitebox.look import CONTROLS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The golden outputs of the authors' code live beside the checkout, never inside it.
 REFERENCE_DIR = Path(os.environ.get("CARTOONIZE_TF_REFERENCE",
@@ -15,6 +17,9 @@ REFERENCE_DIR = Path(os.environ.get("CARTOONIZE_TF_REFERENCE",
 # edge-preserving smooth, steps at edges, no bands.
 FLAT_TONES = {"levels": 0, "flat_radius": 8, "flat_eps": 16.0, "edge_sharpening": 10.0,
               "edge_radius": 4, "chroma_radius": 6}
+# Every look control at the bottom, and at the top, of its range.
+LOW_ENDS = {name: control.low for name, control in CONTROLS.items()}
+HIGH_ENDS = {name: control.high for name, control in CONTROLS.items()}
 
 
 def random_photo(rng, height, width):
@@ -270,3 +275,16 @@ def summary_tags(logs_dir):
     events = EventAccumulator(str(logs_dir))
     events.Reload()
     return set(events.Tags()["tensors"]) | set(events.Tags()["scalars"])
+
+
+@contextmanager
+def prediction_stub(server):
+    """A gRPC PredictionService stub for a `served` server, its channel closed on leaving."""
+    import grpc
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}")
+    try:
+        yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    finally:
+        channel.close()

@@ -128,7 +128,7 @@ def test_keras_layer_conventions(tmp_path, rng):
                                     {"gentle_slope": -1}, {"texture_weight": -1},
                                     {"chroma_radius": -1}, {"chroma_eps": 0},
                                     {"levels": -1}, {"flat_radius": -1}, {"flat_radius": 1.5},
-                                    {"flat_eps": 0}, {"edge_sharpening": -1},
+                                    {"flat_eps": -1}, {"edge_sharpening": -1},
                                     {"edge_radius": 0}, {"line_strength": -1},
                                     {"line_width": 0}, {"saturation": -0.5}])
 def test_rejects_bad_arguments(kwargs):

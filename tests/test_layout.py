@@ -12,8 +12,8 @@ ALLOWED = {
     "whitebox": set(),
     "layers": {"whitebox"},
     "models": {"layers"},
-    "export": {"models", "utils"},
-    "inference": {"export", "models", "utils"},
+    "export": {"models", "whitebox", "utils"},
+    "inference": {"export", "models", "whitebox", "utils"},
     "data": {"utils", "whitebox"},
     # whitebox: the JAX trainer's host superpixels; data: both drivers build their data
     "training": {"models", "layers", "whitebox", "utils", "data"},

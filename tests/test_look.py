@@ -3,23 +3,20 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import FLAT_TONES
+from helpers import FLAT_TONES, HIGH_ENDS, LOW_ENDS
 from skimage import data
 
 from cartoonize_tf.cli.main import main
 from cartoonize_tf.inference.cartoonizer import Cartoonizer, generator_with_look
-from cartoonize_tf.inference.look import CONTROLS, PRESETS, check_look, stage_settings
 from cartoonize_tf.layers.cel_shading import CelShading, luminance
 from cartoonize_tf.models.loading import generator_copy
 from cartoonize_tf.utils.quality import psnr
-
-LOW_ENDS = {name: control.low for name, control in CONTROLS.items()}
-HIGH_ENDS = {name: control.high for name, control in CONTROLS.items()}
+from cartoonize_tf.whitebox.look import CONTROLS, PRESETS, check_look, stage_settings
 
 
 @pytest.fixture(scope="module")
-def shaded(small_generator):
-    return generator_copy(small_generator, cel_shading=FLAT_TONES)
+def shaded(shaded_generator):
+    return shaded_generator
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +41,7 @@ def test_no_look_and_the_default_preset_give_the_models_own_pictures(shaded, pho
 
 @pytest.mark.parametrize("look, message", [
     ({"lines": 3.5}, "lines must be a number from 0 to 3"),
-    ({"tones": 1}, "tones must be 0 (no bands) or from 2 to 16"),
+    ({"tones": 1}, "tones must be a whole number from 0 to 16 other than 1, got 1"),
     ({"tones": 2.5}, "tones must be a whole number from 0 to 16"),
     ({"line_width": 0}, "line_width must be a whole number from 1 to 4"),
     ({"colour": -0.1}, "colour must be a number from 0 to 2"),

@@ -25,6 +25,7 @@ from helpers import (
     png_bytes,
     png_claiming,
     post_head,
+    prediction_stub,
     random_photo,
     raw_http,
     served,
@@ -52,9 +53,8 @@ def server(small_generator, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stub(server):
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}")
-    yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
-    channel.close()
+    with prediction_stub(server) as stub:
+        yield stub
 
 
 def rest(server, path, body=None):

@@ -29,8 +29,12 @@ def add_export_parser(subparsers):
         "export", help="write a SavedModel for TF Serving",
         description="Write the generator as a SavedModel in TF Serving's layout "
                     "(<output>/<version>/saved_model.pb, variables/, assets.extra/ warm-up "
-                    "requests) with two signatures: serving_default (uint8 images in, uint8 "
-                    "cartoons out, any size) and serving_bytes (encoded images in and out).",
+                    "requests) with the signatures serving_default (uint8 images in, uint8 "
+                    "cartoons out, any size) and serving_bytes (encoded images in and out); "
+                    "a model with a cel stage also gets serving_look and serving_look_bytes, "
+                    "the same with the look controls as optional float inputs (tones, "
+                    "flatness, lines, line_width, colour; each left out is the model's own, "
+                    "or the look the options below bake in).",
         formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--model", default=SHIPPED_MODEL, help="a .keras generator or the "
                         "authors' TF1 checkpoint")
@@ -87,7 +91,8 @@ def export_command(args):
                                   args.model_name)
     except (FileExistsError, ValueError) as error:  # the version exists; a bad option
         raise CommandError(error) from None
-    print(f"Wrote {path} (signatures serving_default and serving_bytes)")
+    looks = ", serving_look, serving_look_bytes" if generator.cel_shading_layer else ""
+    print(f"Wrote {path} (signatures serving_default, serving_bytes{looks})")
     return 0
 
 

@@ -2,8 +2,8 @@
 --no-cel-shading, --backend, and the look controls (--preset, --tones, ...)."""
 
 from cartoonize_tf.cli.errors import CommandError
-from cartoonize_tf.inference.look import CONTROLS, PRESETS, check_look
 from cartoonize_tf.inference.options import BACKENDS
+from cartoonize_tf.whitebox.look import CONTROLS, PRESETS, check_look
 
 BACKEND_HELP = ("runtime for the generator: auto picks the fastest that keeps the picture "
                 "(AVX2 CPU: tflite, LiteRT's XNNPACK in float32; CPU with AVX512_BF16 or AMX: "
@@ -34,7 +34,7 @@ def add_backend_option(parser):
 
 
 def add_look_options(parser):
-    """--preset and one option per look control (`inference.look.CONTROLS`), in their own
+    """--preset and one option per look control (`whitebox.look.CONTROLS`), in their own
     group: they set the model's cel stage, no retraining."""
     group = parser.add_argument_group(
         "look", "the cartoon's tones, flatness, lines and colour, without retraining; each "
@@ -58,8 +58,9 @@ def look_from_args(args):
     given = {name: getattr(args, name) for name in CONTROLS if getattr(args, name) is not None}
     if args.preset is None and not given:
         return None
-    try:
-        return check_look(given, preset=args.preset)
-    except ValueError as error:
-        option = str(error).split(" ", 1)[0]
-        raise CommandError(f"--{option.replace('_', '-')}{str(error)[len(option):]}") from None
+    for name, value in given.items():
+        try:
+            CONTROLS[name].check(value, label="--" + name.replace("_", "-"))
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+    return check_look(given, preset=args.preset)

@@ -27,12 +27,17 @@ def check_size(images, max_pixels):
     ]
 
 
+def sized_cartoons(generator, images, max_pixels, stage_settings=None):
+    """uint8 cartoons of uint8 RGB `images` `[N, H, W, 3]` whose size `check_size` passed."""
+    with tf.control_dependencies(check_size(images, max_pixels)):
+        return cartoonize_any_size(generator, tf.identity(images), stage_settings=stage_settings)
+
+
 def images_function(generator, max_pixels):
     """`{"cartoons": uint8 [N, H, W, 3]}` from `images`: uint8 RGB `[N, H, W, 3]`."""
 
     def serve(images):
-        with tf.control_dependencies(check_size(images, max_pixels)):
-            return {"cartoons": cartoonize_any_size(generator, tf.identity(images))}
+        return {"cartoons": sized_cartoons(generator, images, max_pixels)}
 
     return serve
 
@@ -52,6 +57,25 @@ def decode_rgb(encoded):
     return image
 
 
+def check_encoding(output_format):
+    """ValueError unless `output_format` is one of `BYTES_ENCODINGS`."""
+    if output_format not in BYTES_ENCODINGS:
+        raise ValueError(f"output_format must be one of {BYTES_ENCODINGS}, got {output_format!r}")
+
+
+def encoded_cartoons(generator, image_bytes, max_pixels, output_format, stage_settings=None):
+    """string `[N]`: each encoded image's cartoon, encoded as `output_format`."""
+
+    def one(encoded):
+        image = decode_rgb(encoded)
+        cartoon = sized_cartoons(generator, image[None], max_pixels, stage_settings)[0]
+        if output_format == "png":
+            return tf.io.encode_png(cartoon)
+        return tf.io.encode_jpeg(cartoon, quality=95)
+
+    return tf.map_fn(one, image_bytes, fn_output_signature=tf.string)
+
+
 def bytes_function(generator, max_pixels, output_format="png"):
     """`{"cartoon_bytes": string [N]}` from `image_bytes`: encoded images, each its own size.
 
@@ -59,19 +83,11 @@ def bytes_function(generator, max_pixels, output_format="png"):
     results are encoded as PNG (lossless) or JPEG (quality 95). The `_bytes`
     suffixes make TF Serving's REST API carry both as `{"b64": ...}`.
     """
-    if output_format not in BYTES_ENCODINGS:
-        raise ValueError(f"output_format must be one of {BYTES_ENCODINGS}, got {output_format!r}")
-
-    def one(encoded):
-        image = decode_rgb(encoded)
-        with tf.control_dependencies(check_size(image, max_pixels)):
-            cartoon = cartoonize_any_size(generator, tf.identity(image)[None])[0]
-        if output_format == "png":
-            return tf.io.encode_png(cartoon)
-        return tf.io.encode_jpeg(cartoon, quality=95)
+    check_encoding(output_format)
 
     def serve(image_bytes):
-        return {"cartoon_bytes": tf.map_fn(one, image_bytes, fn_output_signature=tf.string)}
+        return {"cartoon_bytes": encoded_cartoons(generator, image_bytes, max_pixels,
+                                                  output_format)}
 
     return serve
 

@@ -57,7 +57,7 @@ def convert_to_tflite(generator, quantization="float32", input_size=None,
     pipeline = cartoonize_batch if input_size else cartoonize_any_size
     # Through a SavedModel, so the converter finds and freezes every variable.
     archive = export_archive({
-        "serving_default": (lambda images: {"cartoons": pipeline(generator, images)}, spec)})
+        "serving_default": (lambda images: {"cartoons": pipeline(generator, images)}, [spec])})
     with tempfile.TemporaryDirectory() as folder, quiet_converters():
         archive.write_out(folder, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(folder)

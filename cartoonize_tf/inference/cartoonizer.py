@@ -17,12 +17,12 @@ from cartoonize_tf.inference.conversion_files import (
     shipped_conversion,
 )
 from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
-from cartoonize_tf.inference.look import check_look, stage_settings
 from cartoonize_tf.inference.options import DEFAULT_TILE, SIZE_POLICIES
 from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer, saved_model_folder
 from cartoonize_tf.inference.sizing import authors_resize_crop, authors_size
 from cartoonize_tf.utils.extras import MissingExtra
 from cartoonize_tf.utils.tiling import cartoonize_tiled, runs_in_tiles
+from cartoonize_tf.whitebox.look import check_look, stage_settings
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def check_exported_options(name, options):
 
 def generator_with_look(generator, look):
     """A copy of `generator` whose cel stage draws `look` (a dict of controls or a preset's
-    name, `inference.look`); ValueError for bad values or a generator without the stage."""
+    name, `whitebox.look`); ValueError for bad values or a generator without the stage."""
     from cartoonize_tf.models.loading import generator_copy
 
     controls = check_look(None, preset=look) if isinstance(look, str) else check_look(look)
@@ -127,7 +127,7 @@ class Cartoonizer:
             tones, outlines), if it has one.
         filter_radius, filter_eps: the output guided filter, for experts
             (default: the authors' 1 and 5e-3; TensorFlow backends only).
-        look: the look controls (`inference.look.CONTROLS`: tones, flatness, lines,
+        look: the look controls (`whitebox.look.CONTROLS`: tones, flatness, lines,
             line_width, colour) as a dict, or a preset's name (`look.PRESETS`): they
             set the cel stage, no retraining; None: the model's own look.
 

@@ -4,6 +4,12 @@ import keras
 from keras import ops
 
 from cartoonize_tf.layers.guided_filter import box_mean, guided_filter
+from cartoonize_tf.whitebox.look import FLAT_RADIUS
+
+# The widest outline a call's `line_width` setting may ask for (a window of 2 * 3 + 1).
+MAX_LINE_WIDTH = 4
+# The settings a call may give as scalar tensors (`CelShading.call`).
+CALL_SETTINGS = ("levels", "flat_eps", "line_strength", "line_width", "saturation")
 
 # Rec. 601 luma weights, for RGB images.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
@@ -38,11 +44,32 @@ def slope(level):
     return ops.sqrt(dx * dx + dy * dy + 1e-6)
 
 
+def unless(skip, step, unchanged):
+    """`unchanged` where `skip` holds, else `step()`. A Python bool decides while the graph is
+    built (a skipped step costs nothing); a boolean tensor decides per call (both computed)."""
+    if isinstance(skip, bool):
+        return unchanged if skip else step()
+    return ops.where(skip, unchanged, step())
+
+
 def window_max(level, radius):
     """Maximum over each (2r+1)x(2r+1) window: a row pass, then a column pass."""
     size = 2 * radius + 1
     rows = ops.max_pool(level, (1, size), strides=1, padding="same")
     return ops.max_pool(rows, (size, 1), strides=1, padding="same")
+
+
+def widen_dark(darkening, width):
+    """Each pixel the darkest of its (2w-1)^2 window: lines `width` pixels wide. A tensor
+    `width` (1..MAX_LINE_WIDTH) picks among 3x3 minima applied in turn, which are exactly the
+    wider windows' minima."""
+    if not hasattr(width, "dtype"):
+        return darkening if width == 1 else -window_max(-darkening, int(width) - 1)
+    widened = darkened = darkening
+    for wider in range(2, MAX_LINE_WIDTH + 1):
+        darkened = -window_max(-darkened, 1)
+        widened = ops.where(width == wider, darkened, widened)
+    return widened
 
 
 def sharpen_edges(level, steepness, radius):
@@ -95,7 +122,7 @@ class CelShading(keras.layers.Layer):
         chroma_eps: its regularisation (larger flattens colour across fainter edges).
         flat_radius: radius of the luminance flattening (0: none).
         flat_eps: its regularisation, in squared luminance units (larger flattens
-            across stronger edges).
+            across stronger edges; 0: no flattening).
         edge_sharpening: steepness of `sharpen_edges` on the tones (0: none).
         edge_radius: its window radius: ramps up to about twice as wide become steps.
         line_strength: how dark the outlines are (0: none, 1: as the outline formula says,
@@ -104,8 +131,13 @@ class CelShading(keras.layers.Layer):
         saturation: colour saturation of the result (0: grey, 1: unchanged).
         **kwargs: standard `keras.layers.Layer` arguments.
 
+    A call may override `CALL_SETTINGS` with scalar tensors (`settings`), so one graph
+    draws any look: the steps it would skip are then computed and selected per call, the
+    flattening with radius `flat_radius` (or `whitebox.look.FLAT_RADIUS` when that is 0).
+
     Example:
         >>> shaded = CelShading()(filtered_generator_output)  # RGB in [-1, 1]
+        >>> bolder = stage(filtered, settings={"line_strength": tf.constant(2.0)})
     """
 
     def __init__(self, levels=8, step_sharpness=0.9, gentle_slope=0.2, line_threshold=0.5,
@@ -129,10 +161,9 @@ class CelShading(keras.layers.Layer):
         for name, value in (("edge_radius", edge_radius), ("line_width", line_width)):
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name, value in (("chroma_eps", chroma_eps), ("flat_eps", flat_eps)):
-            if value <= 0:
-                raise ValueError(f"{name} must be positive, got {value!r}")
-        for name, value in (("edge_sharpening", edge_sharpening),
+        if chroma_eps <= 0:
+            raise ValueError(f"chroma_eps must be positive, got {chroma_eps!r}")
+        for name, value in (("flat_eps", flat_eps), ("edge_sharpening", edge_sharpening),
                             ("line_strength", line_strength), ("saturation", saturation)):
             if value < 0:
                 raise ValueError(f"{name} must not be negative, got {value!r}")
@@ -157,26 +188,26 @@ class CelShading(keras.layers.Layer):
         """0 on gentle gradients, 1 where the slope is at least twice `gentle_slope`."""
         return ops.clip(slope(level) / self.gentle_slope - 1.0, 0.0, 1.0)
 
-    def line_darkening(self, level):
-        """Factor in [0, 1] for each pixel: below 1 on the dark side of long edges."""
+    def line_darkening(self, level, strength, width):
+        """Factor in [0, 1] for each pixel: below 1 on the dark side of long edges, darker
+        with `strength` (1: the outline formula's), over lines `width` pixels wide."""
         narrow = box_mean(box_mean(level, 1), 1)
         wide = box_mean(box_mean(level, 2), 1)
         difference = narrow - self.surround_ratio * wide
         texture = box_mean(ops.abs(narrow - wide), 3)
         depth = difference + self.line_threshold + self.texture_weight * texture
         darkening = 1.0 + ops.tanh(self.line_sharpness * ops.minimum(depth, 0.0))
-        if self.line_strength != 1.0:
-            darkening = ops.maximum(1.0 - self.line_strength * (1.0 - darkening), 0.0)
-        if self.line_width > 1:
-            darkening = -window_max(-darkening, self.line_width - 1)
-        return darkening
+        darkening = unless(strength == 1.0, lambda: ops.maximum(
+            1.0 - strength * (1.0 - darkening), 0.0), darkening)
+        return widen_dark(darkening, width)
 
-    def saturate(self, rgb):
+    @staticmethod
+    def saturate(rgb, saturation):
         """`rgb` with its chroma scaled by `saturation` around the grey."""
-        if self.saturation == 1.0:
-            return rgb
-        grey = ops.mean(rgb, axis=-1, keepdims=True)
-        return grey + self.saturation * (rgb - grey)
+        def scaled():
+            grey = ops.mean(rgb, axis=-1, keepdims=True)
+            return grey + saturation * (rgb - grey)
+        return unless(saturation == 1.0, scaled, rgb)
 
     def flatten_colour(self, rgb):
         """The image with its chroma smoothed inside regions (edge-aware, grey-guided)."""
@@ -185,23 +216,37 @@ class CelShading(keras.layers.Layer):
         grey = ops.mean(rgb, axis=-1, keepdims=True)
         return grey + guided_filter(grey, rgb - grey, self.chroma_radius, self.chroma_eps)
 
-    def tones(self, level):
-        """Luminance made cartoon tones: flattened, banded, sharpened (each as configured)."""
-        toned = level
-        if self.flat_radius:
-            toned = guided_filter(toned, toned, self.flat_radius, self.flat_eps)
-        if self.levels:
-            toned = toned + self.tone_weight(toned) * (
-                soft_quantize(toned, 100.0 / self.levels, self.step_sharpness) - toned)
+    def tones(self, level, levels, flat_eps):
+        """Luminance made cartoon tones: flattened (with `flat_eps`), banded in `levels` bands,
+        sharpened (each as configured; 0 skips a step)."""
+        radius = self.flat_radius if not hasattr(flat_eps, "dtype") else (
+            self.flat_radius or FLAT_RADIUS)
+        toned = unless(radius == 0 or flat_eps == 0,
+                       lambda: guided_filter(level, level, radius, flat_eps), level)
+        step = 100.0 / ops.maximum(levels, 1) if hasattr(levels, "dtype") else \
+            100.0 / max(levels, 1)
+        toned = unless(levels == 0, lambda: toned + self.tone_weight(toned) * (
+            soft_quantize(toned, step, self.step_sharpness) - toned), toned)
         if self.edge_sharpening:
             toned = sharpen_edges(toned, self.edge_sharpening, self.edge_radius)
         return toned
 
-    def call(self, inputs):
+    def call(self, inputs, settings=None):
+        """`settings`: scalar tensors for some of `CALL_SETTINGS`, this call's in place of the
+        layer's (flat_eps 0: no flattening; line_width at most MAX_LINE_WIDTH)."""
+        unknown = set(settings or {}) - set(CALL_SETTINGS)
+        if unknown:
+            raise ValueError(f"settings a call can give: {', '.join(CALL_SETTINGS)}; got "
+                             f"{', '.join(sorted(unknown))}")
+        value = {name: getattr(self, name) for name in CALL_SETTINGS}
+        value.update({name: ops.cast(setting, "float32")
+                      for name, setting in (settings or {}).items()})
         inputs = self.flatten_colour(inputs)
         level = luminance(inputs)
-        shaded = self.saturate(inputs + (self.tones(level) - level) / LUMINANCE_SCALE)
-        return (shaded + 1.0) * self.line_darkening(level) - 1.0
+        toned = self.tones(level, value["levels"], value["flat_eps"])
+        shaded = self.saturate(inputs + (toned - level) / LUMINANCE_SCALE, value["saturation"])
+        return (shaded + 1.0) * self.line_darkening(level, value["line_strength"],
+                                                    value["line_width"]) - 1.0
 
     def compute_output_shape(self, input_shape):
         return input_shape

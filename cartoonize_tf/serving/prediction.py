@@ -31,12 +31,25 @@ MEMORY_WAIT_SECONDS = 30.0
 SERVING_TILE = 1024
 
 
+def with_defaults(inputs, signature_def):
+    """`inputs` with the signature's default values (its SignatureDef's `defaults`, as TF
+    Serving fills them in) for the inputs a request leaves out; INVALID_ARGUMENT for a name
+    the signature has not, or one without a default that is missing."""
+    expected, defaults = signature_def.inputs, signature_def.defaults
+    missing = set(expected) - set(inputs) - set(defaults)
+    if set(inputs) - set(expected) or missing:
+        optional = f" (optional: {sorted(defaults)})" if defaults else ""
+        raise ServingError("INVALID_ARGUMENT", f"expected inputs {sorted(expected)}{optional}, "
+                                               f"got {sorted(inputs)}")
+    return {**{name: tf.make_ndarray(defaults[name]) for name in set(expected) - set(inputs)},
+            **inputs}
+
+
 def check_inputs(inputs, signature_def):
-    """INVALID_ARGUMENT unless `inputs` has exactly the signature's names, dtypes and ranks."""
+    """INVALID_ARGUMENT unless `inputs` has the signature's names (`with_defaults`), dtypes
+    and ranks; returns them with the defaults filled in."""
+    inputs = with_defaults(inputs, signature_def)
     expected = signature_def.inputs
-    if set(inputs) != set(expected):
-        raise ServingError("INVALID_ARGUMENT", f"expected inputs {sorted(expected)}, got "
-                                               f"{sorted(inputs)}")
     for name, value in inputs.items():
         info = expected[name]
         dtype = tf.dtypes.as_dtype(info.dtype)
@@ -54,6 +67,7 @@ def check_inputs(inputs, signature_def):
             if dim.size >= 0 and value.shape[axis] != dim.size:
                 raise ServingError("INVALID_ARGUMENT", f"input {name} must have {dim.size} at "
                                                        f"axis {axis}, got shape {list(value.shape)}")
+    return inputs
 
 
 NOISE_PREFIXES = ("Graph execution error", "Detected at node", "<stack traces", "[[")
@@ -116,13 +130,13 @@ class Predictor:
         `cancelled` event the front end sets (its client went away).
         """
         name, function, signature_def = loaded.signature(signature_name)
-        check_inputs(inputs, signature_def)
+        inputs = check_inputs(inputs, signature_def)
         pixels = self.check_sizes(inputs, loaded)
         if timeout is not None and timeout <= 0:
             raise ServingError("DEADLINE_EXCEEDED", "deadline exceeded before the request ran")
         deadline = time.monotonic() + (MEMORY_WAIT_SECONDS if timeout is None else timeout)
         cancelled = cancelled or threading.Event()
-        largest_run = SERVING_TILE ** 2 if tiles_exactly(function, inputs) else None
+        largest_run = SERVING_TILE ** 2 if image_input(function, inputs) else None
         reservation = self.budget.reserve(run_bytes(pixels, largest_run), "this request",
                                           timeout=deadline - time.monotonic(),
                                           cancelled=cancelled)
@@ -148,19 +162,25 @@ class Predictor:
 
 
 def batch_size(inputs):
-    """The shared length of the inputs' first axis, or None when they have none in common."""
-    sizes = {value.shape[0] if value.ndim else None for value in inputs.values()}
+    """The shared length of the non-scalar inputs' first axis, or None when they have none in
+    common (scalars, a look signature's controls, go with every image)."""
+    sizes = {value.shape[0] for value in inputs.values() if value.ndim}
     return sizes.pop() if len(sizes) == 1 else None
 
 
-def tiles_exactly(function, inputs):
-    """Whether `function` is a cartoonizer's image signature (uint8 images in, `cartoons` of the
-    same shape out), whose large images may run tile by tile with the same result."""
+def image_input(function, inputs):
+    """The name of the images input when `function` is a cartoonizer's image signature (uint8
+    images `[N, H, W, 3]` in, besides scalars, and `cartoons` of the same shape out), whose
+    large images may run tile by tile with the same result; else None."""
     outputs = getattr(function, "structured_outputs", None)
-    if len(inputs) != 1 or not isinstance(outputs, dict) or list(outputs) != ["cartoons"]:
-        return False
-    (value,) = inputs.values()
-    return value.dtype == np.uint8 and value.ndim == 4 and value.shape[-1] == 3
+    if not isinstance(outputs, dict) or list(outputs) != ["cartoons"]:
+        return None
+    images = [name for name, value in inputs.items() if value.ndim]
+    if len(images) != 1:
+        return None
+    value = inputs[images[0]]
+    return images[0] if value.dtype == np.uint8 and value.ndim == 4 and value.shape[-1] == 3 \
+        else None
 
 
 def run_image_by_image(function, inputs, cancelled):
@@ -171,14 +191,15 @@ def run_image_by_image(function, inputs, cancelled):
     if count is None or count <= 1:
         pieces = [inputs]
     else:
-        pieces = [{k: v[i:i + 1] for k, v in inputs.items()} for i in range(count)]
-    tiled = tiles_exactly(function, inputs)
+        pieces = [{k: v[i:i + 1] if v.ndim else v for k, v in inputs.items()}
+                  for i in range(count)]
+    images = image_input(function, inputs)
     results = []
     for index, piece in enumerate(pieces):
         if cancelled.is_set():
             raise ServingError("CANCELLED", f"cancelled before image {index} of {len(pieces)}")
-        if tiled and max(next(iter(piece.values())).shape[1:3]) > SERVING_TILE:
-            results.append(run_in_tiles(function, piece, cancelled))
+        if images and max(piece[images].shape[1:3]) > SERVING_TILE:
+            results.append(run_in_tiles(function, piece, images, cancelled))
         else:
             results.append(run_signature(function, piece))
     if len(results) == 1:
@@ -186,16 +207,16 @@ def run_image_by_image(function, inputs, cancelled):
     return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
 
 
-def run_in_tiles(function, piece, cancelled):
-    """One large image through a cartoonizer's image signature in SERVING_TILE tiles."""
-    ((name, images),) = piece.items()
+def run_in_tiles(function, piece, images, cancelled):
+    """One large image (input `images` of `piece`) through a cartoonizer's image signature in
+    SERVING_TILE tiles, the other inputs (scalars) given with each."""
 
     def run_tile(tile):
         if cancelled.is_set():
             raise ServingError("CANCELLED", "cancelled between two tiles of an image")
-        return run_signature(function, {name: tile[None]})["cartoons"][0]
+        return run_signature(function, {**piece, images: tile[None]})["cartoons"][0]
 
-    return {"cartoons": cartoonize_tiled(run_tile, images[0], SERVING_TILE)[None]}
+    return {"cartoons": cartoonize_tiled(run_tile, piece[images][0], SERVING_TILE)[None]}
 
 
 def run_signature(function, inputs):

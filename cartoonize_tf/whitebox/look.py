@@ -19,22 +19,27 @@ class Control:
     default: float
     meaning: str
     integer: bool = False
+    excluded: tuple = ()  # values inside the range it does not take
 
-    def check(self, value):
-        """`value` as this control takes it; ValueError naming the range otherwise."""
+    def requirement(self, label=None):
+        """What a value must be, as an error says it: "lines must be a number from 0 to 3"."""
+        kind = "a whole number" if self.integer else "a number"
+        but = f" other than {', '.join(f'{v:g}' for v in self.excluded)}" if self.excluded else ""
+        return f"{label or self.name} must be {kind} from {self.low:g} to {self.high:g}{but}"
+
+    def check(self, value, label=None):
+        """`value` as this control takes it; ValueError naming the range (and `label`, the
+        control's name unless given: a command-line option, say) otherwise."""
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                self.low <= value <= self.high) or (self.integer and int(value) != value):
-            kind = "a whole number" if self.integer else "a number"
-            raise ValueError(f"{self.name} must be {kind} from {self.low:g} to {self.high:g}, "
-                             f"got {value!r}")
-        if self.name == "tones" and value == 1:
-            raise ValueError("tones must be 0 (no bands) or from 2 to 16, got 1")
+                self.low <= value <= self.high) or (self.integer and int(value) != value) \
+                or value in self.excluded:
+            raise ValueError(f"{self.requirement(label)}, got {value!r}")
         return int(value) if self.integer else float(value)
 
 
 CONTROLS = {control.name: control for control in (
     Control("tones", 0, 16, 0, "bands of brightness the shading is drawn in (0: no bands, "
-            "the flat tones alone; 4: a poster)", integer=True),
+            "the flat tones alone; 4: a poster)", integer=True, excluded=(1,)),
     Control("flatness", 0.0, 12.0, 4.0, "how much shading is flattened into one tone: the "
             "contrast (out of 100) that goes flat; 0 keeps the model's shading"),
     Control("lines", 0.0, 3.0, 1.0, "outline strength (0: none, 1: the model's, 3: black)"),
@@ -51,6 +56,9 @@ PRESETS = {
 
 # The flattening's window when a look turns it on for a stage that had none.
 FLAT_RADIUS = 8
+# The `CelShading` setting each control is (flatness is `flat_eps`'s square root).
+CONTROL_SETTINGS = {"tones": "levels", "lines": "line_strength", "line_width": "line_width",
+                    "colour": "saturation"}
 
 
 def check_look(look, preset=None):
@@ -66,21 +74,31 @@ def check_look(look, preset=None):
     return {name: CONTROLS[name].check(value) for name, value in merged.items()}
 
 
+def setting_values(look):
+    """The `CelShading` settings the controls in `look` move, from plain numbers or from
+    TensorFlow scalars alike (flatness goes in squared, as `flat_eps`; 0 flattens nothing)."""
+    settings = {}
+    for control, setting in CONTROL_SETTINGS.items():
+        if control in look:
+            settings[setting] = look[control]
+    if "flatness" in look:
+        settings["flat_eps"] = look["flatness"] * look["flatness"]
+    return settings
+
+
 def stage_settings(cel_shading, look):
     """The `CelShading` settings of a stage `cel_shading` (a generator's config dict) under
     the checked `look`: only the controls given change anything."""
-    settings = dict(cel_shading)
-    if "tones" in look:
-        settings["levels"] = look["tones"]
-    if "flatness" in look:
-        flatness = look["flatness"]
-        if flatness == 0:
-            settings["flat_radius"] = 0
-        else:
-            settings["flat_radius"] = settings.get("flat_radius") or FLAT_RADIUS
-            settings["flat_eps"] = flatness * flatness
-    for control, setting in (("lines", "line_strength"), ("line_width", "line_width"),
-                             ("colour", "saturation")):
-        if control in look:
-            settings[setting] = look[control]
+    settings = {**cel_shading, **setting_values(look)}
+    if look.get("flatness"):  # flattening asked of a stage that may have none
+        settings["flat_radius"] = settings.get("flat_radius") or FLAT_RADIUS
     return settings
+
+
+def stage_controls(config):
+    """The controls' values that draw a stage's own look, from its full `CelShading` config
+    (a control a stage could be given outside its range keeps that value)."""
+    controls = {control: config[setting] for control, setting in CONTROL_SETTINGS.items()}
+    flattens = config["flat_radius"] and config["flat_eps"]
+    controls["flatness"] = config["flat_eps"] ** 0.5 if flattens else 0.0
+    return controls
