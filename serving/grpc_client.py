@@ -1,8 +1,10 @@
 """Cartoonize image files through TF Serving's gRPC API (real TF Serving or `cartoonize serve`).
 
     python serving/grpc_client.py photo.jpg [more.jpg ...] --server localhost:8500 --output-dir out
+    python serving/grpc_client.py photo.jpg --look lines=2 --look colour=1.3
 
-Sends each file's bytes to the `serving_bytes` signature and writes the PNG it gets back.
+Sends each file's bytes to the `serving_bytes` signature and writes the PNG it gets back;
+with `--look`, to `serving_look_bytes`, the controls as float scalars.
 """
 
 import argparse
@@ -10,6 +12,8 @@ import contextlib
 import os
 import sys
 from pathlib import Path
+
+from rest_client import LOOK_HELP, look_control
 
 try:  # TensorFlow's C++ start-up lines (CUDA probing) kept out of the terminal
     from cartoonize_tf.utils.quiet_stderr import stderr_silenced
@@ -26,6 +30,8 @@ def main():
                         help="the served model's name (model_spec.name)")
     parser.add_argument("--output-dir", default="cartoonized", help="where the PNGs are written")
     parser.add_argument("--timeout", type=float, default=60.0, help="deadline per request, seconds")
+    parser.add_argument("--look", type=look_control, action="append", default=[],
+                        metavar="NAME=NUMBER", help=LOOK_HELP)
     args = parser.parse_args()
 
     # After the options: TensorFlow's protos load all of TensorFlow (seconds), --help needs none.
@@ -44,8 +50,10 @@ def main():
     for path in map(Path, args.images):
         request = predict_pb2.PredictRequest()
         request.model_spec.name = args.model_name
-        request.model_spec.signature_name = "serving_bytes"
+        request.model_spec.signature_name = "serving_look_bytes" if args.look else "serving_bytes"
         request.inputs["image_bytes"].CopyFrom(tf.make_tensor_proto([path.read_bytes()]))
+        for name, value in args.look:
+            request.inputs[name].CopyFrom(tf.make_tensor_proto(value, tf.float32))
         try:
             response = stub.Predict(request, timeout=args.timeout)
         except grpc.RpcError as error:

@@ -140,6 +140,9 @@ def test_the_command_line_takes_the_look_and_refuses_bad_values(shaded, tmp_path
     assert main([*common, "--output", str(tmp_path / "bad"), "--lines", "4"]) == 2
     assert "--lines must be a number from 0 to 3, got 4.0" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
+    assert main([*common, "--output", str(tmp_path / "filter"), "--method", "filter",
+                 "--preset", "soft"]) == 2
+    assert "--method filter draws with the white-box renderer" in capsys.readouterr().err
 
 
 def test_an_exported_model_refuses_the_look(shaded, tmp_path):

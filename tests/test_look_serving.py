@@ -4,6 +4,8 @@ the model's own look when none is given, each range refused with TF Serving's co
 import base64
 import io
 import json
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -11,7 +13,15 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import FLAT_TONES, HIGH_ENDS, LOW_ENDS, png_bytes, prediction_stub, served
+from helpers import (
+    FLAT_TONES,
+    HIGH_ENDS,
+    LOW_ENDS,
+    PROJECT_ROOT,
+    png_bytes,
+    prediction_stub,
+    served,
+)
 from helpers import predict_request as request
 from PIL import Image
 from skimage import data
@@ -171,3 +181,21 @@ def test_large_images_with_a_look_run_tile_by_tile(stub, monkeypatch):
     tiled = cartoons(stub, photo, look)
     assert len(runs) > 1 and all(float(tile["lines"]) == 2.0 for tile in runs)
     assert np.abs(tiled.astype(int) - whole).max() <= 2
+
+
+def test_the_clients_ask_for_a_look(server, stub, photo, tmp_path):
+    photo_path = tmp_path / "photo.png"
+    Image.fromarray(photo).save(photo_path)
+    expected = cartoons(stub, photo, {"lines": 3.0, "colour": 0.0})
+    for script, address in (("grpc_client.py", f"127.0.0.1:{server.grpc_port}"),
+                            ("rest_client.py", f"http://127.0.0.1:{server.rest_port}")):
+        out = tmp_path / script
+        run = [sys.executable, str(PROJECT_ROOT / "serving" / script), str(photo_path),
+               "--server", address, "--output-dir", str(out), "--look", "lines=3"]
+        result = subprocess.run([*run, "--look", "colour=0"], capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        np.testing.assert_array_equal(np.asarray(Image.open(out / "photo.png")), expected)
+        refused = subprocess.run([*run, "--look", "outline=1"], capture_output=True, text=True,
+                                 timeout=300)
+        assert refused.returncode == 1 and "outline" in refused.stderr, script

@@ -111,6 +111,10 @@ def run_command(args):
     if args.method == "filter":
         from cartoonize_tf.whitebox.renderer import RendererCartoonizer
 
+        if look_from_args(args) is not None or args.no_cel_shading:
+            raise CommandError("--method filter draws with the white-box renderer, which has no "
+                               "cel stage: the look options and --no-cel-shading set a model's; "
+                               "leave them out, or use --method generator")
         cartoonizer = RendererCartoonizer()
     else:
         filter_options = {name: value for name, value in (
