@@ -2,11 +2,12 @@
 range, and the SavedModel's look signature beside `serving_default`.
 
     python benchmarks/look_speed.py [--model saved_models/cartoonizer.keras]
-        [--saved-model saved_models/cartoonizer/1] [--size 1280x720] [--repeats 3]
+        [--saved-model saved_models/cartoonizer/1] [--size 1280x720] [--repeats 5]
 
 One process, TensorFlow in float32 (the `tf` backend: the stage runs the same ops on every
 runtime). Each row is the median of `--repeats` runs after a warm-up, on the astronaut resized
-to `--size`, with its ratio to the first row of its group:
+to `--size`, with its ratio to the first row of its group; the rows of a group take turns
+(one run of each per round), so a busy moment of a shared machine slows them all alike:
 
 - the model's own look, then each control at its range's top (baked into the stage, as
   `cartoonize run --lines 3` does; tones 16 turns the bands on, flatness 12 widens the
@@ -17,20 +18,31 @@ to `--size`, with its ratio to the first row of its group:
 
 import argparse
 import os
+import statistics
+import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from train_step import median_seconds  # noqa: E402 - the benchmarks' one timing rule
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def print_group(title, rows):
+def print_group(title, runs, repeats):
+    """Times `runs` ({name: function}) in turns, and prints each median and its ratio to the
+    first's."""
+    times = {name: [] for name in runs}
+    for run in runs.values():
+        run()  # warm-up: tracing
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    first = next(iter(medians.values()))
     print(f"\n{title}")
     print(f"{'':34s} {'median ms':>10s} {'ratio':>7s}")
-    first = rows[0][1]
-    for name, seconds in rows:
+    for name, seconds in medians.items():
         print(f"{name:34s} {seconds * 1000:10.0f} {seconds / first:7.2f}")
 
 
@@ -39,7 +51,7 @@ def main():
     parser.add_argument("--model", default=str(ROOT / "saved_models" / "cartoonizer.keras"))
     parser.add_argument("--saved-model", default=str(ROOT / "saved_models" / "cartoonizer" / "1"))
     parser.add_argument("--size", default="1280x720", help="WxH of the photo")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
     import numpy as np
@@ -55,13 +67,11 @@ def main():
     tops = {name: control.high for name, control in CONTROLS.items()}
     print(f"{args.size} photo, {args.repeats} repeats after a warm-up; {os.cpu_count()} CPUs")
 
-    rows = []
-    for name, look in [("model's own look", None)] + [
-            (f"{name} {value:g}", {name: value}) for name, value in tops.items()]:
-        cartoonizer = Cartoonizer(generator, size_policy="full", backend="tf", look=look)
-        rows.append((name, median_seconds(lambda c=cartoonizer: c.cartoonize(photo),
-                                          args.repeats)))
-    print_group("Keras model, each control at its top (baked)", rows)
+    looks = {"model's own look": None, **{f"{name} {value:g}": {name: value}
+                                          for name, value in tops.items()}}
+    print_group("Keras model, each control at its top (baked)", {
+        name: (lambda c=Cartoonizer(generator, size_policy="full", backend="tf", look=look):
+               c.cartoonize(photo)) for name, look in looks.items()}, args.repeats)
 
     signatures = tf.saved_model.load(args.saved_model).signatures
     images = tf.constant(photo[None])
@@ -71,12 +81,11 @@ def main():
         scalars = {name: tf.constant(float(value)) for name, value in controls.items()}
         return lambda: signatures["serving_look"](images=images, **scalars)
 
-    print_group("SavedModel signatures", [
-        ("serving_default", median_seconds(
-            lambda: signatures["serving_default"](images=images), args.repeats)),
-        ("serving_look, no controls", median_seconds(look_call(own), args.repeats)),
-        ("serving_look, every control at top", median_seconds(look_call(tops), args.repeats)),
-    ])
+    print_group("SavedModel signatures", {
+        "serving_default": lambda: signatures["serving_default"](images=images),
+        "serving_look, no controls": look_call(own),
+        "serving_look, every control at top": look_call(tops),
+    }, args.repeats)
 
 
 if __name__ == "__main__":

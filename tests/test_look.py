@@ -152,3 +152,21 @@ def test_an_exported_model_refuses_the_look(shaded, tmp_path):
     path.write_bytes(convert_to_tflite(shaded, "float32"))
     with pytest.raises(ValueError, match="leave the look options"):
         Cartoonizer.load(path, look="bold")
+
+
+def test_a_saved_model_draws_the_look_through_its_look_signature(shaded, small_generator,
+                                                                  photo, tmp_path):
+    from cartoonize_tf.export.saved_model import export_saved_model
+
+    folder = export_saved_model(shaded, tmp_path / "shaded", 1)
+    for look in ("bold", {"lines": 0, "tones": 4}):
+        expected = Cartoonizer(shaded, backend="tf", look=look).cartoonize(photo)
+        drawn = Cartoonizer.load(folder, look=look).cartoonize(photo)
+        assert np.abs(drawn.astype(int) - expected).max() <= 1
+    np.testing.assert_array_equal(Cartoonizer.load(folder, look={}).cartoonize(photo),
+                                  Cartoonizer.load(folder).cartoonize(photo))
+    with pytest.raises(ValueError, match="lines must be a number from 0 to 3"):
+        Cartoonizer.load(folder, look={"lines": 9})
+    unshaded = export_saved_model(small_generator, tmp_path / "plain", 1)
+    with pytest.raises(ValueError, match="has no serving_look signature"):
+        Cartoonizer.load(unshaded, look="bold")

@@ -27,7 +27,7 @@ from PIL import Image
 from skimage import data
 from tensorflow.core.protobuf import saved_model_pb2
 
-from cartoonize_tf.export.look_signatures import LOOK_BYTES_SIGNATURE, LOOK_IMAGES_SIGNATURE
+from cartoonize_tf.export.options import LOOK_BYTES_SIGNATURE, LOOK_IMAGES_SIGNATURE
 from cartoonize_tf.export.saved_model import export_saved_model
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
 from cartoonize_tf.layers.cel_shading import CelShading

@@ -12,12 +12,11 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow.python.saved_model import fingerprinting_utils
 
+from cartoonize_tf.export.options import LOOK_BYTES_SIGNATURE, LOOK_IMAGES_SIGNATURE
 from cartoonize_tf.export.signatures import check_encoding, encoded_cartoons, sized_cartoons
 from cartoonize_tf.utils.saved_model_versions import SAVED_MODEL_FILE
 from cartoonize_tf.whitebox.look import CONTROLS, setting_values, stage_controls
 
-LOOK_IMAGES_SIGNATURE = "serving_look"
-LOOK_BYTES_SIGNATURE = "serving_look_bytes"
 CONTROL_SPECS = [tf.TensorSpec([], tf.float32, name=name) for name in CONTROLS]
 
 

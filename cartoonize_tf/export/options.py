@@ -9,3 +9,6 @@ LIMITS_FILE = "assets.extra/cartoonize_tf.json"
 BYTES_ENCODINGS = ("png", "jpeg")
 TFLITE_QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 DEFAULT_ONNX_OPSET = 17
+# The SavedModel signatures that take the look controls (export/look_signatures.py).
+LOOK_IMAGES_SIGNATURE = "serving_look"
+LOOK_BYTES_SIGNATURE = "serving_look_bytes"

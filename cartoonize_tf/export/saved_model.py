@@ -11,14 +11,17 @@ import tensorflow as tf
 
 from cartoonize_tf.export.look_signatures import (
     CONTROL_SPECS,
-    LOOK_BYTES_SIGNATURE,
-    LOOK_IMAGES_SIGNATURE,
     look_bytes_function,
     look_images_function,
     model_controls,
     write_control_defaults,
 )
-from cartoonize_tf.export.options import DEFAULT_MAX_PIXELS, LIMITS_FILE
+from cartoonize_tf.export.options import (
+    DEFAULT_MAX_PIXELS,
+    LIMITS_FILE,
+    LOOK_BYTES_SIGNATURE,
+    LOOK_IMAGES_SIGNATURE,
+)
 from cartoonize_tf.export.quiet import quiet_converters
 from cartoonize_tf.export.signatures import (
     BYTES_SIGNATURE,

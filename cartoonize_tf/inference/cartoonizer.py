@@ -51,11 +51,13 @@ def check_model_exists(path):
         raise ModelNotFoundError(f"No model at {path}")
 
 
-def check_exported_options(name, options):
+def check_exported_options(name, options, takes_look=False):
     """Raises ValueError where `options` ask the exported model `name` for what it has built in
-    (another backend, output filter or cel stage), naming the command-line options to drop."""
+    (another backend, output filter or cel stage; a look, unless it `takes_look`: a SavedModel),
+    naming the command-line options to drop."""
     refused = [flag for option, (default, flag) in BUILT_IN_OPTIONS.items()
-               if options.get(option, default) != default]
+               if options.get(option, default) != default
+               and not (takes_look and option == "look")]
     if refused:
         raise ValueError(f"{name} is an exported model with its runtime, output filter and cel "
                          f"stage built in; leave {' and '.join(refused)} out")
@@ -174,7 +176,8 @@ class Cartoonizer:
         version), or a `.tflite` or `.onnx` file from `cartoonize export-tflite` /
         `export-onnx` (run by LiteRT or ONNX Runtime). An exported model has its runtime,
         output filter and cel stage built in: `backend`, `cel_shading` and the filter options
-        must then be left at their defaults.
+        must then be left at their defaults, and so must `look` but for a SavedModel (its
+        `serving_look` signature draws it).
 
         `options` are the constructor's (size_policy, backend, strength, ...). With the
         defaults, a model whose conversion for `auto`'s choice ships with the project (the
@@ -193,11 +196,14 @@ class Cartoonizer:
             shipped = cls.from_shipped_conversion(path, **options)
             return shipped if shipped is not None else cls(read_generator(path), **options)
         check_model_exists(path)
-        check_exported_options(Path(path).name, options)
+        check_exported_options(Path(path).name, options, takes_look=bool(saved_model))
         options.pop("backend", None)
+        look = options.pop("look", None)
         with reading_model(path):
             runner = (SavedModelCartoonizer(saved_model) if saved_model
                       else open_converted(runtime, path))
+        if look is not None:  # a SavedModel's (check_exported_options refused the others)
+            runner.take_look(look)
         return cls(None, backend=runner, **options)
 
     @classmethod

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import numpy as np
 
+from cartoonize_tf.export.options import LOOK_IMAGES_SIGNATURE
 from cartoonize_tf.utils.saved_model_versions import SAVED_MODEL_FILE, newest_version
+from cartoonize_tf.whitebox.look import check_look
 
 
 def saved_model_folder(path):
@@ -14,21 +16,53 @@ def saved_model_folder(path):
     return path if (path / SAVED_MODEL_FILE).is_file() else newest_version(path)
 
 
+def signature_defaults(folder, signature):
+    """The default values a SavedModel's `signature` declares for its inputs, {name: array}."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString((Path(folder) / SAVED_MODEL_FILE).read_bytes())
+    defaults = proto.meta_graphs[0].signature_def[signature].defaults
+    return {name: tf.make_ndarray(value) for name, value in defaults.items()}
+
+
 class SavedModelCartoonizer:
     """Runs an exported SavedModel's `serving_default` signature (uint8 images in, uint8
-    cartoons out, any size), with its output filter and cel stage built in.
+    cartoons out, any size), with its output filter and cel stage built in; with a `look`
+    (controls or a preset's name, `whitebox.look`), its `serving_look` signature.
 
     Example:
         >>> cartoon = SavedModelCartoonizer("exports/cartoonizer/1").cartoonize(photo)
+        >>> bold = SavedModelCartoonizer("exports/cartoonizer/1", look="bold").cartoonize(photo)
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder, look=None):
         import tensorflow as tf
 
         self._tf = tf
         self.folder = Path(folder)
-        self.serve = tf.saved_model.load(str(folder)).signatures["serving_default"]
+        self.signatures = tf.saved_model.load(str(folder)).signatures
+        self.serve = self.signatures["serving_default"]
+        self.controls = {}
+        if look is not None:
+            self.take_look(look)
+
+    def take_look(self, look):
+        """Draws `look` from now on, through `serving_look` (controls left out: the model's
+        own); ValueError for bad values or a SavedModel without that signature."""
+        look = check_look(None, preset=look) if isinstance(look, str) else check_look(look)
+        if LOOK_IMAGES_SIGNATURE not in self.signatures:
+            raise ValueError(f"{self.folder} has no {LOOK_IMAGES_SIGNATURE} signature to take a "
+                             "look (a model without a cel stage, or exported before the "
+                             "signature existed): export it again, or leave the look options "
+                             "out")
+        self.serve = self.signatures[LOOK_IMAGES_SIGNATURE]
+        self.controls = {name: self._tf.constant(value, self._tf.float32) for name, value in
+                         {**signature_defaults(self.folder, LOOK_IMAGES_SIGNATURE),
+                          **look}.items()}
 
     def cartoonize(self, image: np.ndarray) -> np.ndarray:
         """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon of the same size."""
-        return self.serve(images=self._tf.constant(image[None]))["cartoons"].numpy()[0]
+        images = self._tf.constant(image[None])
+        return self.serve(images=images, **self.controls)["cartoons"].numpy()[0]
