@@ -17,7 +17,7 @@ ALLOWED = {
     "data": {"utils", "whitebox"},
     # whitebox: the JAX trainer's host superpixels; data: both drivers build their data
     "training": {"models", "layers", "whitebox", "utils", "data"},
-    "serving": {"utils"},
+    "serving": {"utils", "whitebox"},  # whitebox: the web page's look controls
     "cli": {"utils", "whitebox", "layers", "models", "export", "inference", "data", "training",
             "serving"},
 }

@@ -1,8 +1,10 @@
 """The web page at `/` of `cartoonize serve`, driven in headless Chromium (Debian's chromium
-and chromium-driver; `.ci/run` installs them): upload, cartoon, strength, errors, headers."""
+and chromium-driver; `.ci/run` installs them): upload, cartoon, strength, errors, headers, and
+the look panel's live preview."""
 
 import base64
 import io
+import json
 import os
 import re
 import shutil
@@ -11,8 +13,10 @@ import urllib.request
 
 import numpy as np
 import pytest
-from helpers import PROJECT_ROOT, random_photo, served
+from helpers import FLAT_TONES, PROJECT_ROOT, random_photo, served
 from PIL import Image
+
+from cartoonize_tf.whitebox.look import CONTROLS, PRESETS
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 # Where the upload test's screenshot goes (default: the test's temporary folder).
@@ -61,8 +65,11 @@ def wait_for(driver, script, timeout=120):
 
 
 def canvas_pixels(driver, index=0):
-    data_url = driver.execute_script(
-        f"return document.querySelectorAll('.card.done canvas')[{index}].toDataURL('image/png')")
+    return decoded_data_url(driver.execute_script(
+        f"return document.querySelectorAll('.card.done canvas')[{index}].toDataURL('image/png')"))
+
+
+def decoded_data_url(data_url):
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1])))
                       .convert("RGB"))
 
@@ -196,3 +203,200 @@ def test_the_zip_of_all_cartoons_opens_with_zipfile(server, browser):
     assert archive.testzip() is None  # every CRC matches
     assert archive.namelist() == ["a_cartoon.png", "ü_cartoon.png"]
     assert archive.read("ü_cartoon.png") == b"hello"
+
+
+# The look panel (a model with a cel stage has the look signatures).
+
+@pytest.fixture(scope="module")
+def shaded_server(shaded_generator, tmp_path_factory):
+    with served(shaded_generator, tmp_path_factory.mktemp("web_look"), 200 * 200) as running:
+        yield running
+
+
+def page_config(server):
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.rest_port}/config.json",
+                                timeout=30) as answer:
+        return json.load(answer)
+
+
+def served_cartoon(server, path, look):
+    """The server's own answer for the photo at `path`: serving_bytes for no `look` (the
+    model's own), else serving_look_bytes with the controls in `look`."""
+    image = {"b64": base64.b64encode(path.read_bytes()).decode()}
+    body = ({"signature_name": "serving_look_bytes", "inputs": {"image_bytes": [image], **look}}
+            if look else {"signature_name": "serving_bytes", "instances": [image]})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{server.rest_port}/v1/models/cartoonizer:predict",
+        data=json.dumps(body).encode())
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        answer = json.load(answer)
+    encoded = (answer.get("predictions") or answer["outputs"])[0]["b64"]
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGB"))
+
+
+def move_slider(driver, name, value, events=("input", "change")):
+    """Sets the `name` control's slider to `value` as a user would, with its `events`."""
+    driver.execute_script("const slider = document.getElementById(arguments[0]);"
+                          "slider.value = arguments[1];"
+                          "for (const name of arguments[2]) slider.dispatchEvent(new Event(name));",
+                          f"look-{name}", value, list(events))
+
+
+def sliders(driver):
+    return {name: float(driver.find_element("id", f"look-{name}").get_attribute("value"))
+            for name in CONTROLS}
+
+
+def wait_for_look(driver, look, timeout=60):
+    """Waits until the current card shows, at full size, the cartoon of `look` (the controls
+    that differ from the model's own)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        shown = driver.execute_script(
+            "const card = document.querySelector('.card.current');"
+            "return card && !card.classList.contains('redrawing') ? card.dataset.look : null")
+        if shown is not None and json.loads(shown) == look:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the current card never showed the look {look} (it shows {shown})")
+
+
+def current_pixels(driver):
+    return decoded_data_url(driver.execute_script(
+        "return document.querySelector('.card.current canvas').toDataURL('image/png')"))
+
+
+def current_download(driver):
+    """The current card's download and its ZIP entry (the blob behind both), as pixels."""
+    data_url = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const reader = new FileReader();
+        reader.onload = () => done(reader.result);
+        reader.readAsDataURL(currentCard().blob);""")
+    assert driver.execute_script("return currentCard().url === "
+                                 "document.querySelector('.card.current .download').href")
+    return decoded_data_url(data_url)
+
+
+def differences(look, own):
+    return {name: value for name, value in look.items() if value != own[name]}
+
+
+def test_the_look_sliders_redraw_the_latest_photo(shaded_server, browser, tmp_path, rng):
+    own = {entry["name"]: entry["default"] for entry in page_config(shaded_server)["look"]["controls"]}
+    street, beach = tmp_path / "street.png", tmp_path / "beach.png"
+    Image.fromarray(random_photo(rng, 96, 120)).save(street)
+    Image.fromarray(random_photo(rng, 40, 600)).save(beach)  # longer than a preview's side
+    open_page(browser, shaded_server)
+    assert browser.find_element("id", "look").is_displayed()
+    assert sliders(browser) == own
+    for name, control in CONTROLS.items():
+        slider = browser.find_element("id", f"look-{name}")
+        assert (float(slider.get_attribute("min")), float(slider.get_attribute("max"))) == (
+            control.low, control.high)
+    browser.find_element("css selector", "#files").send_keys(str(street))
+    wait_for_look(browser, {})
+    assert street.name in browser.find_element("id", "look-target").text
+    assert np.abs(current_pixels(browser).astype(int) - served_cartoon(shaded_server, street, {})
+                  ).max() <= 1
+
+    # Tones skips 1, the way the slider moved; a slider dragged, then let go, redraws.
+    move_slider(browser, "tones", 1, ["input"])
+    assert sliders(browser)["tones"] == 2
+    move_slider(browser, "tones", own["tones"])
+    move_slider(browser, "lines", 2, ["input"])
+    time.sleep(0.3)  # that redraw starts; the next replaces it
+    move_slider(browser, "lines", 3)
+    move_slider(browser, "colour", 0)
+    look = {"lines": 3, "colour": 0}
+    wait_for_look(browser, look)
+    expected = served_cartoon(shaded_server, street, look)
+    assert np.abs(expected.astype(int) - served_cartoon(shaded_server, street, {})).max() > 30
+    assert np.abs(current_pixels(browser).astype(int) - expected).max() <= 1
+    assert np.abs(current_download(browser).astype(int) - expected).max() <= 1
+    assert "lines 3.0, colour 0.0" in browser.find_element("css selector", ".card.current .message").text
+
+    # A preset sets the sliders; a new photo is drawn with the look and becomes the current one.
+    browser.find_element("css selector", "#look-presets [data-preset=bold]").click()
+    bold = {**own, **PRESETS["bold"]}
+    assert sliders(browser) == bold
+    assert browser.find_element("css selector", "[data-preset=bold]").get_attribute(
+        "aria-pressed") == "true"
+    wait_for_look(browser, differences(bold, own))
+    browser.find_element("css selector", "#files").send_keys(str(beach))
+    wait_for(browser, "return document.querySelectorAll('.card.done').length === 2")
+    wait_for_look(browser, differences(bold, own))
+    current = browser.find_element("css selector", ".card.current")
+    assert beach.name in current.find_element("css selector", ".name").text
+    assert "drag the slider" in current.find_element("css selector", ".message").text, \
+        "drawn with the look at once, not redrawn after"
+    bold_picture = served_cartoon(shaded_server, beach, differences(bold, own))
+    assert np.abs(current_pixels(browser).astype(int) - bold_picture).max() <= 1
+
+    # Dragging a large photo's slider previews a scaled-down copy; the download stays full size.
+    move_slider(browser, "lines", 0.5, ["input"])
+    wait_for(browser, "const card = document.querySelector('.card.current');"
+                      "return !card.classList.contains('redrawing') && "
+                      "card.querySelector('.message').textContent.includes('preview')")
+    assert current_pixels(browser).shape == bold_picture.shape
+    assert np.abs(current_download(browser).astype(int) - bold_picture).max() <= 1
+
+    # Reset: the model's own look, exactly serving_bytes's picture.
+    browser.find_element("id", "look-reset").click()
+    assert sliders(browser) == own
+    wait_for_look(browser, {})
+    own_picture = served_cartoon(shaded_server, beach, {})
+    assert np.abs(current_pixels(browser).astype(int) - own_picture).max() <= 1
+    assert np.abs(current_download(browser).astype(int) - own_picture).max() <= 1
+
+    # A value the server refuses: the card says why and keeps its cartoon.
+    browser.execute_script("document.getElementById('look-lines').max = 5")
+    move_slider(browser, "lines", 5)
+    wait_for(browser, "return document.querySelector('.card.current.redraw-failed')", 60)
+    message = browser.find_element("css selector", ".card.current .message").text
+    assert "lines must be a number from 0 to 3, got 5" in message, message
+    assert np.abs(current_pixels(browser).astype(int) - own_picture).max() <= 1
+    severe = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"
+              and "400 (Bad Request)" not in entry["message"]]
+    assert not severe, severe
+
+
+def test_config_describes_the_look_of_the_version_served_now(small_generator, tmp_path):
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    from cartoonize_tf.export.look_signatures import LOOK_BYTES_SIGNATURE
+    from cartoonize_tf.export.saved_model import export_saved_model
+    from cartoonize_tf.models.loading import generator_copy
+
+    restyled = generator_copy(small_generator, cel_shading={
+        **FLAT_TONES, "levels": 5, "line_strength": 2.0, "line_width": 2, "saturation": 0.5})
+    with served(restyled, tmp_path, 200 * 200, poll_seconds=0.2) as running:
+        look = page_config(running)["look"]
+        proto = saved_model_pb2.SavedModel()
+        proto.ParseFromString((tmp_path / "cartoonizer" / "1" / "saved_model.pb").read_bytes())
+        defaults = proto.meta_graphs[0].signature_def[LOOK_BYTES_SIGNATURE].defaults
+        own = {name: tf.make_ndarray(value).item() for name, value in defaults.items()}
+        assert own != {name: control.default for name, control in CONTROLS.items()}
+        assert look["signature"] == LOOK_BYTES_SIGNATURE
+        assert [entry["name"] for entry in look["controls"]] == list(CONTROLS)
+        for entry in look["controls"]:
+            control = CONTROLS[entry["name"]]
+            assert (entry["low"], entry["high"], entry["excluded"], entry["meaning"]) == (
+                control.low, control.high, list(control.excluded), control.meaning)
+            assert (entry["step"] == 1) if control.integer else (0 < entry["step"] < 1)
+            assert entry["label"] and entry["default"] == own[entry["name"]]
+        assert look["presets"] == PRESETS
+        # A new version without the stage is served: from then on the page has no look.
+        export_saved_model(small_generator, tmp_path / "cartoonizer", max_pixels=200 * 200)
+        deadline = time.time() + 60
+        while "look" in page_config(running):
+            assert time.time() < deadline, "the new version's config never came"
+            time.sleep(0.2)
+
+
+def test_a_model_without_the_stage_has_no_look_panel(server, browser):
+    assert "look" not in page_config(server)
+    open_page(browser, server)
+    assert not browser.find_element("id", "look").is_displayed()
+    assert browser.find_elements("css selector", "#look-controls input") == []

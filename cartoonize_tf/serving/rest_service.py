@@ -220,9 +220,9 @@ class RestServer:
         reading = request.method in ("GET", "HEAD")  # HEAD: the same answer without its body
         if reading and is_page_path(request.path):
             registry = self.predictor.registry
-            return page_response(request.path, registry.name,
-                                 self.predictor.pixel_limit(registry.get(registry.name)),
-                                 self.max_body_bytes)
+            loaded = registry.get(registry.name)
+            return page_response(request.path, registry.name, self.predictor.pixel_limit(loaded),
+                                 self.max_body_bytes, loaded.signature_defs)
         match = ROUTE.match(request.path)
         if not match:
             raise ServingError("NOT_FOUND", f"no such endpoint: {request.path[:200]}")

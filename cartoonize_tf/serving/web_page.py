@@ -1,15 +1,18 @@
 """The web page at `/`: plain HTML, CSS and JavaScript shipped in the package, no build step.
 
-It talks to the same server's REST API (`serving_bytes`), so it works against
-any deployment of `cartoonize serve`; photos are sent, cartooned and
-answered, never stored. Strength, the photo | cartoon split and the ZIP of
-all results are computed in the page.
+It talks to the same server's REST API (`serving_bytes`, and `serving_look_bytes` for a
+look of its own), so it works against any deployment of `cartoonize serve`; photos are
+sent, cartooned and answered, never stored. Strength, the photo | cartoon split and the
+ZIP of all results are computed in the page.
 """
 
 import json
 from importlib import resources
 
+import tensorflow as tf
 from aiohttp import web
+
+from cartoonize_tf.whitebox.look import CONTROLS, PRESETS
 
 # Scripts and styles from this server only, no inline code, no framing, no form posts; images
 # may be the page's own blob: URLs (photos and cartoons never leave the browser but to the API).
@@ -25,17 +28,45 @@ PAGE_FILES = {"/": ("index.html", "text/html"), "/index.html": ("index.html", "t
               "/static/icon.svg": ("icon.svg", "image/svg+xml"),
               "/favicon.ico": ("icon.svg", "image/svg+xml")}
 CONFIG_PATH = "/config.json"
+# The signature the look panel calls (`export.look_signatures.LOOK_BYTES_SIGNATURE`).
+LOOK_SIGNATURE = "serving_look_bytes"
+# A slider's step for a control that takes any number in its range.
+FINE_STEP = 0.1
 
 
 def is_page_path(path):
     return path in PAGE_FILES or path == CONFIG_PATH
 
 
-def page_response(path, model_name, max_pixels, max_body_bytes):
-    """The answer to a GET of one of the page's paths (`is_page_path`)."""
+def look_config(signature_defs):
+    """The look panel's sliders and presets for a version's `signature_defs`, each slider
+    starting at the model's own value (its SignatureDef's `defaults`); None without
+    LOOK_SIGNATURE."""
+    signature = signature_defs.get(LOOK_SIGNATURE)
+    if signature is None:
+        return None
+    controls = []
+    for control in CONTROLS.values():
+        own = signature.defaults.get(control.name)
+        value = control.default if own is None else tf.make_ndarray(own).item()
+        label = control.name.replace("_", " ").capitalize()
+        controls.append({"name": control.name, "label": label, "low": control.low, "high": control.high,
+                         "step": 1 if control.integer else FINE_STEP,
+                         "excluded": list(control.excluded), "meaning": control.meaning,
+                         "default": int(value) if control.integer else float(value)})
+    return {"signature": LOOK_SIGNATURE, "controls": controls, "presets": PRESETS}
+
+
+def page_response(path, model_name, max_pixels, max_body_bytes, signature_defs):
+    """The answer to a GET of one of the page's paths (`is_page_path`); config.json describes
+    the version whose `signature_defs` are given (the one served now), with a `look` entry
+    when it has LOOK_SIGNATURE."""
     if path == CONFIG_PATH:
-        body = json.dumps({"model": model_name, "max_pixels": max_pixels,
-                           "max_body_bytes": max_body_bytes}).encode()
+        config = {"model": model_name, "max_pixels": max_pixels, "max_body_bytes": max_body_bytes}
+        look = look_config(signature_defs)
+        if look is not None:  # no look panel for a model without a cel stage
+            config["look"] = look
+        body = json.dumps(config).encode()
         content_type = "application/json"
     else:
         name, content_type = PAGE_FILES[path]
