@@ -3,6 +3,7 @@
     python benchmarks/quality.py [--photos test_code/test_images data/default/eval_photos]
                                  [--model saved_models/cartoonizer.keras] [--model other.keras]
                                  [--pairs ../shared/reference/wbc_pairs] [--no-cel-shading]
+                                 [--look bold] [--look line_width=4,lines=2]
 
 With `--pairs`, the photos are those of a folder of photo | authors' result
 pairs (`manifest.json` listing `<name>.photo.png` and `<name>.wbc.png`): each
@@ -17,7 +18,9 @@ city, food, person).
 Every photo is first brought to the authors' size (short side at most 720,
 multiples of 8); then each method cartoonizes it: the teacher renderer
 (`cartoonize run --method filter`), each `--model`, and a generator with
-random weights (seed 0) as the floor. Prints one row per method, as medians
+random weights (seed 0) as the floor; each `--look` (a preset's name, or
+controls as NAME=VALUE pairs) adds a row per model drawn with that look.
+Prints one row per method, as medians
 over the photos of each figure (defined in cartoonize_tf/utils/quality.py);
 flatness and colour count as ratios to the photo's own, so the "photo" row
 reads 1.00 there.
@@ -39,8 +42,21 @@ GOALS_NOTE = ("The authors' model on its published examples: flat 2.64, colours 
               "crispness >= 0.64, Lab shift <= 12.\n")
 
 
-def generators(model_paths, cel_shading):
-    """(name, cartoonize function) for each model and the untrained generator."""
+def parsed_look(text):
+    """A --look value: a preset's name as it is, or "name=value,..." as {name: number}."""
+    if "=" not in text:
+        return text
+    pairs = [item.split("=", 1) for item in text.split(",")]
+    try:
+        return {name.strip(): float(value) for name, value in pairs}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a preset or NAME=NUMBER[,...], got "
+                                         f"{text!r}") from None
+
+
+def generators(model_paths, cel_shading, looks=()):
+    """(name, cartoonize function) for each model (under its own look, then each of `looks`)
+    and the untrained generator."""
     import keras
 
     from cartoonize_tf.inference.cartoonizer import Cartoonizer
@@ -48,9 +64,12 @@ def generators(model_paths, cel_shading):
 
     found = []
     for path in model_paths:
-        cartoonizer = Cartoonizer.load(path, size_policy="full", backend="tf",
-                                       cel_shading=cel_shading)
-        found.append((Path(path).name, cartoonizer.cartoonize))
+        for look in (None, *looks):
+            cartoonizer = Cartoonizer.load(path, size_policy="full", backend="tf",
+                                           cel_shading=cel_shading, look=look)
+            label = "" if look is None else ", " + (look if isinstance(look, str) else " ".join(
+                f"{name} {value:g}" for name, value in look.items()))
+            found.append((Path(path).name + label, cartoonizer.cartoonize))
     keras.utils.set_random_seed(0)
     untrained = UNetGenerator(channel_order="rgb")
     cartoonizer = Cartoonizer(untrained, size_policy="full", backend="tf")
@@ -70,6 +89,9 @@ def main():
                              "replaces --photos")
     parser.add_argument("--no-cel-shading", action="store_true",
                         help="score the models without their cel-shading stage")
+    parser.add_argument("--look", type=parsed_look, action="append", default=[],
+                        help="also score each model under this look: a preset (soft, bold) or "
+                             "controls, line_width=4,lines=2 (repeatable)")
     args = parser.parse_args()
 
     import cv2
@@ -113,7 +135,7 @@ def main():
     teacher = [teacher_method(photo) for photo in tqdm(photos, desc="teacher", leave=False)]
     rows = [("photo", photos)] + ([("authors' result", authors)] if authors else []) + [
         ("teacher (renderer)", teacher)]
-    for name, cartoonize in generators(models, cel_shading=not args.no_cel_shading):
+    for name, cartoonize in generators(models, not args.no_cel_shading, args.look):
         method = at_cell_size(cartoonize)
         rows.append((name, [method(photo) for photo in tqdm(photos, desc=name, leave=False)]))
 

@@ -48,7 +48,7 @@ from cartoonize_tf.utils.shipped_files import shipped
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = "1"  # bump when the exported graphs change
+CACHE_VERSION = "2"  # bump when the exported graphs change (2: rounded line widening)
 GRAPH_BACKENDS = ("tf", "tf-bfloat16", "xla", "keras-eager")
 
 

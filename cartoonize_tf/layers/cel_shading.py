@@ -59,17 +59,23 @@ def window_max(level, radius):
     return ops.max_pool(rows, (size, 1), strides=1, padding="same")
 
 
+def plus_min(level):
+    """Minimum over each pixel and its four neighbours (a plus-shaped window)."""
+    rows = -ops.max_pool(-level, (1, 3), strides=1, padding="same")
+    return ops.minimum(rows, -ops.max_pool(-level, (3, 1), strides=1, padding="same"))
+
+
 def widen_dark(darkening, width):
-    """Each pixel the darkest of its (2w-1)^2 window: lines `width` pixels wide. A tensor
-    `width` (1..MAX_LINE_WIDTH) picks among 3x3 minima applied in turn, which are exactly the
-    wider windows' minima."""
-    if not hasattr(width, "dtype"):
-        return darkening if width == 1 else -window_max(-darkening, int(width) - 1)
+    """Dark lines widened by `width - 1` pixels on each side, with rounded ends: minima over
+    plus-shaped and square 3x3 windows in turn (together an octagon, not a blocky square). A
+    tensor `width` (1..MAX_LINE_WIDTH) selects among the steps, computed up to the widest."""
+    fixed = not hasattr(width, "dtype")
     widened = darkened = darkening
-    for wider in range(2, MAX_LINE_WIDTH + 1):
-        darkened = -window_max(-darkened, 1)
-        widened = ops.where(width == wider, darkened, widened)
-    return widened
+    for step in range(int(width) - 1 if fixed else MAX_LINE_WIDTH - 1):
+        darkened = plus_min(darkened) if step % 2 == 0 else -window_max(-darkened, 1)
+        if not fixed:
+            widened = ops.where(width == step + 2, darkened, widened)
+    return darkened if fixed else widened
 
 
 def sharpen_edges(level, steepness, radius):
@@ -127,7 +133,8 @@ class CelShading(keras.layers.Layer):
         edge_radius: its window radius: ramps up to about twice as wide become steps.
         line_strength: how dark the outlines are (0: none, 1: as the outline formula says,
             more: darker, down to black).
-        line_width: outline width in pixels (each line widened by a window minimum).
+        line_width: outline width: each line widened by `line_width - 1` pixels on either
+            side, with rounded ends (`widen_dark`).
         saturation: colour saturation of the result (0: grey, 1: unchanged).
         **kwargs: standard `keras.layers.Layer` arguments.
 
