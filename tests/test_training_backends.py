@@ -18,7 +18,9 @@ from helpers import summary_tags, training_env
 
 pytest.importorskip("jax", reason="the JAX trainer's tests need jax (pip install -e .[test])")
 
-BACKENDS = ["tensorflow", "jax"]
+# JAX's runs (a minute together on 2 cores) are slow tests: the loop they drive is the one
+# TensorFlow's runs test by default (training/loop.py); `pytest -m slow` runs them.
+BACKENDS = ["tensorflow", pytest.param("jax", marks=pytest.mark.slow)]
 TINY = ["--patch-size", "32", "--batch-size", "2", "--log-every", "1", "--seed", "0",
         "--no-progress"]
 

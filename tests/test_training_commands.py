@@ -186,7 +186,8 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+# bfloat16 over two replicas is a slow test: bfloat16 alone and the strategy alone run by default.
+@pytest.mark.parametrize("precision", ["float32", pytest.param("bfloat16", marks=pytest.mark.slow)])
 def test_mirrored_strategy_over_two_replicas(data_dir, tmp_path, precision):
     """Two logical CPU devices stand in for two GPUs: each replica runs half of every batch.
 
