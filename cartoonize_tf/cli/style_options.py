@@ -46,7 +46,7 @@ def add_look_options(parser):
                            if values else f"{name} (the model's own)"
                            for name, values in PRESETS.items()))
     for control in CONTROLS.values():
-        group.add_argument("--" + control.name.replace("_", "-"), dest=control.name,
+        group.add_argument(option_name(control.name), dest=control.name,
                            type=int if control.integer else float, default=None,
                            help=f"{control.meaning}; {control.low:g} to {control.high:g}, "
                                 f"the default model's {control.default:g}")
@@ -58,9 +58,12 @@ def look_from_args(args):
     given = {name: getattr(args, name) for name in CONTROLS if getattr(args, name) is not None}
     if args.preset is None and not given:
         return None
-    for name, value in given.items():
-        try:
-            CONTROLS[name].check(value, label="--" + name.replace("_", "-"))
-        except ValueError as error:
-            raise CommandError(str(error)) from None
-    return check_look(given, preset=args.preset)
+    try:
+        return check_look(given, preset=args.preset, label=option_name)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+
+
+def option_name(control):
+    """The command-line option of a look control: line_width -> --line-width."""
+    return "--" + control.replace("_", "-")

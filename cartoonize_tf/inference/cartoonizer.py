@@ -22,7 +22,7 @@ from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer, sa
 from cartoonize_tf.inference.sizing import authors_resize_crop, authors_size
 from cartoonize_tf.utils.extras import MissingExtra
 from cartoonize_tf.utils.tiling import cartoonize_tiled, runs_in_tiles
-from cartoonize_tf.whitebox.look import check_look, stage_settings
+from cartoonize_tf.whitebox.look import checked_look, stage_settings
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def generator_with_look(generator, look):
     name, `whitebox.look`); ValueError for bad values or a generator without the stage."""
     from cartoonize_tf.models.loading import generator_copy
 
-    controls = check_look(None, preset=look) if isinstance(look, str) else check_look(look)
+    controls = checked_look(look)
     if generator.cel_shading is None:
         raise ValueError("the look controls set the cel stage, and this model has none (or "
                          "--no-cel-shading left it out)")

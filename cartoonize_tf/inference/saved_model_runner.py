@@ -6,7 +6,7 @@ import numpy as np
 
 from cartoonize_tf.export.options import LOOK_IMAGES_SIGNATURE
 from cartoonize_tf.utils.saved_model_versions import SAVED_MODEL_FILE, newest_version
-from cartoonize_tf.whitebox.look import check_look
+from cartoonize_tf.whitebox.look import checked_look
 
 
 def saved_model_folder(path):
@@ -51,7 +51,7 @@ class SavedModelCartoonizer:
     def take_look(self, look):
         """Draws `look` from now on, through `serving_look` (controls left out: the model's
         own); ValueError for bad values or a SavedModel without that signature."""
-        look = check_look(None, preset=look) if isinstance(look, str) else check_look(look)
+        look = checked_look(look)
         if LOOK_IMAGES_SIGNATURE not in self.signatures:
             raise ValueError(f"{self.folder} has no {LOOK_IMAGES_SIGNATURE} signature to take a "
                              "look (a model without a cel stage, or exported before the "

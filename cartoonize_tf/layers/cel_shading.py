@@ -4,10 +4,10 @@ import keras
 from keras import ops
 
 from cartoonize_tf.layers.guided_filter import box_mean, guided_filter
-from cartoonize_tf.whitebox.look import FLAT_RADIUS
+from cartoonize_tf.whitebox.look import CONTROLS, FLAT_RADIUS
 
-# The widest outline a call's `line_width` setting may ask for (a window of 2 * 3 + 1).
-MAX_LINE_WIDTH = 4
+# The widest outline a call's `line_width` setting may ask for: the look control's top.
+MAX_LINE_WIDTH = int(CONTROLS["line_width"].high)
 # The settings a call may give as scalar tensors (`CelShading.call`).
 CALL_SETTINGS = ("levels", "flat_eps", "line_strength", "line_width", "saturation")
 
@@ -44,10 +44,16 @@ def slope(level):
     return ops.sqrt(dx * dx + dy * dy + 1e-6)
 
 
+def per_call(setting):
+    """Whether `setting` is a call's tensor (decided per call) rather than a Python number
+    (decided while the graph is built)."""
+    return hasattr(setting, "dtype")
+
+
 def unless(skip, step, unchanged):
     """`unchanged` where `skip` holds, else `step()`. A Python bool decides while the graph is
     built (a skipped step costs nothing); a boolean tensor decides per call (both computed)."""
-    if isinstance(skip, bool):
+    if not per_call(skip):
         return unchanged if skip else step()
     return ops.where(skip, unchanged, step())
 
@@ -69,7 +75,7 @@ def widen_dark(darkening, width):
     """Dark lines widened by `width - 1` pixels on each side, with rounded ends: minima over
     plus-shaped and square 3x3 windows in turn (together an octagon, not a blocky square). A
     tensor `width` (1..MAX_LINE_WIDTH) selects among the steps, computed up to the widest."""
-    fixed = not hasattr(width, "dtype")
+    fixed = not per_call(width)
     widened = darkened = darkening
     for step in range(int(width) - 1 if fixed else MAX_LINE_WIDTH - 1):
         darkened = plus_min(darkened) if step % 2 == 0 else -window_max(-darkened, 1)
@@ -226,12 +232,10 @@ class CelShading(keras.layers.Layer):
     def tones(self, level, levels, flat_eps):
         """Luminance made cartoon tones: flattened (with `flat_eps`), banded in `levels` bands,
         sharpened (each as configured; 0 skips a step)."""
-        radius = self.flat_radius if not hasattr(flat_eps, "dtype") else (
-            self.flat_radius or FLAT_RADIUS)
+        radius = (self.flat_radius or FLAT_RADIUS) if per_call(flat_eps) else self.flat_radius
         toned = unless(radius == 0 or flat_eps == 0,
                        lambda: guided_filter(level, level, radius, flat_eps), level)
-        step = 100.0 / ops.maximum(levels, 1) if hasattr(levels, "dtype") else \
-            100.0 / max(levels, 1)
+        step = 100.0 / (ops.maximum(levels, 1) if per_call(levels) else max(levels, 1))
         toned = unless(levels == 0, lambda: toned + self.tone_weight(toned) * (
             soft_quantize(toned, step, self.step_sharpness) - toned), toned)
         if self.edge_sharpening:

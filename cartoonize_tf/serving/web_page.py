@@ -28,7 +28,8 @@ PAGE_FILES = {"/": ("index.html", "text/html"), "/index.html": ("index.html", "t
               "/static/icon.svg": ("icon.svg", "image/svg+xml"),
               "/favicon.ico": ("icon.svg", "image/svg+xml")}
 CONFIG_PATH = "/config.json"
-# The signature the look panel calls (`export.look_signatures.LOOK_BYTES_SIGNATURE`).
+# The signature the look panel calls (`export.options.LOOK_BYTES_SIGNATURE`, which serving
+# may not import; a test keeps the two equal).
 LOOK_SIGNATURE = "serving_look_bytes"
 # A slider's step for a control that takes any number in its range.
 FINE_STEP = 0.1

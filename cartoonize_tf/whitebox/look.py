@@ -62,9 +62,10 @@ CONTROL_SETTINGS = {"tones": "levels", "lines": "line_strength", "line_width": "
                     "colour": "saturation"}
 
 
-def check_look(look, preset=None):
+def check_look(look, preset=None, label=None):
     """The controls of `preset` (a name in `PRESETS`), overridden by `look` ({name: value}),
-    each checked; ValueError for an unknown name or a value out of its range."""
+    each checked; ValueError for an unknown name or a value out of its range, naming the
+    control as `label(name)` says (its own name unless given: a command-line option, say)."""
     if preset is not None and preset not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
     merged = {**PRESETS.get(preset, {}), **(look or {})}
@@ -72,7 +73,13 @@ def check_look(look, preset=None):
     if unknown:
         raise ValueError(f"unknown look control {unknown[0]!r}: choose from "
                          f"{', '.join(CONTROLS)}")
-    return {name: CONTROLS[name].check(value) for name, value in merged.items()}
+    return {name: CONTROLS[name].check(value, label and label(name))
+            for name, value in merged.items()}
+
+
+def checked_look(look):
+    """A look as the Python API takes it, a preset's name or {control: value}, checked."""
+    return check_look(None, preset=look) if isinstance(look, str) else check_look(look)
 
 
 def setting_values(look):
