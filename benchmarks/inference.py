@@ -34,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_BACKENDS = ["tf", "tf-bfloat16", "tf-onednn-bfloat16", "keras-eager", "xla", "saved-model",
-                "tflite", "tflite-float16", "tflite-int8", "onnx"]
+                "openvino", "openvino-bfloat16", "tflite", "tflite-float16", "tflite-int8", "onnx"]
 # The oneDNN rewrite exists only where TensorFlow's oneDNN has bfloat16 kernels.
 ONEDNN_BFLOAT16_FLAG = "avx512f"
 
@@ -165,7 +165,7 @@ def prepare(args, folder):
 
     from cartoonize_tf.export.saved_model import export_saved_model
     from cartoonize_tf.inference import backends
-    from cartoonize_tf.inference.conversion_files import CONVERTED_BACKENDS
+    from cartoonize_tf.inference.conversion_files import CONVERTED_BACKENDS, conversion_kind
     from cartoonize_tf.models.generator import UNetGenerator
     from cartoonize_tf.models.loading import load_generator
     from cartoonize_tf.utils.image_io import read_image
@@ -181,7 +181,7 @@ def prepare(args, folder):
     converted = {}
     for backend in CONVERTED_BACKENDS:
         if backend in args.backends:
-            converted[backend] = folder / f"{backend}.model"
+            converted[backend] = folder / f"{backend}-{conversion_kind(backend)}"  # its suffix
             converted[backend].write_bytes(backends.converted_model(backend, generator))
     saved_model = None
     if "saved-model" in args.backends:
@@ -223,8 +223,8 @@ def main():
     args = parser.parse_args()
     if args.worker:
         return worker(args)
-    if "tf" not in args.backends:
-        args.backends.insert(0, "tf")  # the reference for the PSNR column
+    # The reference for the PSNR and speed-up columns, timed first.
+    args.backends = ["tf", *(backend for backend in args.backends if backend != "tf")]
 
     from cartoonize_tf.inference.choice import auto_backend
     from cartoonize_tf.utils.cpu_flags import BFLOAT16_CPU_FLAGS, cpu_flags
@@ -244,24 +244,27 @@ def main():
         folder = Path(temporary)
         model, converted, saved_model, images, flops = prepare(args, folder)
         print(f"Model: {model if model == args.model else 'random weights (no --model file)'}\n")
-        print("| size | backend | ms / image | MP/s | GFLOP/s | % of peak | % of SGEMM "
+        print("| size | backend | ms / image | x tf | MP/s | GFLOP/s | % of peak | % of SGEMM "
               "| peak RSS | PSNR vs tf |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for size in args.sizes:
             reference = str(folder / f"reference-{size}.npy")
+            reference_seconds = None
             for backend in args.backends:
                 is_reference = backend == "tf"
                 result = run_worker(args, backend, model, converted.get(backend), saved_model,
                                     images[size], None if is_reference else reference,
                                     reference if is_reference else None)
                 if "error" in result:
-                    print(f"| {size} | {backend} | failed: {result['error']} |||||||")
+                    print(f"| {size} | {backend} | failed: {result['error']} ||||||||")
                     continue
                 width, height = (int(v) for v in size.split("x"))
                 seconds = result["median_s"]
+                reference_seconds = seconds if is_reference else reference_seconds
+                speed_up = f"{reference_seconds / seconds:.2f}" if reference_seconds else "-"
                 gflops = flops[size] / seconds
                 fidelity = "reference" if is_reference else f"{result['psnr']:.1f} dB"
-                print(f"| {size} | {backend} | {seconds * 1000:.0f} | "
+                print(f"| {size} | {backend} | {seconds * 1000:.0f} | {speed_up} | "
                       f"{width * height / 1e6 / seconds:.2f} | {gflops:.0f} | "
                       f"{gflops / peak:.0%} | {gflops / sgemm:.0%} | "
                       f"{result['peak_rss_mb']:.0f} MB | {fidelity} |", flush=True)

@@ -1,13 +1,49 @@
-"""Shared fixtures: the authors' reference data and small generators (helpers live in helpers.py)."""
+"""Shared fixtures: the authors' reference data and small generators (helpers live in helpers.py),
+and the CPU every test sees.
+
+Every test runs on a faked CPU (`CARTOONIZE_TF_CPU_FLAGS`, default `avx2`, which the
+developer may set to another kind of `CPU_KINDS`), so what `auto` chooses never depends on the
+machine that runs the suite. Tests marked `every_cpu` (those that go through `auto`: the
+command line, `Cartoonizer.load` without a backend, video, bulk) run once per backend that
+`auto` can take on a CPU, each under a kind of CPU that takes it.
+"""
 
 import logging
 import os
 
+from cartoonize_tf.utils.cpu_flags import CPU_FLAGS_VARIABLE, CPU_KINDS
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault(CPU_FLAGS_VARIABLE, "avx2")
 
 import numpy as np
 import pytest
 from helpers import REFERENCE_DIR
+
+from cartoonize_tf.inference.choice import auto_backend
+
+
+def cpu_kinds_of_every_auto_branch():
+    """One CPU kind (`CPU_KINDS`) for each backend that `auto` takes on a CPU without a GPU."""
+    kinds = {}
+    for kind, flags in CPU_KINDS.items():
+        kinds.setdefault(auto_backend(flags=flags, has_gpu=False)[0], kind)
+    return list(kinds.values())
+
+
+def pytest_generate_tests(metafunc):
+    """Runs each `every_cpu` test under every kind that `cpu_kinds_of_every_auto_branch` names."""
+    if metafunc.definition.get_closest_marker("every_cpu"):
+        if "cpu_kind" not in metafunc.fixturenames:
+            metafunc.fixturenames.append("cpu_kind")
+        metafunc.parametrize("cpu_kind", cpu_kinds_of_every_auto_branch(), indirect=True)
+
+
+@pytest.fixture
+def cpu_kind(request, monkeypatch):
+    """The faked CPU of an `every_cpu` test (subprocesses inherit it), named by its parameter."""
+    monkeypatch.setenv(CPU_FLAGS_VARIABLE, request.param)
+    return request.param
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from cartoonize_tf.inference import backends, choice
 from cartoonize_tf.inference.backends import make_backend
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
 from cartoonize_tf.inference.options import BACKENDS
-from cartoonize_tf.utils.cpu_flags import cpu_flags
+from cartoonize_tf.utils.cpu_flags import CPU_FLAGS_VARIABLE, CPU_KINDS, cpu_flags
 from cartoonize_tf.utils.quality import psnr
 
 
@@ -18,9 +18,9 @@ def private_cache(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name,least_db", [
-    ("keras-eager", 60), ("tf-bfloat16", 50), ("xla", 50), ("tflite", 50),
-    ("tflite-float16", 40), ("onnx", 50),
-    ("tflite-int8", 30), ("auto", 50)])
+    ("keras-eager", 60), ("tf-bfloat16", 50), ("xla", 50), ("openvino", 50),
+    ("openvino-bfloat16", 45), ("tflite", 50), ("tflite-float16", 40), ("onnx", 50),
+    ("tflite-int8", 30)])
 def test_backend_keeps_the_picture_at_odd_sizes(small_generator, rng, name, least_db):
     reference = make_backend("tf", small_generator)
     backend = make_backend(name, small_generator)
@@ -29,6 +29,14 @@ def test_backend_keeps_the_picture_at_odd_sizes(small_generator, rng, name, leas
         cartoon = backend.cartoonize(photo)
         assert cartoon.shape == photo.shape and cartoon.dtype == np.uint8
         assert psnr(cartoon, reference.cartoonize(photo)) >= least_db
+
+
+@pytest.mark.every_cpu
+def test_auto_keeps_the_picture_on_every_kind_of_cpu(small_generator, rng):
+    reference = make_backend("tf", small_generator)
+    backend = make_backend("auto", small_generator)
+    photo = random_photo(rng, 37, 53)
+    assert psnr(backend.cartoonize(photo), reference.cartoonize(photo)) >= 45
 
 
 def test_conversions_are_cached_by_weights(small_generator, tmp_path, monkeypatch):
@@ -54,13 +62,13 @@ AVX512 = AVX2 | {"avx512f", "avx512bw", "avx512vl"}
 
 
 @pytest.mark.parametrize("flags,has_gpu,expected", [
-    (AVX2, False, "tflite"),
-    (AVX512, False, "tf"),
-    (AVX512 | {"avx512_bf16", "avx512_vnni"}, False, "tf-bfloat16"),  # Zen 4, Cooper Lake
-    (AVX512 | {"amx_bf16", "amx_tile", "amx_int8"}, False, "tf-bfloat16"),  # Sapphire Rapids
+    (AVX2, False, "openvino"),
+    (AVX512, False, "openvino"),
+    (AVX512 | {"avx512_bf16", "avx512_vnni"}, False, "openvino-bfloat16"),  # Zen 4, Cooper Lake
+    (AVX512 | {"amx_bf16", "amx_tile", "amx_int8"}, False, "openvino-bfloat16"),  # Sapphire Rapids
     (AVX2, True, "tf"),
     (AVX512 | {"avx512_bf16"}, True, "tf"),
-    (set(), False, "tflite"),  # flags unreadable
+    (set(), False, "openvino"),  # flags unreadable
 ])
 def test_auto_rule_for_every_kind_of_machine(flags, has_gpu, expected):
     name, reason = choice.auto_backend(flags=flags, has_gpu=has_gpu)
@@ -85,6 +93,50 @@ def test_auto_reads_this_machines_flags(tmp_path, monkeypatch):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
     monkeypatch.setattr(choice, "cpu_flags", lambda: cpu_flags(cpuinfo))
-    assert choice.auto_backend(has_gpu=False)[0] == "tf-bfloat16"
+    assert choice.auto_backend(has_gpu=False)[0] == "openvino-bfloat16"
+
+
+@pytest.mark.parametrize("kind", CPU_KINDS)
+def test_the_faked_cpu_decides_what_auto_takes(monkeypatch, kind):
+    monkeypatch.setenv(CPU_FLAGS_VARIABLE, kind)
+    assert cpu_flags() == CPU_KINDS[kind]
+    assert choice.auto_backend(has_gpu=False) == choice.auto_backend(flags=CPU_KINDS[kind],
+                                                                      has_gpu=False)
+    monkeypatch.setenv(CPU_FLAGS_VARIABLE, "avx2, AMX_BF16")  # flags, as /proc/cpuinfo has them
+    assert cpu_flags() == {"avx2", "amx_bf16"}
+
+
+def test_without_the_switch_the_flags_are_this_machines(monkeypatch):
+    monkeypatch.delenv(CPU_FLAGS_VARIABLE)
+    assert cpu_flags() == cpu_flags("/proc/cpuinfo")
+
+
+def test_every_cpu_tests_cover_every_branch_auto_takes_on_a_cpu():
+    from conftest import cpu_kinds_of_every_auto_branch
+
+    taken = {choice.auto_backend(flags=flags, has_gpu=False)[0] for flags in CPU_KINDS.values()}
+    covered = [choice.auto_backend(flags=CPU_KINDS[kind], has_gpu=False)[0]
+               for kind in cpu_kinds_of_every_auto_branch()]
+    assert sorted(covered) == sorted(taken) == ["openvino", "openvino-bfloat16"]
+
+
+def test_openvino_computes_bfloat16_only_where_the_cpu_does(small_generator, caplog):
+    """On a CPU without native bfloat16 the bfloat16 backend runs float32 and says so."""
+    import logging
+
+    import openvino
+
+    native = "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    with caplog.at_level(logging.INFO):
+        backend = make_backend("openvino-bfloat16", small_generator)
+    assert backend.precision == ("bfloat16" if native else "float32")
+    assert native or "no native bfloat16" in caplog.text
+
+
+def test_openvino_refuses_an_unknown_precision():
+    from cartoonize_tf.inference.runtimes import OpenVINOCartoonizer
+
+    with pytest.raises(ValueError, match="precision must be one of"):
+        OpenVINOCartoonizer(b"", precision="int4")
 
 

@@ -12,6 +12,7 @@ beam = pytest.importorskip("apache_beam")
 from cartoonize_tf.cli.main import main  # noqa: E402
 
 
+@pytest.mark.every_cpu
 def test_direct_runner_writes_then_skips(tmp_path, rng, model_file, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()

@@ -242,6 +242,7 @@ def test_a_glob_through_a_link_loop_names_each_photo_once(tmp_path, rng):
     assert found == [folder / "a.png"]
 
 
+@pytest.mark.every_cpu
 def test_cartoonize_runs_from_any_folder_with_the_shipped_model(tmp_path, rng):
     Image.fromarray(random_photo(rng, 24, 32)).save(tmp_path / "photo.png")
     result = subprocess.run([sys.executable, "-m", "cartoonize_tf.cli.main", "run", "--input",
@@ -261,6 +262,7 @@ def test_the_shipped_model_is_found_outside_the_project(tmp_path, monkeypatch):
     assert default_path(".", DEFAULT_MODEL) == Path(".") / DEFAULT_MODEL
 
 
+@pytest.mark.every_cpu
 def test_photos_keep_their_size_by_default_and_the_summary_says_what_changed(tmp_path, rng,
                                                                             model_file, capsys):
     """A photo larger than the authors' 720 px cap comes back at its size (as from the web page
@@ -289,7 +291,7 @@ def test_an_exported_saved_model_runs_as_model(tmp_path, rng, small_generator, m
     version = export_saved_model(small_generator, base, 1)
     Image.fromarray(random_photo(rng, 40, 56)).save(tmp_path / "photo.png")
     assert run("--input", tmp_path / "photo.png", "--output-dir", tmp_path / "direct",
-               "--model", model_file) == 0
+               "--model", model_file, "--backend", "tf") == 0  # the SavedModel's own runtime
     expected = np.asarray(Image.open(tmp_path / "direct" / "photo.png"))
     for model in (version, base):  # a version folder, or the base path (its newest version)
         out = tmp_path / f"out-{Path(model).name}"
@@ -322,13 +324,17 @@ def test_exports_go_to_the_current_folder_not_the_package(tmp_path, small_genera
                   for p in (PROJECT_ROOT / "saved_models").rglob("*")) == shipped
 
 
+@pytest.mark.every_cpu
 def test_verbose_says_which_backend_auto_took(photo_folder, tmp_path, model_file, capsys):
     args = ["--input", photo_folder / "a.png", "--output-dir", tmp_path / "out", "--model",
             model_file]
     assert run(*args) == 0
     assert "Backend auto" not in capsys.readouterr().out
     assert main(["run", "--verbose", "--no-progress", *map(str, args)]) == 0
-    assert "Backend auto:" in capsys.readouterr().out
+    from cartoonize_tf.inference.choice import auto_backend
+
+    name, reason = auto_backend(has_gpu=False)  # the faked CPU's choice, and why
+    assert f"Backend auto: {name} ({reason})" in capsys.readouterr().out
     import logging
 
     assert logging.getLogger("cartoonize_tf").level == logging.NOTSET  # restored

@@ -95,9 +95,9 @@ def test_its_saved_model_gives_the_same_pictures(shipped, photos):
         np.testing.assert_array_equal(served, shipped.cartoonize(photo))
 
 
-# Every backend that `auto` can choose besides the float32 reference (`auto_backend`), each run
-# here whatever this host's CPU would choose: bfloat16 is emulated where the CPU lacks it.
-AUTO_CHOICES = ("tflite", "tf-bfloat16")
+# Every backend that `auto` can choose on a CPU (`auto_backend`), each run here whatever this
+# host's CPU would choose (OpenVINO computes float32 where the CPU has no native bfloat16).
+AUTO_CHOICES = ("openvino", "openvino-bfloat16")
 
 
 @pytest.mark.parametrize("backend", AUTO_CHOICES)
@@ -113,12 +113,12 @@ def test_auto_takes_one_of_the_tested_paths():
 
     from cartoonize_tf.inference.choice import auto_backend
 
-    assert auto_backend(has_gpu=False)[0] in ("tf", *AUTO_CHOICES)
+    assert auto_backend(has_gpu=False)[0] in AUTO_CHOICES
 
 
 def test_the_shipped_model_ships_its_litert_conversion(monkeypatch, tmp_path):
-    """`auto` on an AVX2 CPU (tflite) converts nothing on a fresh install, and finds the
-    conversion from the model file alone (its digest in the conversions' index)."""
+    """`auto` on a CPU (OpenVINO, reading the LiteRT file) converts nothing on a fresh install,
+    and finds the conversion from the model file alone (its digest in the conversions' index)."""
     from cartoonize_tf.inference import backends, conversion_files
 
     monkeypatch.setenv("CARTOONIZE_TF_CACHE", str(tmp_path / "empty cache"))
@@ -136,23 +136,35 @@ import sys
 sys.modules["tensorflow"] = sys.modules["keras"] = None  # importing either fails
 import numpy as np
 from cartoonize_tf.inference import choice
-choice.cpu_flags = lambda: {"avx2", "fma"}
 choice.GPU_DEVICE_FILES = ()
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
-cartoon = Cartoonizer.load(sys.argv[1]).cartoonize(np.full((40, 56, 3), 90, np.uint8))
-print(cartoon.shape)
+cartoonizer = Cartoonizer.load(sys.argv[1], backend=sys.argv[2])
+cartoon = cartoonizer.cartoonize(np.full((40, 56, 3), 90, np.uint8))
+print(type(cartoonizer.backend).__name__, cartoon.shape)
 """
 
 
-def test_the_default_model_runs_on_an_avx2_cpu_without_tensorflow():
-    """The cold start of `cartoonize run`: LiteRT alone, TensorFlow never imported."""
+def run_without_tensorflow(backend):
+    """What NO_TENSORFLOW_RUN prints for the default model and `backend`, in a new process."""
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-c", NO_TENSORFLOW_RUN, str(MODEL)],
+    result = subprocess.run([sys.executable, "-c", NO_TENSORFLOW_RUN, str(MODEL), backend],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "(40, 56, 3)"
+    return result.stdout.strip()
+
+
+@pytest.mark.every_cpu
+def test_the_default_model_runs_on_a_cpu_without_tensorflow():
+    """The cold start of `cartoonize run`: OpenVINO alone, TensorFlow never imported."""
+    assert run_without_tensorflow("auto") == "OpenVINOCartoonizer (40, 56, 3)"
+
+
+@pytest.mark.parametrize("backend,runner", [("openvino", "OpenVINOCartoonizer"),
+                                            ("tflite", "TFLiteCartoonizer")])
+def test_a_backend_named_runs_the_shipped_conversion_without_tensorflow(backend, runner):
+    assert run_without_tensorflow(backend) == f"{runner} (40, 56, 3)"
 
 
 def test_a_jpeg_gets_the_same_cartoon_from_the_server_as_from_the_command_line(shipped):

@@ -105,7 +105,9 @@ def test_each_control_does_what_it_says(shaded, photo):
     assert ramp_levels(tones=2) < ramp_levels() / 2
 
 
-@pytest.mark.parametrize("ends", [LOW_ENDS, HIGH_ENDS], ids=["low ends", "high ends"])
+# The low ends are a slow test (8 s on Zen 4): the high ends run every format by default.
+@pytest.mark.parametrize("ends", [pytest.param(LOW_ENDS, marks=pytest.mark.slow), HIGH_ENDS],
+                         ids=["low ends", "high ends"])
 def test_every_export_format_draws_the_look(shaded, photo, ends, tmp_path):
     from cartoonize_tf.export.onnx import convert_to_onnx
     from cartoonize_tf.export.saved_model import export_saved_model

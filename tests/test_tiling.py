@@ -63,6 +63,7 @@ def test_bad_tile_sizes_are_refused(tile, margin, rng):
         cartoonize_tiled(lambda image: image, random_photo(rng, 300, 300), tile, margin)
 
 
+@pytest.mark.every_cpu
 def test_strength_zero_is_the_photo_and_one_the_model(small_generator, rng):
     photo = random_photo(rng, 32, 40)
     own = Cartoonizer(small_generator, size_policy="full", backend="tf").cartoonize(photo)

@@ -140,6 +140,7 @@ def wait_for_checkpoint(process, out, step, timeout=120):
         time.sleep(0.2)
 
 
+@pytest.mark.slow  # 15 s on Zen 4; SIGTERM's stop and resume run by default (test_training_backends)
 def test_sigkill_mid_training_resumes_from_the_last_checkpoint(data_dir, tmp_path):
     out = tmp_path / "killed"
     process = subprocess.Popen(pretrain_command_line(data_dir, out, 100_000, 1),
@@ -186,8 +187,9 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-# bfloat16 over two replicas is a slow test: bfloat16 alone and the strategy alone run by default.
-@pytest.mark.parametrize("precision", ["float32", pytest.param("bfloat16", marks=pytest.mark.slow)])
+# Two replicas are slow tests (23 s in float32 on Zen 4): bfloat16 and the loop run by default.
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_mirrored_strategy_over_two_replicas(data_dir, tmp_path, precision):
     """Two logical CPU devices stand in for two GPUs: each replica runs half of every batch.
 

@@ -26,6 +26,7 @@ def video(*args):
     return main(["video", "--no-progress", *map(str, args)])
 
 
+@pytest.mark.every_cpu
 def test_frames_rate_size_and_sound_are_kept(clip, tmp_path, model_file):
     out = tmp_path / "cartoon.mp4"
     assert video(clip, out, "--model", model_file) == 0

@@ -72,7 +72,7 @@ def main(argv=None, root=Path(".")):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.pipeline_args = extra
     # Another Keras backend (KERAS_BACKEND=jax for `train`) may run where TensorFlow is not;
-    # `run` imports it only where its model needs it (the shipped LiteRT path does not).
+    # `run` imports it only where its model needs it (the shipped conversion's OpenVINO path does not).
     if not args.verbose and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         if not getattr(args, "tensorflow_when_needed", False):

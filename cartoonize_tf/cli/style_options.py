@@ -6,11 +6,13 @@ from cartoonize_tf.inference.options import BACKENDS
 from cartoonize_tf.whitebox.look import CONTROLS, PRESETS, check_look
 
 BACKEND_HELP = ("runtime for the generator: auto picks the fastest that keeps the picture "
-                "(AVX2 CPU: tflite, LiteRT's XNNPACK in float32; CPU with AVX512_BF16 or AMX: "
-                "tf-bfloat16; AVX-512 without them, or a GPU: tf; --verbose says which and why; "
-                "docs/speed.md has the figures); tf is the float32 reference; tf-bfloat16 "
-                "computes the generator in bfloat16 (emulated, no faster, on other CPUs); "
-                "tflite-int8 is smaller but loses detail (about 43 dB with the cel stage)")
+                "(a CPU: openvino, OpenVINO reading the shipped LiteRT file, no TensorFlow "
+                "imported; openvino-bfloat16 where the CPU has AVX512_BF16 or AMX; a GPU: tf; "
+                "--verbose says which and why; docs/speed.md has the figures; the switch "
+                "CARTOONIZE_TF_CPU_FLAGS=avx2|avx512|avx512_bf16|amx makes auto choose as on "
+                "that CPU); tf is the float32 reference; tf-bfloat16 computes the generator in "
+                "bfloat16 (emulated, no faster, on other CPUs); tflite is LiteRT (as on a "
+                "phone); tflite-int8 is smaller but loses detail (about 43 dB with the cel stage)")
 
 
 def add_strength_option(parser, source="the photo"):

@@ -10,6 +10,9 @@ Each backend turns a uint8 RGB `[H, W, 3]` image of any size into its cartoon
   6.5 s against 6.0 s at 720p on an AVX2 CPU);
 - `keras-eager`: the same ops run one by one (slow; for debugging);
 - `xla`: the `tf.function` compiled with XLA for each new image size;
+- `openvino`: OpenVINO reading the float32 LiteRT file (float32); `auto` on a CPU;
+- `openvino-bfloat16`: the same computing in bfloat16 where the CPU has AVX512_BF16 or AMX
+  (float32 elsewhere); `auto` on such a CPU;
 - `tflite`: LiteRT with XNNPACK on all cores (float32);
 - `tflite-float16`: the same with float16 weights (half the file; computed in float32 on CPU);
 - `tflite-int8`: LiteRT, int8 convolutions (43.4 dB against `tf` with the shipped,

@@ -1,7 +1,7 @@
 """Cartoonizing uint8 RGB images with a trained or converted generator.
 
 TensorFlow and Keras are imported only where the chosen path needs them: the shipped
-model's LiteRT conversion runs without them (`Cartoonizer.load`).
+model's LiteRT conversion runs without them, in OpenVINO or LiteRT (`Cartoonizer.load`).
 """
 
 import contextlib
@@ -181,7 +181,7 @@ class Cartoonizer:
 
         `options` are the constructor's (size_policy, backend, strength, ...). With the
         defaults, a model whose conversion for `auto`'s choice ships with the project (the
-        default model on an AVX2 CPU) runs that conversion, without importing TensorFlow.
+        default model on any CPU) runs that conversion, without importing TensorFlow.
 
         Raises:
             ModelNotFoundError: nothing at `path`.
@@ -209,21 +209,22 @@ class Cartoonizer:
     @classmethod
     def from_shipped_conversion(cls, path, **options):
         """The model file at `path` run by the conversion of it that ships with the project for
-        `auto`'s choice on this machine (the default model's LiteRT file on an AVX2 CPU), without
-        TensorFlow; None where nothing ships or the options need the generator itself (another
-        backend, the filter options, no cel stage). `options` as `load` takes them."""
+        the backend asked for (`auto`'s choice by default: OpenVINO reading the default model's
+        LiteRT file on a CPU), without TensorFlow; None where nothing ships for it or the options
+        need the generator itself (the filter options, no cel stage, a look). `options` as
+        `load` takes them."""
         from cartoonize_tf.inference.runtimes import open_converted
 
-        if options.get("backend", "auto") != "auto" or not options.get("cel_shading", True) or any(
+        if not options.get("cel_shading", True) or any(
                 options.get(name) is not None for name in ("filter_radius", "filter_eps", "look")):
             return None
-        name, reason = auto_backend()
+        asked = options.pop("backend", "auto")
+        name, reason = auto_backend() if asked == "auto" else (asked, "asked for")
         found = (shipped_conversion(path, conversion_kind(name))
                  if name in CONVERTED_BACKENDS else None)
         if found is None:
             return None
-        logger.debug("Backend auto: %s (%s), the shipped %s", name, reason, found.name)
-        options.pop("backend", None)
+        logger.debug("Backend %s: %s (%s), the shipped %s", asked, name, reason, found.name)
         return cls(None, backend=open_converted(name, found), **options)
 
     def sizing_note(self, shape):

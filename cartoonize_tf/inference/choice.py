@@ -1,7 +1,7 @@
 """Which backend `auto` runs on this machine, decided without importing TensorFlow.
 
-The rule reads the CPU's flags from /proc/cpuinfo and asks TensorFlow about GPUs
-only where a GPU driver's device files exist, so on a plain CPU the LiteRT path
+The rule reads the CPU's flags (`utils.cpu_flags`) and asks TensorFlow about GPUs
+only where a GPU driver's device files exist, so on a plain CPU the OpenVINO path
 starts without TensorFlow's seconds of import.
 """
 
@@ -26,18 +26,20 @@ def auto_backend(filter_options=None, flags=None, has_gpu=None):
     """The fastest backend that keeps the picture (45 dB or more to `tf` on every photo), and
     why, as `(name, reason)`.
 
-    `flags` are /proc/cpuinfo's CPU flags (this CPU's by default) and `has_gpu` whether
-    TensorFlow sees a GPU (`gpu_visible()` by default); tests give both to walk every branch:
+    `flags` are the CPU's flags (`cpu_flags()`, which `CARTOONIZE_TF_CPU_FLAGS` fakes, by
+    default) and `has_gpu` whether TensorFlow sees a GPU (`gpu_visible()` by default); tests
+    give both to walk every branch:
 
     - a non-default output filter: `tf` (only TensorFlow's graph takes it);
     - a GPU: `tf`;
-    - AVX512_BF16 or AMX: `tf-bfloat16` (bfloat16 dot products run at twice float32's rate);
-    - AVX-512 without them: `tf` (oneDNN's float32 beats LiteRT there);
-    - otherwise (AVX2): `tflite`, LiteRT with XNNPACK (float32, 90 dB from `tf`).
+    - AVX512_BF16 or AMX: `openvino-bfloat16` (bfloat16 dot products at twice float32's rate);
+    - any other CPU: `openvino` (float32).
 
-    Measured by benchmarks/inference.py at 1280x720 on 2 cores (docs/speed.md): AVX2, the
-    cel-shaded model: tflite 1.96 s, tf 6.05 s; Zen 4 (AVX512_BF16): tf 1.49 s, TensorFlow's
-    bfloat16 rewrite 0.86 s at 47.8 dB, LiteRT 1.88 s.
+    OpenVINO reads the shipped LiteRT file and starts in about 0.6 s without TensorFlow, where
+    TensorFlow's import alone takes seconds. Measured at 1280x720 on 2 cores (docs/speed.md,
+    benchmarks/inference.py), Zen 4 (AVX512_BF16): tf 1.48 s, openvino-bfloat16 0.96 s at
+    54.4 dB, tf-bfloat16 0.89 s, openvino 1.51 s, LiteRT 1.74 s; a Xeon with AMX (2026-12-06):
+    openvino-bfloat16 0.53 s, tf-bfloat16 0.46 s, openvino 1.16 s, LiteRT 1.82 s.
     """
     flags = cpu_flags() if flags is None else set(flags)
     if filter_options:
@@ -45,7 +47,6 @@ def auto_backend(filter_options=None, flags=None, has_gpu=None):
     if gpu_visible() if has_gpu is None else has_gpu:
         return "tf", "TensorFlow sees a GPU"
     if has_native_bfloat16(flags):
-        return "tf-bfloat16", "the CPU has native bfloat16 (AVX512_BF16 or AMX)"
-    if "avx512f" in flags:
-        return "tf", "the CPU has AVX-512 without bfloat16: oneDNN float32 is fastest"
-    return "tflite", "an AVX2 CPU: LiteRT with XNNPACK is fastest"
+        return "openvino-bfloat16", ("the CPU has native bfloat16 (AVX512_BF16 or AMX): "
+                                     "OpenVINO in bfloat16")
+    return "openvino", "a CPU without native bfloat16: OpenVINO in float32"

@@ -4,7 +4,7 @@ file alone, without TensorFlow.
 The conversion cache names a converted model by its generator's weights, which
 takes Keras (and so TensorFlow) to read. For the models the project ships,
 `saved_models/conversions/index.json` also names each conversion by the SHA-256
-of the model file's bytes, so `Cartoonizer.load` can start the LiteRT path of
+of the model file's bytes, so `Cartoonizer.load` can start the OpenVINO (or LiteRT) path of
 the default model without importing TensorFlow at all.
 """
 
@@ -16,7 +16,11 @@ from cartoonize_tf.utils.shipped_files import shipped
 
 SHIPPED_CONVERSIONS = Path("saved_models") / "conversions"
 INDEX_NAME = "index.json"
-TFLITE_BACKEND_QUANTIZATION = {"tflite": "float32", "tflite-float16": "float16", "tflite-int8": "int8"}
+# OpenVINO's backends, by the precision each computes in; both read the float32 LiteRT file.
+OPENVINO_BACKEND_PRECISIONS = {"openvino": "float32", "openvino-bfloat16": "bfloat16"}
+# The LiteRT file each backend that runs one reads, by its quantization.
+TFLITE_BACKEND_QUANTIZATION = {"tflite": "float32", "tflite-float16": "float16", "tflite-int8": "int8",
+                               **dict.fromkeys(OPENVINO_BACKEND_PRECISIONS, "float32")}
 CONVERTED_BACKENDS = (*TFLITE_BACKEND_QUANTIZATION, "onnx")
 
 

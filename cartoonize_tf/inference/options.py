@@ -2,8 +2,8 @@
 
 # The runtimes of `inference.backends`; "auto" picks the fastest that keeps the pictures.
 BACKENDS = (
-    "auto", "tf", "tf-bfloat16", "keras-eager", "xla", "tflite", "tflite-float16", "tflite-int8",
-    "onnx")
+    "auto", "tf", "tf-bfloat16", "keras-eager", "xla", "openvino", "openvino-bfloat16", "tflite",
+    "tflite-float16", "tflite-int8", "onnx")
 # "authors": short side capped at 720 and cropped to multiples of 8; "full": the input's size.
 SIZE_POLICIES = ("authors", "full")
 # Images with both sides at most this run whole, larger ones in tiles (a 2048 x 2048 run

@@ -1,16 +1,24 @@
-"""Running exported cartoonizers without TensorFlow: LiteRT (TFLite) and ONNX Runtime.
+"""Running exported cartoonizers without TensorFlow: OpenVINO, LiteRT (TFLite) and ONNX Runtime.
 
 These import only their runtime, as a phone app or a small server would, so
 their memory figures (benchmarks/inference.py) are the runtime's own.
 """
 
+import logging
 import os
+import tempfile
 
 import numpy as np
 
+from cartoonize_tf.inference.conversion_files import OPENVINO_BACKEND_PRECISIONS
 from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
 from cartoonize_tf.utils.extras import require_extra
 from cartoonize_tf.utils.quiet_stderr import stderr_silenced
+
+logger = logging.getLogger(__name__)
+
+# OpenVINO's names of the precisions `OpenVINOCartoonizer` computes in.
+OPENVINO_PRECISIONS = {"float32": "f32", "bfloat16": "bf16"}
 
 
 class TFLiteCartoonizer:
@@ -76,8 +84,65 @@ class ONNXCartoonizer:
         return self.session.run(None, {self.input.name: batch})[0][0]
 
 
+class OpenVINOCartoonizer:
+    """Runs a cartoonizer `.tflite` or `.onnx` model with OpenVINO on the CPU, in float32 or
+    bfloat16 (bfloat16 only where the CPU computes it natively: elsewhere float32, logged).
+
+    OpenVINO reads the float32 LiteRT file that the project ships or converts, compiled once
+    for any image size; import, read and compile take about 0.6 s, no TensorFlow imported.
+
+    Example:
+        >>> cartoon = OpenVINOCartoonizer("cartoonizer.tflite", "bfloat16").cartoonize(photo)
+    """
+
+    def __init__(self, model, precision="float32"):
+        import openvino
+
+        if precision not in OPENVINO_PRECISIONS:
+            raise ValueError(f"precision must be one of {tuple(OPENVINO_PRECISIONS)}, got "
+                             f"{precision!r}")
+        self.model = model
+        core = openvino.Core()
+        if precision == "bfloat16" and "BF16" not in core.get_property(
+                "CPU", "OPTIMIZATION_CAPABILITIES"):
+            logger.info("OpenVINO: this CPU has no native bfloat16; computing in float32")
+            precision = "float32"
+        self.precision = precision
+        network = read_openvino_model(core, model)
+        self.fixed_size = network.input().get_partial_shape()[1:3].is_static
+        compiled = core.compile_model(network, "CPU", {
+            "INFERENCE_PRECISION_HINT": OPENVINO_PRECISIONS[precision],
+            "PERFORMANCE_HINT": "LATENCY"})
+        self.request = compiled.create_infer_request()
+        self.input_shape = tuple(network.input().get_partial_shape().to_shape()) \
+            if self.fixed_size else None
+
+    def cartoonize(self, image: np.ndarray) -> np.ndarray:
+        """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (H, W must match a fixed-size model)."""
+        batch = np.ascontiguousarray(image[None], dtype=np.uint8)
+        if self.fixed_size and batch.shape != self.input_shape:
+            raise ValueError(f"this model takes {self.input_shape[1:3]} images, got "
+                             f"{image.shape[:2]}")
+        return self.request.infer({0: batch})[0][0]
+
+
+def read_openvino_model(core, model):
+    """OpenVINO's model of a `.tflite` or `.onnx` file, or of a LiteRT model's bytes (OpenVINO
+    reads files only: the bytes go through a temporary file)."""
+    if not isinstance(model, bytes):
+        return core.read_model(str(model))
+    with tempfile.TemporaryDirectory(prefix="cartoonize_tf-") as folder:
+        path = os.path.join(folder, "model.tflite")
+        with open(path, "wb") as file:
+            file.write(model)
+        return core.read_model(path)
+
+
 def open_converted(backend, model) -> ImageCartoonizer:
-    """The runner of a converted model for backend "onnx" or "tflite..." (bytes or a path)."""
+    """The runner of a converted model (bytes or a path) for backend "onnx", "openvino...",
+    or "tflite..." (`conversion_files.CONVERTED_BACKENDS`)."""
     if backend == "onnx":
         return ONNXCartoonizer(model)
+    if backend in OPENVINO_BACKEND_PRECISIONS:
+        return OpenVINOCartoonizer(model, OPENVINO_BACKEND_PRECISIONS[backend])
     return TFLiteCartoonizer(model, num_threads=os.cpu_count())

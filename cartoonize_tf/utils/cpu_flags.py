@@ -1,18 +1,52 @@
-"""The CPU's instruction-set flags, for choosing the fastest path on this machine."""
+"""The CPU's instruction-set flags, for choosing the fastest path on this machine.
+
+`CARTOONIZE_TF_CPU_FLAGS` fakes them: a CPU kind of `CPU_KINDS` (`avx2`, `avx512`,
+`avx512_bf16`, `amx`) or the flags themselves, separated by spaces or commas. Every
+choice made from the flags (`auto`'s backend, training's precision) then follows the
+faked CPU, so a developer on one kind of CPU sees what another kind would choose; the
+test suite sets it for every test (tests/conftest.py).
+"""
+
+import os
+
+CPU_FLAGS_VARIABLE = "CARTOONIZE_TF_CPU_FLAGS"
+
+# Flags of native bfloat16 dot products: AVX512_BF16 (Zen 4, Cooper Lake) and AMX (Sapphire Rapids).
+BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+# The kinds of CPU this project is built and tested on, by the flags that tell them apart.
+_AVX2 = frozenset({"sse4_2", "avx", "avx2", "fma"})
+_AVX512 = _AVX2 | {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"}
+CPU_KINDS = {
+    "avx2": _AVX2,
+    "avx512": _AVX512,
+    "avx512_bf16": _AVX512 | {"avx512_bf16"},
+    "amx": _AVX512 | {"avx512_bf16", "amx_tile", "amx_bf16", "amx_int8"},
+}
 
 
-def cpu_flags(cpuinfo="/proc/cpuinfo"):
-    """The first `flags` line of /proc/cpuinfo as a set; empty where it cannot be read."""
+def faked_cpu_flags(text):
+    """The flags that `CARTOONIZE_TF_CPU_FLAGS`'s `text` names: a kind's, or the flags listed."""
+    text = text.strip().lower()
+    if text in CPU_KINDS:
+        return set(CPU_KINDS[text])
+    return set(text.replace(",", " ").split())
+
+
+def cpu_flags(cpuinfo=None):
+    """This CPU's flags as a set: `CARTOONIZE_TF_CPU_FLAGS`'s where it is set, else the first
+    `flags` line of /proc/cpuinfo; empty where it cannot be read. Given a `cpuinfo` file,
+    that file's flags (the variable aside)."""
+    if cpuinfo is None:
+        if os.environ.get(CPU_FLAGS_VARIABLE, "").strip():
+            return faked_cpu_flags(os.environ[CPU_FLAGS_VARIABLE])
+        cpuinfo = "/proc/cpuinfo"
     try:
         with open(cpuinfo, encoding="utf-8", errors="replace") as file:
             line = next((line for line in file if line.startswith("flags")), "")
     except OSError:
         return set()
     return set(line.partition(":")[2].split())
-
-
-# Flags of native bfloat16 dot products: AVX512_BF16 (Zen 4, Cooper Lake) and AMX (Sapphire Rapids).
-BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 def has_native_bfloat16(flags=None):
