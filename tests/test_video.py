@@ -1,16 +1,12 @@
-"""`cartoonize video`: frames, rate, size and sound kept; strength 0 is the video; bad input fails."""
+"""`cartoonize video`: frames, rate, size and sound kept; steady by default; strength 0 is the
+video; bad input fails."""
 
 import numpy as np
 import pytest
 from helpers import make_test_video, video_facts
 
 from cartoonize_tf.cli.main import main
-from cartoonize_tf.inference.video import (
-    TemporalSmoother,
-    mean_consecutive_difference,
-    output_size,
-    read_frames,
-)
+from cartoonize_tf.inference.video import output_size, read_frames
 
 RATE = 12  # frames/s of the test videos; one frame is 1/12 s
 
@@ -84,14 +80,30 @@ def test_output_size_caps_and_evens():
     assert output_size(65, 49) == (64, 48)
 
 
-def test_smoother_steadies_still_pictures_and_follows_motion(rng):
-    photo = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
-    cartoons = [np.full((16, 16, 3), value, np.uint8) for value in (100, 120, 100, 120)]
-    smoother = TemporalSmoother(amount=0.5)
-    steady = [smoother(photo, cartoon) for cartoon in cartoons]
-    assert mean_consecutive_difference(steady) < mean_consecutive_difference(cartoons) / 2
-    moved = 255 - photo  # the picture changed: the new cartoon is kept as it is
-    assert np.array_equal(smoother(moved, cartoons[0]), cartoons[0])
+def still_noisy_clip(path, rng, frames=8):
+    """A still camera over a textured picture, with new noise each frame (sigma 4 levels)."""
+    import cv2
+
+    picture = cv2.GaussianBlur(rng.uniform(0, 255, (48, 64, 3)), (0, 0), 1.5)
+    noisy = [np.clip(np.rint(picture + rng.normal(0, 4, picture.shape)), 0, 255).astype(np.uint8)
+             for _ in range(frames)]
+    make_test_video(path, 64, 48, RATE, frames / RATE, frames=noisy)
+
+
+def mean_change(frames):
+    return np.mean([np.abs(a.astype(int) - b).mean() for a, b in zip(frames[1:], frames[:-1])])
+
+
+def test_video_is_steady_unless_asked_per_frame(tmp_path, rng, model_file, capsys):
+    source = tmp_path / "still.mp4"
+    still_noisy_clip(source, rng)
+    assert video(source, tmp_path / "steady.mp4", "--model", model_file) == 0
+    assert video(source, tmp_path / "plain.mp4", "--model", model_file, "--no-steady") == 0
+    steady, plain = (list(read_frames(tmp_path / name)) for name in ("steady.mp4", "plain.mp4"))
+    assert mean_change(steady) < mean_change(plain) / 2
+    # The temporal option it replaced still runs, and says what to use.
+    assert video(source, tmp_path / "old.mp4", "--model", model_file, "--smooth", "0.5") == 0
+    assert "--smooth is replaced by the steady mode" in capsys.readouterr().err
 
 
 def one_pixel_wide_video(path, frames=3):

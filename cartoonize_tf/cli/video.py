@@ -1,5 +1,7 @@
-"""The `video` command: cartoonize a video file, its sound copied unchanged."""
+"""The `video` command: cartoonize a video file, steady, its sound copied unchanged."""
 
+import argparse
+import logging
 from pathlib import Path
 
 from cartoonize_tf.cli.errors import CommandError
@@ -21,13 +23,15 @@ from cartoonize_tf.inference.options import (
 )
 from cartoonize_tf.utils.extras import require_extra
 
+logger = logging.getLogger(__name__)
+
 
 def add_video_parser(subparsers, root):
     parser = subparsers.add_parser(
         "video", help="cartoonize a video (sound copied)",
         description="Cartoonize a video (" + ", ".join(s[1:].upper() for s in VIDEO_INPUT_SUFFIXES)
-                    + " and whatever else FFmpeg reads) frame by frame, at the source's frame "
-                    "rate and size; the first audio stream is copied unchanged. The output's "
+                    + " and whatever else FFmpeg reads) at the source's frame rate and size, "
+                    "steady (see --no-steady); the first audio stream is copied unchanged. The output's "
                     "suffix picks its container (" + ", ".join(VIDEO_OUTPUT_FORMATS) + "); video "
                     "is H.264, or MPEG-4 where PyAV's FFmpeg lacks libx264. The file is written "
                     "under a temporary name and renamed when complete. Exit code 0 when "
@@ -48,9 +52,12 @@ def add_video_parser(subparsers, root):
     parser.add_argument("--max-pixels", type=int, default=VIDEO_MAX_PIXELS,
                         help="refuse source frames of more pixels (width * height) than this, "
                              "read from the stream's header before any frame is decoded")
-    parser.add_argument("--smooth", type=float, default=0.0,
-                        help="temporal smoothing, 0 (off) to below 1: blends each frame with the "
-                             "previous output where the picture barely changed")
+    parser.add_argument("--no-steady", action="store_true",
+                        help="cartoonize each frame on its own; by default the video is steady: "
+                             "each cartoon is held to the previous one, moved along the optical "
+                             "flow, where the scene only moved, so tones and lines do not flicker "
+                             "on the camera's noise (a scene cut starts afresh)")
+    parser.add_argument("--smooth", type=float, default=None, help=argparse.SUPPRESS)
     add_backend_option(parser)
     parser.add_argument("--tile", type=int, default=DEFAULT_TILE,
                         help="frames with a side longer than this run in tiles; 0: always whole")
@@ -75,15 +82,12 @@ def video_command(args):
         raise CommandError("--max-side must be at least 8")
     if args.max_pixels <= 0:
         raise CommandError("--max-pixels must be positive")
-    if not 0.0 <= args.smooth < 1.0:
-        raise CommandError("--smooth must be at least 0 and below 1")
+    if args.smooth is not None:
+        logger.warning("--smooth is replaced by the steady mode, on by default (--no-steady "
+                       "turns it off); ignoring --smooth %s", args.smooth)
     require_extra("video", "cartoonize video")
-    from cartoonize_tf.inference.video import (
-        TemporalSmoother,
-        VideoReadError,
-        cartoonize_video,
-        check_paths,
-    )
+    from cartoonize_tf.inference.steady import SteadyCartoonizer
+    from cartoonize_tf.inference.video import VideoReadError, cartoonize_video, check_paths
 
     try:
         check_paths(source, destination)
@@ -93,11 +97,12 @@ def video_command(args):
                                    strength=args.strength, tile=args.tile or None,
                                    cel_shading=not args.no_cel_shading,
                                    look=look_from_args(args))
+    if not args.no_steady:
+        cartoonizer = SteadyCartoonizer(cartoonizer)
     try:
         report = cartoonize_video(
             cartoonizer.cartoonize, source, destination, max_side=args.max_side,
-            smoother=TemporalSmoother(args.smooth) if args.smooth else None, codec=args.codec,
-            progress=not args.no_progress, max_pixels=args.max_pixels)
+            codec=args.codec, progress=not args.no_progress, max_pixels=args.max_pixels)
     except (VideoReadError, ValueError) as error:
         raise CommandError(error) from None
     print(report.summary())

@@ -1,5 +1,8 @@
 """Cartoonizing videos with PyAV: frames decoded, cartoonized one by one, encoded; sound copied.
 
+The cartoonizer is any callable from frame to cartoon: per frame, or steady
+(`steady.SteadyCartoonizer`, `cartoonize video`'s default).
+
 - The output has the source's frame rate, frame count and size (unless `max_side` caps it;
   odd sides lose their last row or column, as 4:2:0 video needs even sides).
 - Video goes out as H.264 (`libx264`) when PyAV's FFmpeg has it, else MPEG-4 Part 2.
@@ -61,33 +64,6 @@ class VideoReport:
                 f"({speed:.2f} frames/s)")
 
 
-class TemporalSmoother:
-    """Blends each cartoon with the previous output where the photo barely changed.
-
-    weight = amount * max(0, 1 - change / threshold), where change is the per-pixel mean
-    absolute difference (grey levels, over RGB, 5x5 box-blurred) between this photo and the
-    previous one; output = cartoon + weight * (previous output - cartoon). Where the photo
-    moves, the cartoon is kept as it is.
-    """
-
-    def __init__(self, amount=0.5, threshold=6.0):
-        if not 0.0 <= amount < 1.0:
-            raise ValueError(f"smoothing amount must be in [0, 1), got {amount}")
-        self.amount, self.threshold = amount, threshold
-        self.previous_photo = self.previous_output = None
-
-    def __call__(self, photo, cartoon):
-        photo = photo.astype(np.float32)
-        output = cartoon
-        if self.previous_photo is not None and self.previous_photo.shape == photo.shape:
-            change = cv2.blur(np.abs(photo - self.previous_photo).mean(axis=-1), (5, 5))
-            weight = self.amount * np.clip(1.0 - change / self.threshold, 0.0, 1.0)[..., None]
-            mixed = cartoon + weight * (self.previous_output - cartoon)
-            output = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
-        self.previous_photo, self.previous_output = photo, output.astype(np.float32)
-        return output
-
-
 def pick_video_codec(name=None):
     """`name` if PyAV's FFmpeg can encode it, else the first of `VIDEO_CODECS` it can."""
     for candidate in (name,) if name else VIDEO_CODECS:
@@ -136,18 +112,6 @@ def read_frames(path):
     with container:
         for frame in container.decode(video):
             yield frame.to_ndarray(format="rgb24")
-
-
-def mean_consecutive_difference(frames):
-    """Mean absolute difference of consecutive frames (grey levels): a flicker measure."""
-    total, count, previous = 0.0, 0, None
-    for frame in frames:
-        frame = frame.astype(np.int16)
-        if previous is not None:
-            total += float(np.abs(frame - previous).mean())
-            count += 1
-        previous = frame
-    return total / count if count else 0.0
 
 
 def check_paths(source, destination):
@@ -226,16 +190,16 @@ def check_frame_size(source, width, height, max_pixels):
                              f"needs at least {VIDEO_MIN_SIDE} pixels on each side")
 
 
-def cartoonize_video(cartoonize, source, destination, max_side=None, smoother=None,
-                     codec=None, progress=True, max_pixels=VIDEO_MAX_PIXELS):
+def cartoonize_video(cartoonize, source, destination, max_side=None, codec=None, progress=True,
+                     max_pixels=VIDEO_MAX_PIXELS):
     """Writes the cartoon of video `source` to `destination` (.mp4, .mov or .mkv).
 
     Args:
-        cartoonize: uint8 RGB `[H, W, 3]` -> uint8 RGB of the same shape (a `Cartoonizer`'s
-            `cartoonize` with size_policy "full").
+        cartoonize: uint8 RGB `[H, W, 3]` -> uint8 RGB of the same shape, called on the frames
+            in order (a `Cartoonizer`'s `cartoonize` with size_policy "full", or a
+            `steady.SteadyCartoonizer`'s for steady video).
         max_side: scale frames down so that their longer side is at most this, before
             cartoonizing; None keeps the source size.
-        smoother: a `TemporalSmoother`, or None.
         codec: a video encoder name; None picks the first of `VIDEO_CODECS` available.
         progress: show a tqdm bar (frames, frames/s) on stderr.
         max_pixels: the largest source frame (width * height) read, checked from the
@@ -277,8 +241,6 @@ def cartoonize_video(cartoonize, source, destination, max_side=None, smoother=No
                             raise ValueError(f"the cartoonizer changed the frame's shape from "
                                              f"{rgb.shape} to {cartoon.shape}; use size_policy "
                                              "'full'")
-                        if smoother is not None:
-                            cartoon = smoother(rgb, cartoon)
                         writer.write_frame(cartoon, frame)
                         frames += 1
                         bar.update()
