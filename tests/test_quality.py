@@ -59,3 +59,27 @@ def test_faces_are_found_and_compared_where_they_are():
     flat = np.full_like(astronaut, 128)
     assert quality.face_boxes(flat) == []
     assert quality.face_ssims(flat, astronaut, boxes)[0] < 0.5
+
+
+def test_strokes_added_by_the_authors_are_counted_where_ours_draw_them():
+    photo = np.full((64, 64, 3), 200, np.uint8)
+    authors = photo.copy()
+    authors[20:44, 31:33] = 40  # a thin dark line the photo does not have
+    stray = photo.copy()
+    stray[5:15, 5:7] = 40  # a line somewhere else
+    assert quality.strokes(authors).sum() == 48 and not quality.strokes(photo).any()
+    assert quality.stroke_figures(authors, photo, authors) == (1.0, 1.0, 48 / 64 ** 2)
+    coverage, precision, density = quality.stroke_figures(stray, photo, authors)
+    assert coverage == 0.0 and precision == 0.0 and density == 20 / 64 ** 2
+    coverage, precision, _ = quality.stroke_figures(photo, photo, authors)
+    assert coverage == 0.0 and np.isnan(precision)  # no stroke of ours to count
+
+
+def test_colour_figures_are_shifts_from_the_photo_and_a_distance_to_the_authors():
+    photo = np.full((8, 8, 3), (120, 110, 100), np.uint8)
+    lighter = np.full((8, 8, 3), (140, 130, 120), np.uint8)
+    shifts, distance = quality.colour_figures(lighter, photo, lighter)
+    assert shifts[0] > 5 and abs(shifts[2]) < 2 and abs(shifts[3]) < 2 and distance == 0
+    warm = np.full((8, 8, 3), (150, 110, 70), np.uint8)
+    shifts, distance = quality.colour_figures(warm, photo, photo)
+    assert shifts[1] > 5 and shifts[3] > 5 and distance > 10  # more chroma, towards yellow
