@@ -129,6 +129,12 @@ def predict(server, message, timeout=600):
         return error.code().name
 
 
+def host(server):
+    """The Host line of a raw request: `serve` on a loopback address answers only those
+    naming it."""
+    return f"Host: 127.0.0.1:{server.rest_port}\r\n"
+
+
 def http(server, head, body=b"", timeout=120):
     """The status of a raw HTTP exchange (None when the connection was dropped)."""
     try:
@@ -199,7 +205,7 @@ def held_bodies(count):
         for _ in range(count):
             try:
                 sock = socket.create_connection(("127.0.0.1", server.rest_port), timeout=5)
-                sock.sendall(f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                sock.sendall(f"POST {PREDICT} HTTP/1.1\r\n{host(server)}Content-Length: "
                              f"{length}\r\n\r\n".encode())
                 sockets.append(sock)
             except OSError as error:
@@ -227,7 +233,7 @@ def held_bodies(count):
 
 def parsed_bodies(server):
     body = json.dumps({"instances": [[0] * (14 << 20)]}).encode()  # 44 MB, not an image
-    head = f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+    head = f"POST {PREDICT} HTTP/1.1\r\n{host(server)}Content-Length: {len(body)}\r\n"
     return in_parallel(8, lambda: http(server, head, body))
 
 
@@ -243,7 +249,7 @@ def slow_heads(server):
         except OSError as error:
             answers.append(type(error).__name__)
     answers.append(f"gRPC during: {good_request(server)[0]}")
-    status_head = "GET /v1/models/cartoonizer HTTP/1.1\r\nHost: x\r\n"
+    status_head = f"GET /v1/models/cartoonizer HTTP/1.1\r\n{host(server)}"
     answers += [f"REST during: {http(server, status_head)}" for _ in range(10)]
     time.sleep(16)  # past the request-head timeout
     for sock in sockets:
@@ -260,7 +266,7 @@ def slow_heads(server):
 
 def long_version(server):
     return [http(server, f"GET /v1/models/cartoonizer/versions/{'9' * 5000} HTTP/1.1\r\n"
-                         "Host: x\r\n")]
+                         f"{host(server)}")]
 
 
 def lying_gifs(server):
@@ -333,11 +339,11 @@ def trickled_bodies(server):
     """64 REST connections sending one body byte every 5 s; 13 good REST predicts meanwhile."""
     image = np.full((1, 32, 32, 3), 120, np.uint8)
     body = json.dumps({"instances": image.tolist()}).encode()
-    good_head = f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+    good_head = f"POST {PREDICT} HTTP/1.1\r\n{host(server)}Content-Length: {len(body)}\r\n"
     slow = []
     for _ in range(64):
         sock = socket.create_connection(("127.0.0.1", server.rest_port), timeout=30)
-        sock.sendall(f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+        sock.sendall(f"POST {PREDICT} HTTP/1.1\r\n{host(server)}Content-Length: 100000\r\n"
                      "\r\n".encode())
         slow.append(sock)
     answers = []

@@ -145,6 +145,9 @@ def test_rest_status_metadata_and_predict(server, small_generator, rng):
     ("/v1/models/other:predict", {"instances": [[[[0, 0, 0]]]]}, 404),
     ("/v1/models/cartoonizer/versions/3:predict", {"instances": [[[[0, 0, 0]]]]}, 404),
     ("/v1/models/cartoonizer:predict", {"signature_name": "x", "instances": [[[[0, 0, 0]]]]}, 404),
+    # Instances naming different inputs (a control in a later one only), as TF Serving refuses.
+    ("/v1/models/cartoonizer:predict", {"instances": [{"images": [[[0, 0, 0]] * 8] * 8}, {
+        "images": [[[0, 0, 0]] * 8] * 8, "lines": 1}]}, 400),
 ])
 def test_rest_errors_and_the_server_goes_on(server, rng, path, body, status):
     got, answer = rest(server, path, body)
@@ -438,8 +441,14 @@ def test_serve_command_survives_hostile_requests_and_sigterm(server, rng, tmp_pa
                 stub.Predict(message, timeout=30)
             assert raised.value.code().name == "INVALID_ARGUMENT"
         target = type("Target", (), {"rest_port": rest_port})
-        assert raw_http(target, post_head("Content-Length: 1000000000000"), b"{}")[0] == 429
-        assert raw_http(target, post_head("Content-Length: -1"), b"{}")[0] == 400
+        # Bound to 127.0.0.1, it answers only requests for it (a rebound name is refused).
+        assert raw_http(target, post_head("Content-Length: 2"), b"{}")[0] == 403
+
+        def loopback_head(length):
+            return post_head(length).replace("Host: x", f"Host: 127.0.0.1:{rest_port}")
+
+        assert raw_http(target, loopback_head("Content-Length: 1000000000000"), b"{}")[0] == 429
+        assert raw_http(target, loopback_head("Content-Length: -1"), b"{}")[0] == 400
         assert stub.Predict(request(images=photo[None]), timeout=60).outputs["cartoons"]
         after = peak_rss_mb(process.pid)
         print(f"serve peak RSS: {before:.0f} MB before the hostile requests, {after:.0f} MB after")

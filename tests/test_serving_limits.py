@@ -13,10 +13,14 @@ from PIL import Image
 
 from cartoonize_tf.serving.encoded_images import MAX_JPEG_SCANS, jpeg_scan_count
 from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.limits import check_encoded_images
+from cartoonize_tf.serving.limits import (
+    MAX_BATCH_IMAGES,
+    check_claimed_shape,
+    check_encoded_images,
+)
 from cartoonize_tf.serving.memory_budget import cgroup_memory_limit, machine_memory_bytes
 from cartoonize_tf.serving.registry import check_version_files
-from cartoonize_tf.serving.request_origin import check_request_origin
+from cartoonize_tf.serving.request_origin import check_request_origin, is_loopback
 
 GIB = 1 << 30
 
@@ -75,7 +79,7 @@ def test_a_gif_is_sized_by_every_frame_not_its_screen():
         check_encoded_images("image_bytes", [lying], 3840 * 2160)
     assert check_encoded_images("image_bytes", [lying], 2 * 3840 * 2160) == [2 * 3840 * 2160]
     many = GIF_HEAD + gif_frame(1, 1) * 700 + b";"
-    assert check_encoded_images("image_bytes", [many], 10_000) == [700]
+    assert check_encoded_images("image_bytes", [many], 100_000) == [700 * 8 * 8]  # padded
 
 
 def progressive_jpeg(photo, extra_scans=0):
@@ -278,3 +282,59 @@ def test_calls_that_never_send_their_message_do_not_starve_the_others(small_gene
                 never.set()
                 for call in calls:
                     call.cancel()
+
+
+def png_bytes(height, width):
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((height, width, 3), np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_images_count_the_pixels_the_model_runs_each_side_padded_to_8():
+    """A 1 x 1000 image runs on 8 x 1000 pixels: the header and the claimed shape say so."""
+    assert check_encoded_images("image_bytes", [png_bytes(1, 1000)], 8000) == [8000]
+    with pytest.raises(ServingError, match="8000 pixels .*padded"):
+        check_encoded_images("image_bytes", [png_bytes(1, 1000)], 7999)
+    check_claimed_shape("images", [2, 8, 496, 3], True, 8000, 1 << 20)  # 7,936
+    with pytest.raises(ServingError, match="image too large"):
+        check_claimed_shape("images", [1, 1, 1001, 3], True, 8000, 1 << 20)  # 8 x 1008
+
+
+def test_a_request_holds_a_bounded_number_of_images():
+    check_claimed_shape("images", [MAX_BATCH_IMAGES, 8, 8, 3], True, 1 << 30, 1 << 30)
+    with pytest.raises(ServingError, match=f"takes at most {MAX_BATCH_IMAGES}"):
+        check_claimed_shape("images", [MAX_BATCH_IMAGES + 1, 1, 1, 3], True, 1 << 30, 1 << 30)
+    with pytest.raises(ServingError, match=f"takes at most {MAX_BATCH_IMAGES}"):
+        check_encoded_images("image_bytes", [png_bytes(8, 8)] * (MAX_BATCH_IMAGES + 1), 1 << 30)
+
+
+@pytest.mark.parametrize("host,loopback", [("127.0.0.1", True), ("127.0.0.2", True),
+                                           ("localhost", True), ("::1", True), ("[::1]", True),
+                                           ("0.0.0.0", False), ("192.0.2.7", False),
+                                           ("example.org", False)])
+def test_a_server_on_a_loopback_address_checks_host(host, loopback):
+    """`serve` bound to a loopback address answers only requests for it (DNS rebinding)."""
+    assert is_loopback(host) == loopback
+
+
+def png_chunk(kind, payload):
+    import zlib
+
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(
+        ">I", zlib.crc32(kind + payload))
+
+
+def test_a_png_whose_compressed_data_outlasts_its_pixels_is_refused(rng):
+    """Deflated zeros after a 64 x 64 PNG's pixels would be inflated to the end: refused from
+    the chunk lengths, while the least compressible PNG of that size (stored) is admitted."""
+    import zlib
+
+    noise = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, "PNG", compress_level=0)
+    stored = buffer.getvalue()
+    assert check_encoded_images("image_bytes", [stored], 1 << 20) == [64 * 64]
+    end = stored.rindex(b"IEND") - 4
+    padding = png_chunk(b"IDAT", zlib.compress(bytes(20 << 20))[:40_000])  # 20 MB, deflated
+    with pytest.raises(ServingError, match="compressed data .* longer than its 64x64 pixels"):
+        check_encoded_images("image_bytes", [stored[:end] + padding + stored[end:]], 1 << 20)

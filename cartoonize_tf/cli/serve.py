@@ -36,7 +36,10 @@ def add_serve_parser(subparsers):
                         help="REST port (/v1/models/..., and the web page at /); 0: any free "
                              "port")
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on; 0.0.0.0 for every interface (in a container)")
+                        help="address to listen on; 0.0.0.0 for every interface (in a container). "
+                             "On a loopback address REST answers only requests whose Host names "
+                             "it (127.0.0.1, localhost or [::1] and the port), so no web page "
+                             "can reach it by rebinding its own name")
     parser.add_argument("--workers", type=int, default=2,
                         help="requests run at once; the rest queue")
     parser.add_argument("--max-message-mb", type=int, default=64,
@@ -66,6 +69,7 @@ def add_serve_parser(subparsers):
 
 def serve_command(args):
     require_extra("serve", "cartoonize serve")
+    from cartoonize_tf.serving.request_origin import is_loopback
     from cartoonize_tf.serving.server import start_server
 
     if args.web and args.host != "127.0.0.1":
@@ -81,7 +85,7 @@ def serve_command(args):
                               args.rest_port, args.host, args.workers,
                               args.max_message_mb << 20, args.poll_seconds, args.max_pixels,
                               memory_budget_bytes=budget, max_connections=args.max_connections,
-                              local_only=args.web)
+                              local_only=is_loopback(args.host))
     except (OSError, RuntimeError) as error:  # no model, a port in use
         raise CommandError(error) from None
     print(f"Serving {args.model_name} version {server.registry.current.version} from "

@@ -3,15 +3,22 @@
 An image's header can understate the decoder's work: a GIF's screen may say 1 x 1
 while a later frame is 4K (TensorFlow's decoder keeps every frame, on a canvas as
 large as the largest), and a progressive JPEG may repeat a scan thousands of times
-(one uncancellable decode of minutes). These walk the files' block structure, so
-the server can size or refuse a request before any decoder runs.
+(one uncancellable decode of minutes), and a PNG's compressed stream may go on
+long after its pixels (50 MB of deflated zeros inflate to 48 GiB, all of it
+inflated). These walk the files' block structure, so the server can size or
+refuse a request before any decoder runs.
 """
 
 import struct
 
+from cartoonize_tf.utils.tiling import padded_pixels
+
 # A progressive JPEG from libjpeg has 10 scans, an optimised one about 20; thousands are an attack.
 MAX_JPEG_SCANS = 64
 GIF_TRAILER, GIF_IMAGE, GIF_EXTENSION = 0x3B, 0x2C, 0x21
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Samples per pixel of each PNG colour type (grey, RGB, palette, grey + alpha, RGBA).
+PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 
 class EncodedImageError(ValueError):
@@ -81,23 +88,63 @@ def jpeg_scan_count(data):
     return scans
 
 
+def png_data_bound(width, height, bit_depth, colour_type):
+    """The most compressed image data (IDAT bytes) a PNG of this size can need: every row with
+    its filter byte (a byte more per row for each of Adam7's seven passes), stored uncompressed
+    (deflate's stored blocks add 5 bytes each 65,535), in a zlib wrapper."""
+    row = -(-width * PNG_CHANNELS.get(colour_type, 4) * bit_depth // 8)
+    raw = height * (row + 7)
+    return raw + 5 * (raw // 65535 + 1) + 6
+
+
+def png_data_length(data):
+    """`(IHDR fields: width, height, bit depth, colour type; total IDAT length)` of a PNG,
+    from its chunk headers."""
+    if len(data) < 33 or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
+        raise EncodedImageError("not a PNG")
+    width, height, bit_depth, colour_type = struct.unpack_from(">IIBB", data, 16)
+    position, total = 8, 0
+    while position + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, position)
+        if kind == b"IDAT":
+            total += length
+        elif kind == b"IEND":
+            break
+        position += 12 + length
+    return (width, height, bit_depth, colour_type), total
+
+
+def check_png_data(data):
+    """Refuses (EncodedImageError) a PNG whose compressed data is longer than its pixels can
+    need: what follows them would still be inflated, to the end."""
+    header, length = png_data_length(data)
+    bound = png_data_bound(*header)
+    if length > bound:
+        raise EncodedImageError(f"a PNG whose compressed data ({length:,} bytes) is longer than "
+                                f"its {header[0]}x{header[1]} pixels can need ({bound:,})")
+
+
 def webp_is_animated(data):
     """Whether a WebP holds an animation (its VP8X header's animation flag)."""
     return len(data) >= 21 and data[12:16] == b"VP8X" and bool(data[20] & 0x02)
 
 
 def decoded_pixels(image_format, data, width, height):
-    """The pixels a decoder will produce for `data` whose header says `width` x `height`:
-    every GIF frame on its canvas; refuses (EncodedImageError) JPEGs with more than
-    `MAX_JPEG_SCANS` scans and animated WebPs."""
+    """The pixels a decoder will produce for `data` whose header says `width` x `height`, as
+    the model runs them (each side padded, `utils.tiling.padded_pixels`): every GIF frame on its
+    canvas; refuses (EncodedImageError) JPEGs with more than
+    `MAX_JPEG_SCANS` scans, PNGs with more compressed data than their pixels can need, and
+    animated WebPs."""
     if image_format == "GIF":
         frames, canvas_w, canvas_h = gif_decoded_pixels(data)
-        return frames * canvas_w * canvas_h
+        return frames * padded_pixels(canvas_h, canvas_w)
     if image_format == "JPEG":
         scans = jpeg_scan_count(data)
         if scans > MAX_JPEG_SCANS:
             raise EncodedImageError(f"a JPEG with {scans} scans (at most {MAX_JPEG_SCANS}; "
                                     "re-save it as a baseline JPEG)")
+    if image_format == "PNG":
+        check_png_data(data)
     if image_format == "WEBP" and webp_is_animated(data):
         raise EncodedImageError("an animated WebP; send one frame (as PNG, say)")
-    return width * height
+    return padded_pixels(height, width)

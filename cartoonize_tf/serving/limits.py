@@ -7,6 +7,11 @@ copies), and a 746 KB PNG can claim 16000 x 16000 pixels. All are refused
 here, from the claim alone, before `tf.make_ndarray` or a decoder runs: a
 tensor must carry exactly the values its shape claims, and the pixel cap is
 on the whole request (every image of a batch counts).
+
+Pixels are counted as the model runs them: each side padded to a multiple of 8
+(`padded_pixels`), so an image one pixel wide counts 8 times its header's
+pixels, and a request holds at most `MAX_BATCH_IMAGES` images (each runs as a
+call of its own).
 """
 
 import io
@@ -17,16 +22,28 @@ from PIL import Image
 
 from cartoonize_tf.serving.encoded_images import EncodedImageError, decoded_pixels
 from cartoonize_tf.serving.errors import ServingError
+from cartoonize_tf.utils.tiling import SIZE_MULTIPLE, padded_pixels
 
 # The same as export.options (serving imports no other subpackage; a test keeps them equal):
 # the file an export writes with the cap its signatures enforce, and the cap when none is known.
 LIMITS_FILE = "assets.extra/cartoonize_tf.json"
 DEFAULT_MAX_PIXELS = 3840 * 2160
+# Images in one request: a batch of many tiny images is a call each (about 15 ms), however
+# few pixels they hold.
+MAX_BATCH_IMAGES = 64
+
+
+def check_batch(name, count):
+    """INVALID_ARGUMENT for more than `MAX_BATCH_IMAGES` images in input `name`."""
+    if count > MAX_BATCH_IMAGES:
+        raise ServingError("INVALID_ARGUMENT", f"input {name} holds {count} images; a request "
+                                               f"takes at most {MAX_BATCH_IMAGES}")
 
 
 def too_large(pixels, max_pixels, what):
     return ServingError("INVALID_ARGUMENT", f"image too large: {what} has {pixels} pixels "
-                                            f"(height * width, all images of the request, "
+                                            f"(height * width, each side padded to a multiple "
+                                            f"of {SIZE_MULTIPLE}, all images of the request, "
                                             f"every frame of a GIF); the limit is {max_pixels}")
 
 
@@ -53,8 +70,9 @@ def carried_values(proto):
 def check_claimed_shape(name, dims, numeric, max_pixels, max_elements):
     """INVALID_ARGUMENT when a shape (a list of ints) is negative, too many elements, or too large.
 
-    For a numeric tensor of rank 3 or more the last three axes are [H, W, C] and
-    the pixels of all its images, N * H * W, must stay within `max_pixels`.
+    For a numeric tensor of rank 3 or more the last three axes are [H, W, C]: it holds at
+    most `MAX_BATCH_IMAGES` images, and the pixels of all of them, N * H * W with H and W
+    padded (`padded_pixels`), must stay within `max_pixels`.
     """
     if any(d < 0 for d in dims):
         raise ServingError("INVALID_ARGUMENT", f"input {name}: negative dimension in {dims}")
@@ -63,7 +81,9 @@ def check_claimed_shape(name, dims, numeric, max_pixels, max_elements):
         raise ServingError("INVALID_ARGUMENT", f"input {name}: shape {dims} has {elements} "
                                                f"elements; the limit is {max_elements}")
     if numeric and len(dims) >= 3:
-        pixels = math.prod(dims[:-1])
+        images = math.prod(dims[:-3])
+        check_batch(name, images)
+        pixels = images * padded_pixels(dims[-3], dims[-2])
         if pixels > max_pixels:
             raise too_large(pixels, max_pixels, f"input {name} of shape {dims}")
 
@@ -90,8 +110,9 @@ def check_tensor_proto(name, proto, max_pixels, max_elements):
 
 
 def decoded_size(data):
-    """The pixels that decoding an encoded image will produce, read without decoding them:
-    its header's width x height, every frame of a GIF on its canvas (`encoded_images`).
+    """The pixels that decoding an encoded image will produce and the model run, read without
+    decoding them: its header's width x height padded (`padded_pixels`), every frame of a GIF
+    on its canvas (`encoded_images`).
 
     Raises ServingError INVALID_ARGUMENT when no supported image header is found, or for
     a file the server will not decode (thousands of JPEG scans, an animated WebP).
@@ -119,7 +140,8 @@ def decoded_size(data):
 
 def check_encoded_images(name, values, max_pixels):
     """Every encoded image's header size within `max_pixels` (all images of the request
-    together), before any is decoded; returns each image's pixel count."""
+    together), before any is decoded; returns each image's pixel count (padded)."""
+    check_batch(name, len(values))
     pixels = []
     for index, data in enumerate(values):
         if isinstance(data, str):

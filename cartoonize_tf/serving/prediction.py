@@ -21,7 +21,7 @@ from cartoonize_tf.serving.memory_budget import (
     release_giving_back,
     run_bytes,
 )
-from cartoonize_tf.utils.tiling import cartoonize_tiled
+from cartoonize_tf.utils.tiling import cartoonize_tiled, padded_pixels
 
 # How long a request without a deadline (REST) waits for memory before RESOURCE_EXHAUSTED.
 MEMORY_WAIT_SECONDS = 30.0
@@ -117,7 +117,8 @@ class Predictor:
             else:
                 check_claimed_shape(name, list(value.shape), True, max_pixels, self.max_elements)
                 if value.ndim >= 3:
-                    pixels += [value.shape[-3] * value.shape[-2]] * math.prod(value.shape[:-3])
+                    pixels += ([padded_pixels(value.shape[-3], value.shape[-2])]
+                               * math.prod(value.shape[:-3]))
         return pixels
 
     def predict(self, loaded, signature_name, inputs, timeout=None, cancelled=None):

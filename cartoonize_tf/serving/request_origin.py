@@ -7,15 +7,27 @@ can even read the answers of a server bound to the loopback address. So:
 - a POST whose `Origin` is not the server itself is refused (browsers send `Origin`
   on every cross-origin POST; TF Serving's clients and the project's own page are
   unaffected: the former send none, the latter its own);
-- a server started for one local user (`serve --web`) answers only requests whose
-  `Host` names the loopback address it listens on.
+- a server bound to a loopback address (`serve`'s default, and `serve --web`) answers
+  only requests whose `Host` names the loopback address it listens on: a page whose
+  name was rebound to 127.0.0.1 sends its own name.
 """
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from cartoonize_tf.serving.errors import ServingError
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def is_loopback(host):
+    """Whether `host` (an address or a name) is this machine's loopback."""
+    if host.strip("[]") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def check_request_origin(method, headers, port, local_only):

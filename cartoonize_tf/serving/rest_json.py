@@ -106,7 +106,12 @@ def request_inputs(body, signature_def, max_pixels=None, max_elements=None):
     if not isinstance(instances, list) or not instances:
         raise ServingError("INVALID_ARGUMENT", "'instances' must be a non-empty list")
     if all(isinstance(i, dict) and set(i) != {"b64"} for i in instances):
-        return {k: to_array([i.get(k) for i in instances], k, signature_def, *limits)
+        keys = set(instances[0])
+        if any(set(instance) != keys for instance in instances):
+            # TF Serving refuses them too: a key missing from one instance has no value there.
+            raise ServingError("INVALID_ARGUMENT", "every instance must name the same inputs; "
+                                                   f"the first names {sorted(keys)}")
+        return {k: to_array([i[k] for i in instances], k, signature_def, *limits)
                 for k in instances[0]}, True
     if len(names) != 1:
         raise ServingError("INVALID_ARGUMENT", "instances must be objects naming each input")

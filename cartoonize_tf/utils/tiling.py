@@ -23,6 +23,15 @@ DEFAULT_MARGIN = 64
 SIZE_MULTIPLE = 8
 
 
+def padded_pixels(height, width):
+    """The pixels the generator runs for an image of `height` x `width`: each side padded up
+    to a multiple of `SIZE_MULTIPLE` (a 1 x 1000 image runs on 8 x 1000)."""
+    def padded(side):
+        return -(-side // SIZE_MULTIPLE) * SIZE_MULTIPLE
+
+    return padded(height) * padded(width)
+
+
 def tile_starts(length, core):
     """Start of each tile's core along one axis: 0, core, 2 * core, ... (last may be short)."""
     return list(range(0, length, core))
