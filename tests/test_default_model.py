@@ -109,11 +109,12 @@ def test_every_path_auto_can_take_keeps_the_float32_picture(shipped, backend):
         assert quality.psnr(fast.cartoonize(photo), shipped.cartoonize(photo)) >= 45, path
 
 
-def test_auto_takes_one_of_the_tested_paths():
-
+def test_auto_takes_one_of_the_tested_paths_on_every_kind_of_cpu():
     from cartoonize_tf.inference.choice import auto_backend
+    from cartoonize_tf.utils.cpu_flags import CPU_KINDS
 
-    assert auto_backend(has_gpu=False)[0] in AUTO_CHOICES
+    taken = {auto_backend(flags=flags, has_gpu=False)[0] for flags in CPU_KINDS.values()}
+    assert taken == set(AUTO_CHOICES)
 
 
 def test_the_shipped_model_ships_its_litert_conversion(monkeypatch, tmp_path):

@@ -48,7 +48,6 @@ def test_batch_and_single_agree(small_generator, rng):
     assert np.abs(batch[1].astype(int) - single).max() <= 1
 
 
-@pytest.mark.every_cpu
 def test_load_takes_keras_files_and_rejects_others(tmp_path, small_generator):
     small_generator.save(tmp_path / "g.keras")
     loaded = Cartoonizer.load(tmp_path / "g.keras", size_policy="full", backend="tf")

@@ -312,9 +312,28 @@ def test_a_request_holds_a_bounded_number_of_images():
                                            ("localhost", True), ("::1", True), ("[::1]", True),
                                            ("0.0.0.0", False), ("192.0.2.7", False),
                                            ("example.org", False)])
-def test_a_server_on_a_loopback_address_checks_host(host, loopback):
+def test_serve_on_a_loopback_address_checks_host(host, loopback):
     """`serve` bound to a loopback address answers only requests for it (DNS rebinding)."""
     assert is_loopback(host) == loopback
+
+
+@pytest.mark.parametrize("bound,port,host,answered", [
+    ("127.0.0.2", 8501, "127.0.0.2:8501", True),  # the address it is bound to
+    ("127.0.0.2", 8501, "LOCALHOST:8501", True),  # names are case-insensitive
+    ("127.0.0.1", 80, "localhost", True),  # no port on port 80
+    ("127.0.0.1", 8501, "localhost", False),
+    ("127.0.0.2", 8501, "rebound.example:8501", False),
+])
+def test_a_loopback_server_answers_its_own_address_and_loopback_names(bound, port, host,
+                                                                     answered):
+    def check():
+        check_request_origin("GET", {"Host": host}, port, True, bound)
+
+    if answered:
+        check()
+    else:
+        with pytest.raises(ServingError, match=f"requests for {bound}:{port} only"):
+            check()
 
 
 def png_chunk(kind, payload):
@@ -325,8 +344,9 @@ def png_chunk(kind, payload):
 
 
 def test_a_png_whose_compressed_data_outlasts_its_pixels_is_refused(rng):
-    """Deflated zeros after a 64 x 64 PNG's pixels would be inflated to the end: refused from
-    the chunk lengths, while the least compressible PNG of that size (stored) is admitted."""
+    """Deflated zeros after a 64 x 64 PNG's pixels would be inflated to the end: refused once
+    its data inflates past the pixels' size, while the least compressible PNG of that size
+    (stored) is admitted."""
     import zlib
 
     noise = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
@@ -334,7 +354,9 @@ def test_a_png_whose_compressed_data_outlasts_its_pixels_is_refused(rng):
     Image.fromarray(noise).save(buffer, "PNG", compress_level=0)
     stored = buffer.getvalue()
     assert check_encoded_images("image_bytes", [stored], 1 << 20) == [64 * 64]
-    end = stored.rindex(b"IEND") - 4
-    padding = png_chunk(b"IDAT", zlib.compress(bytes(20 << 20))[:40_000])  # 20 MB, deflated
-    with pytest.raises(ServingError, match="compressed data .* longer than its 64x64 pixels"):
-        check_encoded_images("image_bytes", [stored[:end] + padding + stored[end:]], 1 << 20)
+    deflated = zlib.compress(noise.tobytes() + bytes(20 << 20))  # the pixels, then 20 MB of 0
+    head = stored[:stored.index(b"IDAT") - 4]
+    bomb = head + png_chunk(b"IDAT", deflated) + png_chunk(b"IEND", b"")
+    assert len(bomb) < 60_000  # small on the wire
+    with pytest.raises(ServingError, match="inflates past what its 64x64 pixels need"):
+        check_encoded_images("image_bytes", [bomb], 1 << 20)

@@ -85,9 +85,11 @@ def test_new_content_is_taken_as_it_is(scene):
     assert np.array_equal(output[36:54, 46:74], cartoon[36:54, 46:74])
 
 
-def test_frames_too_small_for_optical_flow_pass_through():
+@pytest.mark.parametrize("shape", [(2, 8, 3), (16, 1280, 3), (32, 1920, 3)])
+def test_frames_too_small_for_optical_flow_pass_through(shape):
+    """A side under 16 pixels once the flow image is scaled down: no flow, no error."""
     steady = SteadyFrames()
-    tiny = np.full((2, 8, 3), 100, np.uint8)
+    tiny = np.full(shape, 100, np.uint8)
     for value in (10, 200):
         cartoon = np.full_like(tiny, value)
         assert np.array_equal(steady(tiny, cartoon), cartoon)

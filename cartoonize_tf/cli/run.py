@@ -42,8 +42,9 @@ def add_run_parser(subparsers, root):
                                    "folder or prefix), a SavedModel folder from export (a "
                                    "version, or its base path: the newest version), or a "
                                    ".tflite or .onnx file from export-tflite / export-onnx (run "
-                                   "by LiteRT or ONNX Runtime; the float32 .tflite is the fast "
-                                   "one on a desktop, float16 is for phones)")
+                                   "by LiteRT or ONNX Runtime; float16 .tflite files are for "
+                                   "phones; the default model runs its shipped .tflite in "
+                                   "OpenVINO, the fastest on a desktop)")
     parser.add_argument("--resize", choices=SIZE_POLICIES, default="full",
                         help="'full': the input's exact size (large photos run in tiles, see "
                              "--tile), as the web page and the server do; 'authors': short side "

@@ -85,8 +85,9 @@ class ONNXCartoonizer:
 
 
 class OpenVINOCartoonizer:
-    """Runs a cartoonizer `.tflite` or `.onnx` model with OpenVINO on the CPU, in float32 or
-    bfloat16 (bfloat16 only where the CPU computes it natively: elsewhere float32, logged).
+    """Runs a cartoonizer's any-size `.tflite` (the float32 conversion the project ships or
+    converts) with OpenVINO on the CPU, in float32 or bfloat16 (bfloat16 only where the CPU
+    computes it natively: elsewhere float32, logged).
 
     OpenVINO reads the float32 LiteRT file that the project ships or converts, compiled once
     for any image size; import, read and compile take about 0.6 s, no TensorFlow imported.
@@ -108,27 +109,19 @@ class OpenVINOCartoonizer:
             logger.info("OpenVINO: this CPU has no native bfloat16; computing in float32")
             precision = "float32"
         self.precision = precision
-        network = read_openvino_model(core, model)
-        self.fixed_size = network.input().get_partial_shape()[1:3].is_static
-        compiled = core.compile_model(network, "CPU", {
+        compiled = core.compile_model(read_openvino_model(core, model), "CPU", {
             "INFERENCE_PRECISION_HINT": OPENVINO_PRECISIONS[precision],
             "PERFORMANCE_HINT": "LATENCY"})
         self.request = compiled.create_infer_request()
-        self.input_shape = tuple(network.input().get_partial_shape().to_shape()) \
-            if self.fixed_size else None
 
     def cartoonize(self, image: np.ndarray) -> np.ndarray:
-        """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon (H, W must match a fixed-size model)."""
-        batch = np.ascontiguousarray(image[None], dtype=np.uint8)
-        if self.fixed_size and batch.shape != self.input_shape:
-            raise ValueError(f"this model takes {self.input_shape[1:3]} images, got "
-                             f"{image.shape[:2]}")
-        return self.request.infer({0: batch})[0][0]
+        """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon of the same size."""
+        return self.request.infer({0: np.ascontiguousarray(image[None], dtype=np.uint8)})[0][0]
 
 
 def read_openvino_model(core, model):
-    """OpenVINO's model of a `.tflite` or `.onnx` file, or of a LiteRT model's bytes (OpenVINO
-    reads files only: the bytes go through a temporary file)."""
+    """OpenVINO's model of a `.tflite` file, or of a LiteRT model's bytes (OpenVINO reads
+    files only: the bytes go through a temporary file)."""
     if not isinstance(model, bytes):
         return core.read_model(str(model))
     with tempfile.TemporaryDirectory(prefix="cartoonize_tf-") as folder:

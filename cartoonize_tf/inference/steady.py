@@ -16,8 +16,8 @@ Measured on known-motion clips (benchmarks/video.py, docs/cartoonizing.md#steady
 import cv2
 import numpy as np
 
-# Frames with a side shorter than this are taken as they are: too small for DIS's 8-pixel
-# patches (a video may be 2 pixels wide).
+# Frames whose flow image would have a side shorter than this are taken as they are: too small
+# for DIS's 8-pixel patches (a video may be 2 pixels wide, or 1280 x 16).
 MIN_FLOW_SIDE = 16
 
 
@@ -61,13 +61,13 @@ class SteadyFrames:
 
     def continues(self, grey):
         """Whether `grey` continues the previous frame's scene (same size, no cut)."""
-        return (min(grey.shape) >= MIN_FLOW_SIDE and self.previous_grey is not None
+        return (min(self.flow_size(grey.shape)) >= MIN_FLOW_SIDE and self.previous_grey is not None
                 and self.previous_grey.shape == grey.shape
                 and cv2.absdiff(grey, self.previous_grey).mean() <= self.cut_threshold)
 
     def steadied(self, photo, cartoon, grey):
         """The new cartoon held to the previous output, moved, where the surface is the same.
-        All in uint8 with OpenCV's saturating operations: about 0.1 s at 1280 x 720 on 2 cores."""
+        All in uint8 with OpenCV's saturating operations: 70 ms at 1280 x 720 on 2 cores."""
         map_x, map_y = self.source_coordinates(grey)
         moved_photo, moved_output = (
             cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -84,17 +84,25 @@ class SteadyFrames:
         np.copyto(output, held, where=same_surface[..., None])
         return output
 
+    def flow_size(self, shape):
+        """(width, height) of the grey images the flow runs on, for frames of `shape`."""
+        height, width = shape[:2]
+        scale = min(1.0, self.flow_side / max(height, width))
+        return max(round(width * scale), 1), max(round(height * scale), 1)
+
     def source_coordinates(self, grey):
         """For each pixel of `grey`, where it was in the previous frame: (x map, y map)."""
         height, width = grey.shape
-        scale = min(1.0, self.flow_side / max(height, width))
-        small = (max(round(width * scale), 1), max(round(height * scale), 1))
+        small = self.flow_size(grey.shape)
         current, previous = (
-            image if scale == 1.0 else cv2.resize(image, small, interpolation=cv2.INTER_AREA)
+            image if small == (width, height) else
+            cv2.resize(image, small, interpolation=cv2.INTER_AREA)
             for image in (grey, self.previous_grey))
         flow = self.flow_finder.calc(current, previous, None)
-        if scale != 1.0:
-            flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) / scale
+        if small != (width, height):
+            flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
+            flow[..., 0] *= width / small[0]
+            flow[..., 1] *= height / small[1]
         if self.grid is None or self.grid[0].shape != grey.shape:
             self.grid = np.indices((height, width), dtype=np.float32)[::-1]  # columns, rows
         return self.grid[0] + flow[..., 0], self.grid[1] + flow[..., 1]
@@ -112,7 +120,6 @@ class SteadyCartoonizer:
 
     def __init__(self, cartoonizer, **steady_options):
         self.cartoonizer = cartoonizer
-        self.steady_options = steady_options
         self.frames = SteadyFrames(**steady_options)
 
     def reset(self):

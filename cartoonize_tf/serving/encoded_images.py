@@ -10,6 +10,7 @@ refuse a request before any decoder runs.
 """
 
 import struct
+import zlib
 
 from cartoonize_tf.utils.tiling import padded_pixels
 
@@ -89,39 +90,47 @@ def jpeg_scan_count(data):
 
 
 def png_data_bound(width, height, bit_depth, colour_type):
-    """The most compressed image data (IDAT bytes) a PNG of this size can need: every row with
-    its filter byte (a byte more per row for each of Adam7's seven passes), stored uncompressed
-    (deflate's stored blocks add 5 bytes each 65,535), in a zlib wrapper."""
+    """The bytes a PNG of this size inflates to, at most: every row with its filter byte (a byte
+    more per row for each of Adam7's seven passes)."""
     row = -(-width * PNG_CHANNELS.get(colour_type, 4) * bit_depth // 8)
-    raw = height * (row + 7)
-    return raw + 5 * (raw // 65535 + 1) + 6
+    return height * (row + 7)
 
 
-def png_data_length(data):
-    """`(IHDR fields: width, height, bit depth, colour type; total IDAT length)` of a PNG,
-    from its chunk headers."""
+def png_chunks(data):
+    """`(IHDR fields: width, height, bit depth, colour type; the IDAT chunks' payloads)` of a
+    PNG, from its chunk headers."""
     if len(data) < 33 or data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR":
         raise EncodedImageError("not a PNG")
-    width, height, bit_depth, colour_type = struct.unpack_from(">IIBB", data, 16)
-    position, total = 8, 0
+    header = struct.unpack_from(">IIBB", data, 16)
+    position, idat = 8, []
     while position + 8 <= len(data):
         length, kind = struct.unpack_from(">I4s", data, position)
         if kind == b"IDAT":
-            total += length
+            idat.append(memoryview(data)[position + 8:position + 8 + length])
         elif kind == b"IEND":
             break
         position += 12 + length
-    return (width, height, bit_depth, colour_type), total
+    return header, idat
 
 
-def check_png_data(data):
-    """Refuses (EncodedImageError) a PNG whose compressed data is longer than its pixels can
-    need: what follows them would still be inflated, to the end."""
-    header, length = png_data_length(data)
+def check_png_data(data, step=1 << 20):
+    """Refuses (EncodedImageError) a PNG whose compressed data inflates to more than its pixels
+    need: a decoder would inflate what follows them to the end (50 MB of deflated zeros are
+    48 GiB). Inflated here `step` bytes at a time and thrown away, stopping one byte past the
+    bound: at most the image's own raw size of work, and `step` of memory."""
+    header, idat = png_chunks(data)
     bound = png_data_bound(*header)
-    if length > bound:
-        raise EncodedImageError(f"a PNG whose compressed data ({length:,} bytes) is longer than "
-                                f"its {header[0]}x{header[1]} pixels can need ({bound:,})")
+    inflater, inflated = zlib.decompressobj(), 0
+    try:
+        for chunk in idat:
+            while chunk and inflated <= bound:
+                inflated += len(inflater.decompress(chunk, step))
+                chunk = inflater.unconsumed_tail
+            if inflated > bound:
+                raise EncodedImageError(f"a PNG whose compressed data inflates past what its "
+                                        f"{header[0]}x{header[1]} pixels need ({bound:,} bytes)")
+    except zlib.error:
+        raise EncodedImageError("a PNG whose compressed data is not a deflate stream") from None
 
 
 def webp_is_animated(data):

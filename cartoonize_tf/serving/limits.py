@@ -68,7 +68,8 @@ def carried_values(proto):
 
 
 def check_claimed_shape(name, dims, numeric, max_pixels, max_elements):
-    """INVALID_ARGUMENT when a shape (a list of ints) is negative, too many elements, or too large.
+    """INVALID_ARGUMENT when a shape (a list of ints) is negative, too many elements, or too large;
+    returns the pixels of each image it holds (none for other tensors).
 
     For a numeric tensor of rank 3 or more the last three axes are [H, W, C]: it holds at
     most `MAX_BATCH_IMAGES` images, and the pixels of all of them, N * H * W with H and W
@@ -86,6 +87,8 @@ def check_claimed_shape(name, dims, numeric, max_pixels, max_elements):
         pixels = images * padded_pixels(dims[-3], dims[-2])
         if pixels > max_pixels:
             raise too_large(pixels, max_pixels, f"input {name} of shape {dims}")
+        return [padded_pixels(dims[-3], dims[-2])] * images
+    return []
 
 
 def check_tensor_proto(name, proto, max_pixels, max_elements):

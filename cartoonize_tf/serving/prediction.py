@@ -1,6 +1,5 @@
 """Running a request against a signature: input checks, a bounded worker pool, deadlines."""
 
-import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,7 @@ from cartoonize_tf.serving.memory_budget import (
     release_giving_back,
     run_bytes,
 )
-from cartoonize_tf.utils.tiling import cartoonize_tiled, padded_pixels
+from cartoonize_tf.utils.tiling import cartoonize_tiled
 
 # How long a request without a deadline (REST) waits for memory before RESOURCE_EXHAUSTED.
 MEMORY_WAIT_SECONDS = 30.0
@@ -115,10 +114,8 @@ class Predictor:
             if value.dtype.kind in ("S", "O", "U"):
                 pixels += check_encoded_images(name, value.reshape(-1).tolist(), max_pixels)
             else:
-                check_claimed_shape(name, list(value.shape), True, max_pixels, self.max_elements)
-                if value.ndim >= 3:
-                    pixels += ([padded_pixels(value.shape[-3], value.shape[-2])]
-                               * math.prod(value.shape[:-3]))
+                pixels += check_claimed_shape(name, list(value.shape), True, max_pixels,
+                                              self.max_elements)
         return pixels
 
     def predict(self, loaded, signature_name, inputs, timeout=None, cancelled=None):

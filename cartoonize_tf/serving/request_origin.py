@@ -30,12 +30,20 @@ def is_loopback(host):
         return False
 
 
-def check_request_origin(method, headers, port, local_only):
+def local_hosts(port, bound_host="127.0.0.1"):
+    """The Host values a loopback-bound server answers: its address or a loopback name with
+    its port (alone on port 80, as clients then send it), lower case."""
+    names = {bound_host.lower(), *LOOPBACK_NAMES}
+    return {f"{name}:{port}" for name in names} | (names if port == 80 else set())
+
+
+def check_request_origin(method, headers, port, local_only, bound_host="127.0.0.1"):
     """Raises ServingError PERMISSION_DENIED for a request another site's page made."""
     host = headers.get("Host", "")
-    if local_only and host not in {f"{name}:{port}" for name in LOOPBACK_NAMES}:
+    if local_only and host.lower() not in local_hosts(port, bound_host):
         raise ServingError("PERMISSION_DENIED", f"this server answers requests for "
-                                                f"127.0.0.1:{port} only (Host {host[:100]!r})")
+                                                f"{bound_host}:{port} only (Host {host[:100]!r}); "
+                                                "behind a proxy, forward that Host")
     origin = headers.get("Origin")
     if method == "POST" and origin is not None and urlsplit(origin).netloc != host:
         raise ServingError("PERMISSION_DENIED", f"a cross-origin POST (from {origin[:100]!r}) is "

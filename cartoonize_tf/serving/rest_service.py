@@ -121,6 +121,7 @@ class RestServer:
                  max_connections=MAX_CONNECTIONS, local_only=False):
         self.predictor = predictor
         self.local_only = local_only
+        self.host = host
         self.max_body_bytes = max_body_bytes
         self.max_connections = connection_cap(max_connections)
         self.bodies_reading = 0
@@ -216,7 +217,8 @@ class RestServer:
             return response
 
     async def route(self, request):
-        check_request_origin(request.method, request.headers, self.port, self.local_only)
+        check_request_origin(request.method, request.headers, self.port, self.local_only,
+                             self.host)
         reading = request.method in ("GET", "HEAD")  # HEAD: the same answer without its body
         if reading and is_page_path(request.path):
             registry = self.predictor.registry
@@ -356,7 +358,8 @@ def rest_server(predictor, port, host="127.0.0.1", max_body_bytes=64 << 20, thre
                 max_connections=MAX_CONNECTIONS, local_only=False):
     """A REST server bound to `host:port` (not yet serving: call `start()`); returns (server, port).
 
-    `local_only` answers only requests for the loopback address (`request_origin`). A
+    `local_only` answers only requests whose Host names `host` or a loopback name
+    (`request_origin`). A
     port in use raises OSError.
     """
     server = RestServer(predictor, port, host, max_body_bytes, threads, max_connections,

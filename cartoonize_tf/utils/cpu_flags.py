@@ -7,9 +7,11 @@ faked CPU, so a developer on one kind of CPU sees what another kind would choose
 test suite sets it for every test (tests/conftest.py).
 """
 
+import logging
 import os
 
 CPU_FLAGS_VARIABLE = "CARTOONIZE_TF_CPU_FLAGS"
+logger = logging.getLogger(__name__)
 
 # Flags of native bfloat16 dot products: AVX512_BF16 (Zen 4, Cooper Lake) and AMX (Sapphire Rapids).
 BFLOAT16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -30,7 +32,11 @@ def faked_cpu_flags(text):
     text = text.strip().lower()
     if text in CPU_KINDS:
         return set(CPU_KINDS[text])
-    return set(text.replace(",", " ").split())
+    flags = set(text.replace(",", " ").split())
+    if len(flags) == 1:  # a kind misspelt, most likely
+        logger.warning("%s=%s names no CPU kind (%s); taken as that one flag", CPU_FLAGS_VARIABLE,
+                       text, ", ".join(CPU_KINDS))
+    return flags
 
 
 def cpu_flags(cpuinfo=None):

@@ -29,7 +29,7 @@ colours), in OpenCV's 8-bit Lab (`cv2.COLOR_RGB2LAB` on uint8):
   theirs, *density* the share of our pixels that are strokes.
 - `colour_figures`: the shifts from the photo of mean L (shown as 0..100), mean chroma (the
   distance of a, b from 128), mean a and mean b; and the mean per-pixel Euclidean distance
-  in that Lab to the authors' picture.
+  in that Lab (L, a and b all on OpenCV's 0..255 scale) to the authors' picture.
 """
 
 import cv2
