@@ -53,6 +53,10 @@ def add_bulk_parser(subparsers, root):
                         help="write every output in this format instead of the input's own")
     parser.add_argument("--max-pixels", type=int, default=RUN_MAX_PIXELS["generator"],
                         help="larger images (height * width, from the header) fail alone")
+    parser.add_argument("--steady", action="store_true",
+                        help="the images are the frames of one sequence: cartoonize them in "
+                             "file-name order on one worker, each held to the previous one as "
+                             "'cartoonize video' does, so tones and lines do not flicker")
     parser.set_defaults(handler=bulk_command, pipeline_args=[])
 
 
@@ -85,7 +89,7 @@ def bulk_command(args):
     counts = run_bulk(args.input, args.output, args.model, args.pipeline_args,
                       size_policy=args.resize, strength=args.strength, backend=args.backend,
                       cel_shading=not args.no_cel_shading, look=look_from_args(args),
-                      output_format=args.format, max_pixels=args.max_pixels)
+                      output_format=args.format, max_pixels=args.max_pixels, steady=args.steady)
     images = "image" if counts["written"] == 1 else "images"
     print(f"Cartoonized {counts['written']} {images}, skipped {counts['skipped']} already done, "
           f"{counts['failed']} failed; outputs in {args.output}")

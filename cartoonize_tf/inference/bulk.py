@@ -11,6 +11,10 @@ a temporary name then renamed, so a re-run skips exactly the images already done
 images are logged and counted, and do not stop the job. Counters (namespace
 `cartoonize_bulk`): `written`, `skipped`, `failed`.
 
+With `steady`, the images are the frames of one sequence: in file-name order, on one
+worker, each cartoon held to the previous one as `cartoonize video` does
+(`steady.SteadyCartoonizer`).
+
 Needs the optional extra: pip install -e ".[bulk]".
 """
 
@@ -117,6 +121,21 @@ class ReadImage(beam.DoFn):
                 self.failed.inc()
 
 
+def write_cartoon(path, cartoon, output_dir, output_format):
+    """Writes the cartoon of `path` under a temporary name in `output_dir`, then renames it;
+    returns its path."""
+    target = output_path(path, output_dir, output_format)
+    name = PurePosixPath(target).name
+    with tempfile.TemporaryDirectory() as folder:
+        local = Path(folder) / name
+        write_image(cartoon, local)
+        temporary = FileSystems.join(str(output_dir), f".{uuid.uuid4().hex[:8]}.part.{name}")
+        with FileSystems.create(temporary) as sink:
+            sink.write(local.read_bytes())
+    FileSystems.rename([temporary], [target])
+    return target
+
+
 class WriteCartoon(beam.DoFn):
     """(path, PredictionResult) -> the output file, written under a temporary name, renamed."""
 
@@ -126,31 +145,57 @@ class WriteCartoon(beam.DoFn):
 
     def process(self, element):
         path, result = element
-        target = output_path(path, self.output_dir, self.output_format)
-        name = PurePosixPath(target).name
-        with tempfile.TemporaryDirectory() as folder:
-            local = Path(folder) / name
-            write_image(result.inference, local)
-            temporary = FileSystems.join(str(self.output_dir), f".{uuid.uuid4().hex[:8]}.part.{name}")
-            with FileSystems.create(temporary) as sink:
-                sink.write(local.read_bytes())
-        FileSystems.rename([temporary], [target])
+        target = write_cartoon(path, result.inference, self.output_dir, self.output_format)
         self.written.inc()
         yield target
 
 
+class CartoonizeSequence(beam.DoFn):
+    """[paths] -> each frame's steady cartoon written, in file-name order (`SteadyCartoonizer`);
+    an unreadable frame is logged, counted and skipped, and the next starts afresh."""
+
+    def __init__(self, handler, output_dir, output_format, max_pixels):
+        self.handler = handler
+        self.output_dir, self.output_format = output_dir, output_format
+        self.reader = ReadImage(max_pixels)
+        self.written = Metrics.counter(NAMESPACE, "written")
+
+    def setup(self):
+        from cartoonize_tf.inference.steady import SteadyCartoonizer
+
+        self.steady = SteadyCartoonizer(self.handler.load_model())
+
+    def process(self, paths):
+        self.steady.reset()
+        for path in sorted(paths):
+            frames = list(self.reader.process(path))
+            if not frames:
+                self.steady.reset()
+                continue
+            _, image = frames[0]
+            yield write_cartoon(path, self.steady.cartoonize(image), self.output_dir,
+                                self.output_format)
+            self.written.inc()
+
+
 def add_bulk_steps(pipeline, input_glob, output_dir, model_path, size_policy="full",
                    strength=1.0, backend="auto", cel_shading=True, output_format=None,
-                   max_pixels=RUN_MAX_PIXELS["generator"], look=None):
+                   max_pixels=RUN_MAX_PIXELS["generator"], look=None, steady=False):
     """Adds the steps to `pipeline`; returns the PCollection of written output paths."""
-    handler = KeyedModelHandler(CartoonizerModelHandler(model_path, size_policy, strength,
-                                                        backend, cel_shading, look))
-    return (pipeline
-            | "Match" >> fileio.MatchFiles(input_glob)
-            | "Paths" >> beam.Map(lambda metadata: metadata.path)
-            | "Skip done" >> beam.ParDo(SkipDone(output_dir, output_format))
+    handler = CartoonizerModelHandler(model_path, size_policy, strength, backend, cel_shading,
+                                      look)
+    paths = (pipeline
+             | "Match" >> fileio.MatchFiles(input_glob)
+             | "Paths" >> beam.Map(lambda metadata: metadata.path)
+             | "Skip done" >> beam.ParDo(SkipDone(output_dir, output_format)))
+    if steady:
+        return (paths
+                | "Sequence" >> beam.combiners.ToList()
+                | "Steady" >> beam.ParDo(CartoonizeSequence(handler, output_dir, output_format,
+                                                            max_pixels)))
+    return (paths
             | "Read" >> beam.ParDo(ReadImage(max_pixels))
-            | "Cartoonize" >> RunInference(handler)
+            | "Cartoonize" >> RunInference(KeyedModelHandler(handler))
             | "Write" >> beam.ParDo(WriteCartoon(output_dir, output_format)))
 
 
