@@ -117,7 +117,7 @@ def test_every_cpu_tests_cover_every_branch_auto_takes_on_a_cpu():
     taken = {choice.auto_backend(flags=flags, has_gpu=False)[0] for flags in CPU_KINDS.values()}
     covered = [choice.auto_backend(flags=CPU_KINDS[kind], has_gpu=False)[0]
                for kind in cpu_kinds_of_every_auto_branch()]
-    assert sorted(covered) == sorted(taken) == ["openvino", "openvino-bfloat16"]
+    assert sorted(covered) == sorted(taken)  # which ones: test_default_model.AUTO_CHOICES
 
 
 def test_openvino_computes_bfloat16_only_where_the_cpu_does(small_generator, caplog):

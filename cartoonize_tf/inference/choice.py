@@ -38,8 +38,8 @@ def auto_backend(filter_options=None, flags=None, has_gpu=None):
     OpenVINO reads the shipped LiteRT file and starts in about 0.6 s without TensorFlow, where
     TensorFlow's import alone takes seconds; warm, `tf-bfloat16` is 10 to 15% faster, which
     a single photo never makes up. Measured at 1280x720 on 2 cores (docs/speed.md,
-    benchmarks/inference.py), Zen 4 (AVX512_BF16): tf 1.48 s, openvino-bfloat16 0.96 s at
-    54.4 dB, tf-bfloat16 0.89 s, openvino 1.51 s, LiteRT 1.74 s; a Xeon with AMX (2026-12-06):
+    benchmarks/inference.py), Zen 4 (AVX512_BF16): tf 1.49 s, openvino-bfloat16 1.06 s at
+    54.4 dB, tf-bfloat16 0.94 s, openvino 1.59 s, LiteRT 1.73 s; a Xeon with AMX (2026-12-06):
     openvino-bfloat16 0.53 s, tf-bfloat16 0.46 s, openvino 1.16 s, LiteRT 1.82 s.
     """
     flags = cpu_flags() if flags is None else set(flags)

@@ -87,10 +87,8 @@ class ONNXCartoonizer:
 class OpenVINOCartoonizer:
     """Runs a cartoonizer's any-size `.tflite` (the float32 conversion the project ships or
     converts) with OpenVINO on the CPU, in float32 or bfloat16 (bfloat16 only where the CPU
-    computes it natively: elsewhere float32, logged).
-
-    OpenVINO reads the float32 LiteRT file that the project ships or converts, compiled once
-    for any image size; import, read and compile take about 0.6 s, no TensorFlow imported.
+    computes it natively: elsewhere float32, logged). Compiled once for any image size: import,
+    read and compile take about 0.6 s, no TensorFlow imported.
 
     Example:
         >>> cartoon = OpenVINOCartoonizer("cartoonizer.tflite", "bfloat16").cartoonize(photo)
@@ -102,7 +100,6 @@ class OpenVINOCartoonizer:
         if precision not in OPENVINO_PRECISIONS:
             raise ValueError(f"precision must be one of {tuple(OPENVINO_PRECISIONS)}, got "
                              f"{precision!r}")
-        self.model = model
         core = openvino.Core()
         if precision == "bfloat16" and "BF16" not in core.get_property(
                 "CPU", "OPTIMIZATION_CAPABILITIES"):

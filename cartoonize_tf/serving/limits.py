@@ -84,10 +84,10 @@ def check_claimed_shape(name, dims, numeric, max_pixels, max_elements):
     if numeric and len(dims) >= 3:
         images = math.prod(dims[:-3])
         check_batch(name, images)
-        pixels = images * padded_pixels(dims[-3], dims[-2])
-        if pixels > max_pixels:
-            raise too_large(pixels, max_pixels, f"input {name} of shape {dims}")
-        return [padded_pixels(dims[-3], dims[-2])] * images
+        each = padded_pixels(dims[-3], dims[-2])
+        if images * each > max_pixels:
+            raise too_large(images * each, max_pixels, f"input {name} of shape {dims}")
+        return [each] * images
     return []
 
 

@@ -167,9 +167,13 @@ def stroke_figures(output, photo, authors):
     return float(coverage), float(precision), float(ours.mean())
 
 
-def lab_means(image):
-    """Mean L (0..100), chroma, a and b of OpenCV's 8-bit Lab."""
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+def lab8(image):
+    """OpenCV's 8-bit Lab of a uint8 RGB image, as float32."""
+    return cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+
+
+def lab_means(lab):
+    """Mean L (0..100), chroma, a and b of an 8-bit Lab image (`lab8`)."""
     chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
     return np.array([lab[..., 0].mean() * 100 / 255, chroma.mean(), lab[..., 1].mean(),
                      lab[..., 2].mean()])
@@ -178,7 +182,6 @@ def lab_means(image):
 def colour_figures(output, photo, authors):
     """((L, chroma, a, b) shifts of the means from the photo's, mean Lab distance to the
     authors' picture)."""
-    distance = np.linalg.norm(cv2.cvtColor(output, cv2.COLOR_RGB2LAB).astype(np.float32)
-                              - cv2.cvtColor(authors, cv2.COLOR_RGB2LAB).astype(np.float32),
-                              axis=-1).mean()
-    return lab_means(output) - lab_means(photo), float(distance)
+    ours = lab8(output)
+    distance = np.linalg.norm(ours - lab8(authors), axis=-1).mean()
+    return lab_means(ours) - lab_means(lab8(photo)), float(distance)
