@@ -1,4 +1,4 @@
-"""The attacks of issues 22 and 33 at full size against a `cartoonize serve` subprocess.
+"""The attacks of issues 22, 33 and 43 at full size against a `cartoonize serve` subprocess.
 
     python benchmarks/hostile_traffic.py [--memory-budget-mb 6144] [--cgroup-mb 8192]
                                          [--json results.json] [--only 4 5]
@@ -362,6 +362,170 @@ def trickled_bodies(server):
     return answers
 
 
+def encoded(image_format, array, **options):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, image_format, **options)
+    return buffer.getvalue()
+
+
+def bytes_request(data, signature="serving_bytes", **controls):
+    message = request(signature, image_bytes=tensor([1], types_pb2.DT_STRING, string_val=[data]))
+    for name, value in controls.items():
+        message.inputs[name].CopyFrom(tf.make_tensor_proto(np.float32(value)))
+    return message
+
+
+def one_pixel_wide_bmp(server):
+    """A 1 x 8,294,400 BMP (within the pixel cap by its header; 8 x that once padded)."""
+    bmp = encoded("BMP", np.zeros((8294400, 1, 3), np.uint8))
+    return in_parallel(2, lambda: predict(server, bytes_request(bmp)))
+
+
+def tiny_image_batch(server):
+    """[8294400, 1, 1, 3] uint8: within the pixel cap by N x H x W, a call per image."""
+    return [predict(server, request(images=tensor([8294400, 1, 1, 3],
+                                                  tensor_content=bytes(8294400 * 3))))]
+
+
+def silent_calls_127(server):
+    """127 Predict calls that never finish their message (each reserves the largest message
+    the pixel cap admits), a good call while they wait."""
+    never = threading.Event()
+
+    def no_message():
+        never.wait(120)
+        return
+        yield
+
+    channels = [grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}",
+                                      options=[("grpc.use_local_subchannel_pool", 1)])
+                for _ in range(2)]  # two connections: 64 streams each at most
+    calls = [channels[index % 2].stream_unary("/tensorflow.serving.PredictionService/Predict")
+             .future(no_message(), timeout=120) for index in range(127)]
+    try:
+        time.sleep(2.0)
+        answers = [f"good during: {good_request(server)[0]}"]
+        answers += [call.exception().code().name if call.done() and call.exception()
+                    else "waiting" for call in calls]
+    finally:
+        never.set()
+        for call in calls:
+            call.cancel()
+        for channel in channels:
+            channel.close()
+    return answers
+
+
+def unread_answers(server):
+    """512 REST clients that pipeline 100 GETs of the page script (20 KB) each and never read; REST
+    status GETs while they stay."""
+    clients = []
+    ask = f"GET /static/app.js HTTP/1.1\r\n{host(server)}\r\n".encode() * 100
+    for _ in range(512):
+        try:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(5)
+            sock.connect(("127.0.0.1", server.rest_port))
+            sock.sendall(ask)
+            clients.append(sock)
+        except OSError:
+            pass
+    time.sleep(15)  # past the write deadline
+    status_head = f"GET /v1/models/cartoonizer HTTP/1.1\r\n{host(server)}"
+    answers = [f"REST during: {http(server, status_head)}" for _ in range(5)]
+    for sock in clients:
+        sock.close()
+    return answers
+
+
+def reconnecting_heads(server):
+    """64 REST predict heads that send no body and reconnect when dropped, for 15 s; a good
+    REST predict each second meanwhile."""
+    image = np.full((1, 32, 32, 3), 120, np.uint8)
+    body = json.dumps({"instances": image.tolist()}).encode()
+    good_head = f"POST {PREDICT} HTTP/1.1\r\n{host(server)}Content-Length: {len(body)}\r\n"
+    head = (f"POST {PREDICT} HTTP/1.1\r\n{host(server)}Content-Length: 100000\r\n\r\n"
+            ).encode()
+    stop = threading.Event()
+
+    def hold():
+        while not stop.is_set():
+            try:
+                with socket.create_connection(("127.0.0.1", server.rest_port), timeout=30) as s:
+                    s.sendall(head)
+                    s.recv(64)  # until dropped
+            except OSError:
+                time.sleep(0.05)
+
+    holders = [threading.Thread(target=hold, daemon=True) for _ in range(64)]
+    for holder in holders:
+        holder.start()
+    answers = []
+    try:
+        time.sleep(1.0)
+        for _ in range(15):
+            answers.append(f"good during: {http(server, good_head, body)}")
+            time.sleep(1.0)
+    finally:
+        stop.set()
+    return answers
+
+
+def long_png_stream(server):
+    """A 64 x 64 PNG whose IDAT goes on with 1 GiB of zeros (about 1 MB), twice at once."""
+    import struct
+    import zlib
+
+    png = encoded("PNG", np.zeros((64, 64, 3), np.uint8))
+    compressor = zlib.compressobj(9)
+    raw = bytes(64 * (1 + 64 * 3))
+    stream = compressor.compress(raw)
+    zeros = bytes(1 << 24)
+    for _ in range(64):
+        stream += compressor.compress(zeros)
+    stream += compressor.flush()
+    chunk = b"IDAT" + stream
+    idat = struct.pack(">I", len(stream)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    header_end = png.index(b"IDAT") - 4
+    data = png[:header_end] + idat + png[png.index(b"IEND") - 4:]
+    return in_parallel(2, lambda: predict(server, bytes_request(data), timeout=10))
+
+
+def look_out_of_range_4k(server):
+    """A 4K PNG with lines=5 (out of range): refused before any work; the seconds it took."""
+    photo = encoded("PNG", np.zeros((2160, 3840, 3), np.uint8))
+    start = time.monotonic()
+    code = predict(server, bytes_request(photo, "serving_look_bytes", lines=5.0))
+    return [f"{code} in {time.monotonic() - start:.1f} s"]
+
+
+def slow_honest_upload(server):
+    """A 5 MB photo (base64 in JSON) uploaded at 100 KiB/s, as a phone might."""
+    import base64
+
+    photo = np.random.default_rng(4).integers(0, 256, (1000, 1250, 3), np.uint8)
+    body = json.dumps({"signature_name": "serving_bytes", "instances": [
+        {"b64": base64.b64encode(encoded("PNG", photo)).decode()}]}).encode()
+    try:
+        with socket.create_connection(("127.0.0.1", server.rest_port), timeout=120) as sock:
+            sock.sendall(f"POST {PREDICT} HTTP/1.1\r\n{host(server)}Content-Length: "
+                         f"{len(body)}\r\n\r\n".encode())
+            start = time.monotonic()
+            for offset in range(0, len(body), 10240):
+                sock.sendall(body[offset:offset + 10240])
+                time.sleep(max(0.0, start + (offset + 10240) / (100 << 10) - time.monotonic()))
+            answer = sock.recv(64)
+        return [f"{len(body) / 1e6:.1f} MB in {time.monotonic() - start:.0f} s: "
+                f"{int(answer.split()[1]) if answer else None}"]
+    except OSError as error:
+        return [type(error).__name__]
+
+
 ATTACKS = [
     ("1. 128 bytes: string tensor claiming [100000]", amplified_strings),
     ("2. 4 x 8 x 720p batches abandoned at 1 s", abandoned_deadlines),
@@ -376,6 +540,14 @@ ATTACKS = [
     ("9. JPEG with 3,000 repeated scans, 5 s deadline, twice", repeated_scans),
     ("10. 64 gRPC calls that never send a message", silent_grpc_calls),
     ("11. 64 REST bodies trickled a byte every 5 s", trickled_bodies),
+    ("12. BMP of 1 x 8,294,400 pixels, twice at once", one_pixel_wide_bmp),
+    ("13. batch of 8,294,400 images of 1 x 1", tiny_image_batch),
+    ("14. 127 gRPC calls that never finish their message", silent_calls_127),
+    ("15. 512 REST clients that never read their answers", unread_answers),
+    ("16. 64 REST heads without a body, reconnecting, 15 s", reconnecting_heads),
+    ("17. PNG whose IDAT goes on with 1 GiB of zeros, twice", long_png_stream),
+    ("18. 4K PNG with an out-of-range look control", look_out_of_range_4k),
+    ("19. honest 5 MB photo uploaded at 100 KiB/s", slow_honest_upload),
 ]
 
 

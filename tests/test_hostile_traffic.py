@@ -21,7 +21,7 @@ from helpers import amplification_request, claimed_tensor, predict_request, raw_
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from cartoonize_tf.cli import serve as serve_cli
-from cartoonize_tf.serving import rest_service
+from cartoonize_tf.serving import rest_connections, rest_service
 from cartoonize_tf.serving.memory_budget import MemoryBudget, run_bytes
 from cartoonize_tf.serving.rest_connections import RateLimitedLoopErrors
 
@@ -191,22 +191,187 @@ def test_slow_heads_give_way_to_complete_requests_and_time_out(small_generator, 
         assert good_request_seconds(server) < GOOD_LATENCY
 
 
-def test_at_the_cap_with_every_connection_busy_a_new_one_is_refused(small_generator, tmp_path):
+def open_post(server, length, body=b""):
+    """A connection that sent a predict head announcing `length` bytes and `body` of them."""
+    connection = socket.create_connection(("127.0.0.1", server.rest_port), timeout=10)
+    connection.sendall(f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\n"
+                       f"Content-Length: {length}\r\n\r\n".encode() + body)
+    return connection
+
+
+def answer_status(connection):
+    """The HTTP status of the answer waiting on `connection` (None: closed without one)."""
+    connection.settimeout(10)
+    head = connection.recv(1 << 16)
+    return int(head.split()[1]) if head else None
+
+
+def test_at_the_cap_the_body_furthest_behind_its_pace_gives_way(small_generator, tmp_path):
+    """Issue 43: connections with a request head and a stalled body can no longer hold every
+    connection at the cap; the one furthest behind its pace is answered 429 and closed."""
     with served(small_generator, tmp_path, 512 * 512, max_connections=8) as server:
-        busy = []
+        stalled = [open_post(server, 100000, b"{") for _ in range(8)]
         try:
-            for _ in range(8):  # complete heads, bodies still coming: requests in progress
-                connection = socket.create_connection(("127.0.0.1", server.rest_port),
-                                                      timeout=10)
-                connection.sendall(f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\n"
-                                   "Content-Length: 100000\r\n\r\n{".encode())
-                busy.append(connection)
-            time.sleep(0.2)
+            time.sleep(0.3)
+            status, answer = raw_http(server, "GET /v1/models/cartoonizer HTTP/1.1\r\nHost: x\r\n")
+            assert status == 200, answer
+            assert answer_status(stalled[0]) == 429  # the oldest: furthest behind
+        finally:
+            for connection in stalled:
+                connection.close()
+
+
+def test_at_the_cap_with_every_request_running_a_new_connection_is_refused(small_generator,
+                                                                           tmp_path):
+    with served(small_generator, tmp_path, 512 * 512, max_connections=2, workers=2) as server:
+        run = server.predictor.run
+        server.predictor.run = lambda *a: (time.sleep(2.0), run(*a))[1]
+        body = json.dumps({"instances": GOOD_IMAGE.tolist()}).encode()
+        running = [open_post(server, len(body), body) for _ in range(2)]
+        try:
+            time.sleep(0.5)
             status, answer = raw_http(server, "GET /v1/models/cartoonizer HTTP/1.1\r\nHost: x\r\n")
             assert status == 503 and "too many connections" in answer["error"]
+            assert [answer_status(c) for c in running] == [200, 200]
         finally:
-            for connection in busy:
+            for connection in running:
                 connection.close()
+
+
+def test_body_slots_go_to_the_bodies_that_arrive(small_generator, tmp_path, monkeypatch):
+    """Issue 43: heads without a body, reconnecting as they are dropped, used to keep every
+    body slot; now a body that arrives takes the slot of the one furthest behind its pace."""
+    monkeypatch.setattr(rest_service, "MAX_BODIES_READING", 4)
+    with served(small_generator, tmp_path, 512 * 512) as server:
+        held = [open_post(server, 100000) for _ in range(4)]
+        try:
+            time.sleep(0.3)
+            assert good_request_seconds(server) < GOOD_LATENCY
+            assert answer_status(held[0]) == 429
+        finally:
+            for connection in held:
+                connection.close()
+
+
+def test_a_slow_honest_upload_passes_at_its_pace(small_generator, tmp_path, monkeypatch):
+    """A body sent at twice the minimum pace for longer than the grace is read whole: the rule
+    is the pace, not a fixed time (a phone's 5 MB photo at 100 KiB/s takes 51 s)."""
+    monkeypatch.setattr(rest_connections, "MIN_BODY_RATE", 8 << 10)
+    monkeypatch.setattr(rest_connections, "BODY_GRACE_SECONDS", 0.5)
+    body = json.dumps({"instances": GOOD_IMAGE.tolist()}).encode()
+    pieces = [body[i:i + 1024] for i in range(0, len(body), 1024)]
+    assert len(pieces) / 16 > 1.0  # at 16 KiB/s it takes longer than the grace
+    with served(small_generator, tmp_path, 512 * 512) as server:
+        connection = open_post(server, len(body))
+        with connection:
+            for piece in pieces:
+                time.sleep(1 / 16)  # 16 KiB/s
+                connection.sendall(piece)
+            assert answer_status(connection) == 200
+
+
+def test_a_client_that_does_not_read_its_answers_is_dropped(small_generator, tmp_path,
+                                                             monkeypatch):
+    """Issue 43: pipelined GETs whose answers are never read used to keep their connection
+    busy for ever (and unevictable at the cap); now it is dropped after WRITE_TIMEOUT."""
+    monkeypatch.setattr(rest_connections, "WRITE_TIMEOUT", 0.5)
+    with served(small_generator, tmp_path, 512 * 512, max_connections=4) as server:
+        connection = socket.socket()
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        connection.connect(("127.0.0.1", server.rest_port))
+        with connection:
+            request = b"GET /v1/models/cartoonizer/metadata HTTP/1.1\r\nHost: x\r\n\r\n"
+            connection.settimeout(2)
+            try:
+                for _ in range(20000):
+                    connection.sendall(request)
+            except (socket.timeout, OSError):
+                pass  # the server stopped reading: its answers are not being read
+            time.sleep(2.0)
+            connection.settimeout(5)  # a timeout here: the connection is still held
+            try:
+                while connection.recv(1 << 20):  # what was sent, then the end
+                    pass
+            except ConnectionResetError:
+                pass
+            assert good_request_seconds(server) < GOOD_LATENCY
+
+
+def silent_predict_calls(server, count, until):
+    """`count` Predict calls from another client that send headers and no message before
+    `until` is set."""
+    def no_message():
+        until.wait(60)
+        return
+        yield
+
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}",
+                                    options=[("grpc.use_local_subchannel_pool", 1)])
+    stalled = channel.stream_unary("/tensorflow.serving.PredictionService/Predict")
+    return channel, [stalled.future(no_message(), timeout=60) for _ in range(count)]
+
+
+@pytest.mark.parametrize("limit", [8, 64])
+def test_calls_waiting_for_their_message_hold_its_memory_and_give_way(small_generator, tmp_path,
+                                                                      monkeypatch, limit):
+    """Issue 43: a call's message is reserved before gRPC buffers it, so calls that never
+    finish sending take no more memory than the budget (64 MB: twelve 5.2 MB messages) nor
+    more than `limit` places; the longest waiting gives way to newer ones."""
+    from cartoonize_tf.serving import grpc_messages
+    from cartoonize_tf.serving.limits import largest_message_bytes
+
+    monkeypatch.setattr(grpc_messages, "MAX_WAITING_MESSAGES", limit)
+    message = largest_message_bytes(512 * 512)
+    waiting = min(limit, (64 << 20) // message)
+    until = threading.Event()
+    with served(small_generator, tmp_path, 512 * 512, memory_budget_bytes=64 << 20) as server:
+        channel, calls = silent_predict_calls(server, 20, until)
+        budget = server.predictor.budget
+        try:
+            time.sleep(1.5)
+            assert budget.in_use == waiting * message
+            gave_way = [call for call in calls if call.done()]
+            assert len(gave_way) == 20 - waiting
+            assert all(call.exception().code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                       for call in gave_way)
+            assert good_request_seconds(server) < GOOD_LATENCY
+        finally:
+            until.set()
+            for call in calls:
+                call.cancel()
+            channel.close()
+        deadline = time.monotonic() + 5
+        while budget.in_use and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert budget.in_use == 0
+
+
+def test_a_message_larger_than_any_admissible_request_is_not_received(server):
+    """The receive cap is the largest message the pixel cap admits, not --max-message-mb."""
+    from cartoonize_tf.serving.limits import largest_message_bytes
+
+    too_long = b"x" * (largest_message_bytes(512 * 512) + 1)
+    channel, service = stub(server)
+    with channel, pytest.raises(grpc.RpcError) as raised:
+        service.Predict(predict_request(signature="serving_bytes", image_bytes=np.array([too_long])),
+                        timeout=30)
+    assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert good_request_seconds(server) < GOOD_LATENCY
+
+
+def test_calls_past_the_pool_queue_are_refused_at_once(server, monkeypatch):
+    from cartoonize_tf.serving import grpc_service
+
+    monkeypatch.setattr(grpc_service, "MAX_POOL_CALLS", 2)
+    run = server.predictor.run
+    server.predictor.run = lambda *a: (time.sleep(1.5), run(*a))[1]
+    channel, service = stub(server)
+    with channel:
+        calls = [service.Predict.future(predict_request(images=GOOD_IMAGE), timeout=30)
+                 for _ in range(3)]
+        codes = sorted(str(call.exception().code()) if call.exception() else "OK"
+                       for call in calls)
+    assert codes == ["OK", "OK", "StatusCode.RESOURCE_EXHAUSTED"]
 
 
 def test_accept_errors_are_logged_once_per_period(caplog):

@@ -158,6 +158,17 @@ def test_bad_values_are_invalid_argument_naming_the_range(stub, server, photo, l
     assert cartoons(stub, photo, {"lines": 2}).shape == photo.shape  # still serving
 
 
+def test_a_control_out_of_range_is_refused_before_any_work(stub, server, photo, monkeypatch):
+    """Issue 43: with a 4K image the graph's assertion came after an 11 s run."""
+    runs = []
+    monkeypatch.setattr(server.predictor, "run", lambda *a: runs.append(a))
+    with pytest.raises(grpc.RpcError) as refused:
+        cartoons(stub, photo, {"lines": float("nan")})
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "lines must be a number from 0 to 3, got nan" in refused.value.details()
+    assert runs == []
+
+
 @pytest.mark.parametrize("inputs, message", [
     ({"outline": 1}, "unknown input outline"),
     ({"lines": [1, 2]}, "input lines must have rank 0"),

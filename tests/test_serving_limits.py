@@ -202,7 +202,7 @@ def test_a_body_trickled_byte_by_byte_loses_its_slot_in_seconds(small_generator,
 
     from helpers import served
 
-    from cartoonize_tf.serving.rest_service import BODY_GRACE_SECONDS
+    from cartoonize_tf.serving.rest_connections import BODY_GRACE_SECONDS
 
     with served(small_generator, tmp_path, 256 * 256) as running:
         with socket.create_connection(("127.0.0.1", running.rest_port), timeout=30) as slow:

@@ -1,9 +1,10 @@
 """TF Serving's gRPC API (PredictionService.Predict / GetModelMetadata, ModelService.GetModelStatus).
 
 On grpc's asyncio server, in an event loop of its own: a call waiting for its request
-message costs a coroutine, not a thread, so calls that send headers and never a message
-(a few KB on one connection) cannot take every slot; the work itself runs on a thread
-pool, bounded by the predictor's workers and the memory budget.
+message costs a coroutine, not a thread, and Predict's message is admitted into the memory
+budget before it is buffered (`grpc_messages`), so neither silent calls nor half-sent messages
+can take every slot or the memory; the work itself runs on a thread pool whose queue is
+bounded, and then on the predictor's workers.
 """
 
 import asyncio
@@ -18,13 +19,20 @@ from tensorflow_serving.apis import (
     get_model_status_pb2,
     model_service_pb2_grpc,
     predict_pb2,
-    prediction_service_pb2_grpc,
 )
 
 from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.limits import check_tensor_proto
+from cartoonize_tf.serving.grpc_messages import MessageWaits
+from cartoonize_tf.serving.limits import check_tensor_proto, largest_message_bytes
+from cartoonize_tf.serving.memory_budget import release_giving_back
 
 IDLE_CONNECTION_MS = 5 * 60 * 1000
+# A connection is closed after this long, its calls given this much more to end (clients
+# reconnect), so no connection is held for ever.
+CONNECTION_AGE_MS = 30 * 60 * 1000
+CONNECTION_AGE_GRACE_MS = 5 * 60 * 1000
+# Calls whose message has arrived, handed to the thread pool (running or waiting), at most.
+MAX_POOL_CALLS = 64
 # Calls in flight at most (waiting for their message, queued or running); past it,
 # RESOURCE_EXHAUSTED. High: a waiting call costs little, the predictor bounds the work.
 MAX_CONCURRENT_RPCS = 4096
@@ -44,14 +52,30 @@ async def answered(context, pool, work, *args):
         await context.abort(getattr(grpc.StatusCode, error.code), error.message)
 
 
-class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
-    """Predict and GetModelMetadata over the shared `Predictor`."""
+class PredictionService:
+    """Predict and GetModelMetadata over the shared `Predictor` (`handler()` registers them;
+    PredictionService's other methods are UNIMPLEMENTED)."""
 
-    def __init__(self, predictor, pool):
+    def __init__(self, predictor, pool, message_bytes):
         self.predictor = predictor
         self.pool = pool
+        self.messages = MessageWaits(predictor.budget, message_bytes)
+        self.in_pool = 0
 
-    async def Predict(self, request, context):
+    def handler(self):
+        """The service's gRPC handler. Predict is read as a client-streaming method (the same
+        bytes on the wire) so its message is admitted before it is buffered."""
+        return grpc.method_handlers_generic_handler("tensorflow.serving.PredictionService", {
+            "Predict": grpc.stream_unary_rpc_method_handler(
+                self.Predict, request_deserializer=predict_pb2.PredictRequest.FromString,
+                response_serializer=predict_pb2.PredictResponse.SerializeToString),
+            "GetModelMetadata": grpc.unary_unary_rpc_method_handler(
+                self.GetModelMetadata,
+                request_deserializer=get_model_metadata_pb2.GetModelMetadataRequest.FromString,
+                response_serializer=(
+                    get_model_metadata_pb2.GetModelMetadataResponse.SerializeToString))})
+
+    async def Predict(self, _, context):
         cancelled = threading.Event()
         context.add_done_callback(lambda _: cancelled.set())  # deadline, client gone, or done
         remaining = context.time_remaining()
@@ -60,29 +84,40 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         def time_remaining():  # read on the pool's thread, without touching the call
             return None if deadline is None else deadline - time.monotonic()
 
-        return await answered(context, self.pool, self.predict, request, time_remaining,
-                              cancelled)
+        try:
+            request, reservation = await self.messages.receive(context)
+        except ServingError as error:
+            await context.abort(getattr(grpc.StatusCode, error.code), error.message)
+        try:
+            if self.in_pool >= MAX_POOL_CALLS:
+                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                    f"the server is busy: {MAX_POOL_CALLS} calls are running or "
+                                    "waiting for their turn; try again shortly")
+            self.in_pool += 1
+            try:
+                return await answered(context, self.pool, self.predict, request,
+                                      time_remaining, cancelled)
+            finally:
+                self.in_pool -= 1
+        finally:
+            release_giving_back(reservation)
 
     def predict(self, request, time_remaining, cancelled):
-        """The PredictResponse of one request (on the thread pool)."""
+        """The PredictResponse of one request (on the thread pool; its message and the arrays
+        made from it are reserved in the budget already)."""
         # The claimed shapes first: make_ndarray expands one int_val to the whole shape.
         loaded = self.predictor.registry.get(request.model_spec.name,
                                              requested_version(request.model_spec))
         max_pixels = self.predictor.pixel_limit(loaded)
         for name, proto in request.inputs.items():
             check_tensor_proto(name, proto, max_pixels, self.predictor.max_elements)
-        # The arrays made from the message are about its size again.
-        with self.predictor.budget.reserve(request.ByteSize(), "this request's tensors",
-                                           timeout=time_remaining(),
-                                           cancelled=cancelled):
-            try:
-                inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
-            except Exception as error:  # noqa: BLE001 - any malformed TensorProto
-                raise ServingError("INVALID_ARGUMENT",
-                                   f"malformed input tensor: {error}") from None
-            version, signature, outputs = self.predictor.predict(
-                loaded, request.model_spec.signature_name, inputs,
-                timeout=time_remaining(), cancelled=cancelled)
+        try:
+            inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+        except Exception as error:  # any malformed TensorProto
+            raise ServingError("INVALID_ARGUMENT", f"malformed input tensor: {error}") from None
+        version, signature, outputs = self.predictor.predict(
+            loaded, request.model_spec.signature_name, inputs,
+            timeout=time_remaining(), cancelled=cancelled)
         response = predict_pb2.PredictResponse()
         response.model_spec.name = request.model_spec.name
         response.model_spec.version.value = version
@@ -131,6 +166,10 @@ class GrpcServer:
     thread pool its calls' work runs on. `stop(grace)` returns an event set once stopped."""
 
     def __init__(self, predictor, port, host, max_message_bytes, threads):
+        # No message larger than the pixel cap of the version served at start can admit.
+        loaded = predictor.registry.get(predictor.registry.name)
+        self.message_bytes = min(max_message_bytes,
+                                 largest_message_bytes(predictor.pixel_limit(loaded)))
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grpc")
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="grpc")
@@ -143,15 +182,17 @@ class GrpcServer:
             raise
 
     async def _start(self, predictor, port, host, max_message_bytes):
-        options = [("grpc.max_receive_message_length", max_message_bytes),
+        options = [("grpc.max_receive_message_length", self.message_bytes),
                    ("grpc.max_send_message_length", max_message_bytes),
                    ("grpc.so_reuseport", 0),
                    ("grpc.max_concurrent_streams", MAX_STREAMS_PER_CONNECTION),
                    # An idle connection is closed (clients reconnect when they next call).
-                   ("grpc.max_connection_idle_ms", IDLE_CONNECTION_MS)]
+                   ("grpc.max_connection_idle_ms", IDLE_CONNECTION_MS),
+                   ("grpc.max_connection_age_ms", CONNECTION_AGE_MS),
+                   ("grpc.max_connection_age_grace_ms", CONNECTION_AGE_GRACE_MS)]
         server = grpc.aio.server(options=options, maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS)
-        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-            PredictionService(predictor, self.pool), server)
+        server.add_generic_rpc_handlers(
+            (PredictionService(predictor, self.pool, self.message_bytes).handler(),))
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(
             ModelService(predictor.registry), server)
         try:

@@ -31,6 +31,15 @@ DEFAULT_MAX_PIXELS = 3840 * 2160
 # Images in one request: a batch of many tiny images is a call each (about 15 ms), however
 # few pixels they hold.
 MAX_BATCH_IMAGES = 64
+# A gRPC request message holds at most this many bytes per pixel the cap admits (uint8 RGB is
+# 3; an encoded image is rarely more), plus this much besides (names, shapes, image metadata).
+MESSAGE_BYTES_PER_PIXEL = 4
+MESSAGE_OVERHEAD_BYTES = 4 << 20
+
+
+def largest_message_bytes(max_pixels):
+    """The largest request message a pixel cap of `max_pixels` can admit."""
+    return MESSAGE_BYTES_PER_PIXEL * max_pixels + MESSAGE_OVERHEAD_BYTES
 
 
 def check_batch(name, count):
@@ -136,7 +145,7 @@ def decoded_size(data):
         raise ServingError("INVALID_ARGUMENT", f"image too large: {error}") from None
     except ServingError:
         raise
-    except Exception:  # noqa: BLE001 - any unreadable header is the client's error
+    except Exception:  # any unreadable header is the client's error
         raise ServingError("INVALID_ARGUMENT", "not a JPEG, PNG, BMP, GIF or WebP image (its header "
                                                "cannot be read)") from None
 

@@ -9,6 +9,7 @@ their turn until their deadline, then are refused with RESOURCE_EXHAUSTED; a
 request larger than the whole budget is refused at once.
 """
 
+import asyncio
 import os
 import threading
 import time
@@ -171,6 +172,15 @@ class MemoryBudget:
         with self.condition:
             self.in_use -= size
             self.condition.notify_all()
+
+    async def grow_waiting(self, reservation, size, what, timeout):
+        """`try_grow` on an event loop: polls until `size` more bytes fit, for up to `timeout`
+        s, then RESOURCE_EXHAUSTED."""
+        deadline = time.monotonic() + timeout
+        while not self.try_grow(reservation, size, what):
+            if time.monotonic() >= deadline:
+                raise busy(what, reservation.size + size, self)
+            await asyncio.sleep(0.05)
 
 
 # After a reservation this large, the allocator's free memory goes back to the system.

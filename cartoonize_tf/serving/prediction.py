@@ -21,6 +21,7 @@ from cartoonize_tf.serving.memory_budget import (
     run_bytes,
 )
 from cartoonize_tf.utils.tiling import cartoonize_tiled
+from cartoonize_tf.whitebox.look import CONTROLS
 
 # How long a request without a deadline (REST) waits for memory before RESOURCE_EXHAUSTED.
 MEMORY_WAIT_SECONDS = 30.0
@@ -67,6 +68,24 @@ def check_inputs(inputs, signature_def):
                 raise ServingError("INVALID_ARGUMENT", f"input {name} must have {dim.size} at "
                                                        f"axis {axis}, got shape {list(value.shape)}")
     return inputs
+
+
+def check_look_controls(inputs, signature_def):
+    """INVALID_ARGUMENT, naming the range, for a look control out of it (a scalar input of a
+    look signature named after a `CONTROLS` entry), before any image is decoded or run: the
+    graph asserts the same, but only once the work is done. The model's own value (the
+    SignatureDef's default) is always taken."""
+    for name, control in CONTROLS.items():
+        value = inputs.get(name)
+        if value is None or value.ndim or name not in signature_def.inputs:
+            continue
+        own = signature_def.defaults.get(name)
+        if own is not None and tf.make_ndarray(own).item() == value.item():
+            continue
+        try:
+            control.check(value.item())
+        except ValueError as error:
+            raise ServingError("INVALID_ARGUMENT", str(error)) from None
 
 
 NOISE_PREFIXES = ("Graph execution error", "Detected at node", "<stack traces", "[[")
@@ -129,6 +148,7 @@ class Predictor:
         """
         name, function, signature_def = loaded.signature(signature_name)
         inputs = check_inputs(inputs, signature_def)
+        check_look_controls(inputs, signature_def)
         pixels = self.check_sizes(inputs, loaded)
         if timeout is not None and timeout <= 0:
             raise ServingError("DEADLINE_EXCEEDED", "deadline exceeded before the request ran")

@@ -128,7 +128,7 @@ class ModelRegistry:
         while not self.stopped.wait(self.poll_seconds):
             try:
                 self.refresh()
-            except Exception as error:  # noqa: BLE001 - a bad new version must not stop serving
+            except Exception as error:  # a bad new version must not stop serving
                 logger.warning("could not load version %s (tried again once it changes): %s",
                                self.failed[0].name if self.failed else "?", error)
 

@@ -1,5 +1,6 @@
 """REST connections under hostile traffic: the connection cap (and who gives way at it), slow
-heads, unparsable requests answered in TF Serving's JSON, and the listening socket."""
+heads, bodies and readers, unparsable requests answered in TF Serving's JSON, and the listening
+socket."""
 
 import json
 import logging
@@ -26,6 +27,13 @@ MAX_CONNECTIONS = 512
 RESERVED_DESCRIPTORS = 128
 # An accept error (such as too many open files) is logged at most once per this many seconds.
 ACCEPT_ERROR_LOG_SECONDS = 10.0
+# An answer whose client stops reading (its socket buffers full) is given this long to be
+# read on; then the connection is dropped.
+WRITE_TIMEOUT = 10.0
+# A body must keep a pace: n bytes within BODY_GRACE_SECONDS + n / MIN_BODY_RATE of its head
+# (a phone's 100 KiB/s upload keeps it; a byte every few seconds loses its slot in seconds).
+BODY_GRACE_SECONDS = 2.0
+MIN_BODY_RATE = 64 << 10  # bytes per second
 # A connection over the cap gets this answer and is closed REFUSED_LINGER_SECONDS later.
 REFUSED_LINGER_SECONDS = 1.0
 OVERLOADED_BODY = b'{"error": "too many connections; try again in a moment"}\n'
@@ -44,6 +52,28 @@ def json_response(status, body, close=False):
 def error_response(error, close=False):
     """TF Serving's error answer: the HTTP status of the gRPC code and `{"error": message}`."""
     return json_response(HTTP_STATUS.get(error.code, 500), {"error": error.message}, close)
+
+
+class BodyGaveWay(Exception):
+    """Raised in a body's reader when it gives way to another (the least progressed does)."""
+
+
+class BodyProgress:
+    """A request body being read: what has arrived since its head, measured against the pace."""
+
+    def __init__(self, request):
+        self.request = request
+        self.start = time.monotonic()
+        self.received = 0
+
+    def seconds_ahead(self, now=None):
+        """How far ahead of the slowest allowed pace the body is (negative: behind it)."""
+        now = time.monotonic() if now is None else now
+        return BODY_GRACE_SECONDS + self.received / MIN_BODY_RATE - (now - self.start)
+
+    def give_way(self, why):
+        """Stops the reading of this body: its reader raises BodyGaveWay(why)."""
+        self.request.content.set_exception(BodyGaveWay(why))
 
 
 def connection_cap(requested=MAX_CONNECTIONS):
@@ -94,12 +124,14 @@ class JsonErrorProtocol(RequestHandler):
     (aiohttp would drop the connection unanswered).
     """
 
-    # The request whose body is being read, if any (set by RestServer.read_body); whether the
-    # client has closed its sending side, and whether that cut a body short.
-    body_request = None
+    # The BodyProgress of the body being read, if any (set by RestServer.read_body); whether the
+    # client has closed its sending side, and whether that cut a body short; since when the
+    # transport's buffer has been too full to take more of the answer (None: it is not).
+    body = None
     client_closed = False
     body_truncated = False
     opened_at = 0.0
+    write_paused_at = None
 
     refused = False
 
@@ -107,12 +139,13 @@ class JsonErrorProtocol(RequestHandler):
         server = self._manager
         self.opened_at = time.monotonic()
         if len(server.connections) >= server.max_connections:
-            waiting = [c for c in server.connections if not c.requests_pending()]
-            if waiting:
-                # At the cap, the oldest connection still without a complete request head (a
-                # slow-header flood's, or an idle keep-alive) makes room: a client that sends
-                # its request at once wins over one trickling its head.
-                min(waiting, key=lambda c: c.opened_at).force_close()
+            ranked = [(c.eviction_rank(self.opened_at), c) for c in server.connections]
+            ranked = [(rank, c) for rank, c in ranked if rank is not None]
+            if ranked:
+                # At the cap, the connection that has progressed least makes room: a client
+                # that sends its request at once wins over one trickling its head or body, or
+                # one that does not read its answers.
+                min(ranked, key=lambda pair: pair[0])[1].give_way()
                 super().connection_made(transport)
                 return
             # Answered at once and closed a moment later (closing with the client's request
@@ -125,6 +158,47 @@ class JsonErrorProtocol(RequestHandler):
             return
         super().connection_made(transport)
 
+    def eviction_rank(self, now):
+        """Lower gives way first at the connection cap; None while its request is handled (a
+        model run, a metadata answer), which is never cut short for a newcomer.
+
+        First the connections without a complete request head (a slow-header flood's, an idle
+        keep-alive), oldest first; then those whose client does not read its answer, stalled
+        longest first; then those sending a body, furthest behind its pace first.
+        """
+        if not self.requests_pending():
+            return (0, self.opened_at)
+        if self.write_paused_at is not None:
+            return (1, self.write_paused_at)
+        if self.body is not None:
+            return (2, self.body.seconds_ahead(now))
+        return None
+
+    def give_way(self):
+        """Closes this connection for a newcomer (the request of a body reader is answered)."""
+        if not self.requests_pending():
+            self.force_close()
+        elif self.write_paused_at is not None:
+            self.transport.abort()
+        else:
+            self.body.give_way("the server is at its connection cap and this body came "
+                               "slowest; send it again")
+
+    def pause_writing(self):
+        super().pause_writing()
+        paused_at = self.write_paused_at = time.monotonic()
+        self._loop.call_later(WRITE_TIMEOUT, self.drop_if_still_paused, paused_at)
+
+    def resume_writing(self):
+        self.write_paused_at = None
+        super().resume_writing()
+
+    def drop_if_still_paused(self, paused_at):
+        if self.write_paused_at == paused_at and self.transport is not None:
+            logger.debug("REST client read nothing of its answer for %s s; dropped",
+                         WRITE_TIMEOUT)
+            self.transport.abort()
+
     def data_received(self, data):
         if not self.refused:
             super().data_received(data)
@@ -133,10 +207,9 @@ class JsonErrorProtocol(RequestHandler):
         if self.refused:
             return False
         self.client_closed = True
-        request = self.body_request
-        if request is not None and not request.content.is_eof():
+        if self.body is not None and not self.body.request.content.is_eof():
             self.body_truncated = True
-            request.content.feed_eof()
+            self.body.request.content.feed_eof()
         if not self.requests_pending():
             self.force_close()  # idle between requests: nothing to answer, hang up
             return None

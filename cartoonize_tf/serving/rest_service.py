@@ -19,7 +19,6 @@ from cartoonize_tf.serving.errors import ServingError
 from cartoonize_tf.serving.memory_budget import (
     JSON_BYTES_PER_BODY_BYTE,
     Reservation,
-    busy,
     release_giving_back,
 )
 from cartoonize_tf.serving.prediction import MEMORY_WAIT_SECONDS
@@ -28,6 +27,9 @@ from cartoonize_tf.serving.rest_connections import (
     HEAD_TIMEOUT,
     LISTEN_BACKLOG,
     MAX_CONNECTIONS,
+    MIN_BODY_RATE,
+    BodyGaveWay,
+    BodyProgress,
     JsonErrorServer,
     RateLimitedLoopErrors,
     connection_cap,
@@ -40,17 +42,15 @@ from cartoonize_tf.serving.web_page import is_page_path, page_response
 
 logger = logging.getLogger(__name__)
 
-# Seconds a client may take to send its body (one shorter than its Content-Length waits).
-BODY_TIMEOUT = 30
-# And the pace it must keep meanwhile: n bytes within BODY_GRACE_SECONDS + n / MIN_BODY_RATE,
-# so a connection trickling a byte every few seconds loses its body-reading slot in seconds.
-BODY_GRACE_SECONDS = 2.0
-MIN_BODY_RATE = 64 << 10  # bytes per second
 # An over-cap body up to this many times the cap is read and thrown away after the answer (so
 # the client reads the answer rather than a reset); a longer one closes the connection at once.
 SKIP_FACTOR = 4
-# Bodies being read at once; the memory budget bounds their bytes as well.
+# Bodies being read at once (past it, the one furthest behind its pace gives way to the newest);
+# the memory budget bounds their bytes as well.
 MAX_BODIES_READING = 64
+# After an answer, what is left of a body the handler did not read is read and thrown away for
+# this long (so the client reads the answer, not a reset), then the connection is closed.
+LINGERING_SECONDS = 1.0
 ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[0-9]+))?"
                    r"(?:(?P<metadata>/metadata)|:(?P<verb>predict))?$")
 
@@ -98,9 +98,9 @@ class BodyTooLarge(ServingError):
         self.close = length is None or length > SKIP_FACTOR * max_body_bytes
 
 
-def broken_body(message):
-    """INVALID_ARGUMENT for a body that cannot be read to its end: answered, then hung up."""
-    error = ServingError("INVALID_ARGUMENT", message)
+def broken_body(message, code="INVALID_ARGUMENT"):
+    """The error of a body that is not read to its end: answered, then hung up."""
+    error = ServingError(code, message)
     error.close = True
     return error
 
@@ -111,9 +111,11 @@ class RestServer:
     aiohttp handles the connections (listen backlog, HTTP/1.1 keep-alive,
     Content-Length and chunked bodies, capped at `max_body_bytes`); parsing a
     body and running the model happen on a thread pool so the loop never blocks.
-    At most `max_connections` are open (fewer if the open-file limit needs it),
-    a request head must arrive within HEAD_TIMEOUT, and a body reserves its
-    parsing memory in the predictor's budget before its first byte is read.
+    At most `max_connections` are open (fewer if the open-file limit needs it;
+    at the cap the least progressed connection gives way), a request head must
+    arrive within HEAD_TIMEOUT, a body must keep its pace (`rest_connections`)
+    and reserves its memory in the predictor's budget as it arrives, and an
+    answer left unread is dropped after WRITE_TIMEOUT.
     Call `start()`, then `stop(grace)`.
     """
 
@@ -124,7 +126,7 @@ class RestServer:
         self.host = host
         self.max_body_bytes = max_body_bytes
         self.max_connections = connection_cap(max_connections)
-        self.bodies_reading = 0
+        self.bodies = set()  # the BodyProgress of each body being read
         self.activity = Activity()
         self.sock = listening_socket(host, port)
         self.port = self.sock.getsockname()[1]
@@ -149,7 +151,7 @@ class RestServer:
         self.loop.set_exception_handler(RateLimitedLoopErrors())
         server = JsonErrorServer(self.handle, self.max_connections,
                                  request_factory=self.make_request, access_log=None,
-                                 lingering_time=10.0, keepalive_timeout=HEAD_TIMEOUT)
+                                 lingering_time=LINGERING_SECONDS, keepalive_timeout=HEAD_TIMEOUT)
         self.runner = web.ServerRunner(server, shutdown_timeout=1.0)
         await self.runner.setup()
         self.site = web.SockSite(self.runner, self.sock, backlog=LISTEN_BACKLOG)
@@ -182,7 +184,7 @@ class RestServer:
     def _call(self, coroutine, timeout):
         try:
             asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-        except Exception:  # noqa: BLE001 - closing goes on whatever a step did
+        except Exception:  # closing goes on whatever a step did
             logger.warning("REST shutdown step failed", exc_info=True)
 
     def _close_loop(self):
@@ -208,7 +210,7 @@ class RestServer:
                 response = await self.route(request)
             except ServingError as error:
                 response = error_response(error, close=getattr(error, "close", False))
-            except Exception:  # noqa: BLE001 - a bad request must not kill the connection
+            except Exception:  # a bad request must not kill the connection
                 logger.exception("REST request %s %s failed", request.method, request.path)
                 response = error_response(ServingError("INTERNAL", "internal error"), close=True)
             protocol = request.protocol
@@ -260,60 +262,62 @@ class RestServer:
 
     async def grow(self, reservation, size):
         """Adds `size` bytes to `reservation`, waiting up to MEMORY_WAIT_SECONDS for room."""
-        budget = self.predictor.budget
-        deadline = time.monotonic() + MEMORY_WAIT_SECONDS
-        while not budget.try_grow(reservation, size, "this request's body"):
-            if time.monotonic() >= deadline:
-                raise busy("this request's body", reservation.size + size, budget)
-            await asyncio.sleep(0.05)
+        await self.predictor.budget.grow_waiting(reservation, size, "this request's body",
+                                                 MEMORY_WAIT_SECONDS)
 
     async def read_body(self, request, reservation):
-        """The whole body (Content-Length or chunked), within the cap and BODY_TIMEOUT; each
-        chunk joins `reservation` as it arrives."""
-        if self.bodies_reading >= MAX_BODIES_READING:
-            raise ServingError("RESOURCE_EXHAUSTED", f"{MAX_BODIES_READING} request bodies are "
-                                                     "being received already; try again shortly")
-        self.bodies_reading += 1
+        """The whole body (Content-Length or chunked), within the cap and at its pace; each
+        chunk joins `reservation` as it arrives. With MAX_BODIES_READING bodies arriving
+        already, the one furthest behind its pace gives way to this one."""
+        if len(self.bodies) >= MAX_BODIES_READING:
+            slowest = min(self.bodies, key=BodyProgress.seconds_ahead)
+            slowest.give_way(f"{MAX_BODIES_READING} request bodies were arriving at once and "
+                             "this one came slowest; send it again")
+        body = BodyProgress(request)
+        self.bodies.add(body)
         try:
-            return await asyncio.wait_for(self.read_chunks(request, reservation), BODY_TIMEOUT)
-        except asyncio.TimeoutError:
-            raise broken_body(f"the body did not arrive within {BODY_TIMEOUT} s") from None
+            return await self.read_chunks(body, reservation)
+        except BodyGaveWay as error:
+            raise broken_body(str(error), "RESOURCE_EXHAUSTED") from None
         finally:
-            self.bodies_reading -= 1
+            self.bodies.discard(body)
 
-    async def read_chunks(self, request, reservation):
-        length = request.content_length
+    async def read_chunks(self, body, reservation):
+        request = body.request
         protocol = request.protocol
         if protocol.client_closed and not request.content.is_eof():
             protocol.body_truncated = True
             request.content.feed_eof()
-        protocol.body_request = request
+        protocol.body = body
         # One growing buffer, not a list of chunks: a large buffer is its own memory mapping,
         # given back to the system when freed, where thousands of small chunks would leave
         # the heap fragmented (measured: 5 GB resident after 130 held bodies were closed).
         data = bytearray()
-        start = time.monotonic()
         try:
-            while chunk := await self.next_chunk(request, start, len(data)):
+            while chunk := await self.next_chunk(body):
                 if len(data) + len(chunk) > self.max_body_bytes:
                     raise BodyTooLarge(None, self.max_body_bytes)
                 await self.grow(reservation, len(chunk))
                 data += chunk
+                body.received = len(data)
         finally:
-            protocol.body_request = None
+            protocol.body = None
         if protocol.body_truncated:
+            length = request.content_length
             raise broken_body(f"the connection was closed after {len(data)} bytes of the body"
                               + (f" (of {length} announced)" if length is not None else ""))
         return data
 
-    async def next_chunk(self, request, start, received):
+    @staticmethod
+    async def next_chunk(body):
         """The body's next bytes (empty at its end), within the pace MIN_BODY_RATE sets."""
-        allowed = start + BODY_GRACE_SECONDS + received / MIN_BODY_RATE - time.monotonic()
         try:
-            return await asyncio.wait_for(request.content.readany(), max(allowed, 0.01))
+            return await asyncio.wait_for(body.request.content.readany(),
+                                          max(body.seconds_ahead(), 0.01))
         except asyncio.TimeoutError:
             raise broken_body(f"the body came slower than {MIN_BODY_RATE >> 10} KiB/s "
-                              f"({received} bytes in {time.monotonic() - start:.1f} s)") from None
+                              f"({body.received} bytes in {time.monotonic() - body.start:.1f} s)"
+                              ) from None
 
     def status_or_metadata(self, match, version):
         loaded = self.predictor.registry.get(match["name"], version)
