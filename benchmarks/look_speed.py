@@ -17,6 +17,7 @@ to `--size`, with its ratio to the first row of its group; the rows of a group t
 """
 
 import argparse
+import functools
 import os
 import statistics
 import time
@@ -69,9 +70,11 @@ def main():
 
     looks = {"model's own look": None, **{f"{name} {value:g}": {name: value}
                                           for name, value in tops.items()}}
+    cartoonizers = {name: Cartoonizer(generator, size_policy="full", backend="tf", look=look)
+                    for name, look in looks.items()}
     print_group("Keras model, each control at its top (baked)", {
-        name: (lambda c=Cartoonizer(generator, size_policy="full", backend="tf", look=look):
-               c.cartoonize(photo)) for name, look in looks.items()}, args.repeats)
+        name: functools.partial(c.cartoonize, photo) for name, c in cartoonizers.items()},
+        args.repeats)
 
     signatures = tf.saved_model.load(args.saved_model).signatures
     images = tf.constant(photo[None])

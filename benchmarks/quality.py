@@ -163,8 +163,8 @@ def main():
         return f"{np.mean(values):.3f}" if values else "no face"
 
     for name, outputs in rows:
-        def median(metric):
-            return float(np.nanmedian([metric(o, p) for o, p in zip(outputs, photos)]))
+        def median(metric, outputs=outputs):
+            return float(np.nanmedian([metric(o, p) for o, p in zip(outputs, photos, strict=True)]))
         figures = [
             f"{median(lambda o, p: quality.flat_share(o) / quality.flat_share(p)):.2f}",
             f"{median(lambda o, p: quality.distinct_colors(o) / quality.distinct_colors(p)):.2f}",
@@ -172,10 +172,11 @@ def main():
             f"{median(lambda o, p: quality.crispness(o)):.2f}",
             f"{median(quality.lab_shift):.1f}",
             "" if name in ("photo", "authors' result", "teacher (renderer)") else
-            f"{np.median([quality.psnr(o, t) for o, t in zip(outputs, teacher)]):.2f} dB",
+            f"{np.median([quality.psnr(o, t) for o, t in zip(outputs, teacher, strict=True)]):.2f} dB",
         ]
         if authors:
-            figures.append(f"{np.median([grey_ssim(o, a) for o, a in zip(outputs, authors)]):.3f}")
+            ssims = [grey_ssim(o, a) for o, a in zip(outputs, authors, strict=True)]
+            figures.append(f"{np.median(ssims):.3f}")
             figures.append(face_ssim(outputs, range(len(photos))))
         print(f"| {name} | " + " | ".join(figures) + " |")
     if authors:
@@ -218,8 +219,9 @@ def print_lines_and_colours(rows, photos, authors):
     print("| --- |" + " --- |" * 8)
     for name, outputs in rows:
         lines = np.array([quality.stroke_figures(o, p, a)
-                          for o, p, a in zip(outputs, photos, authors)])
-        colours = [quality.colour_figures(o, p, a) for o, p, a in zip(outputs, photos, authors)]
+                          for o, p, a in zip(outputs, photos, authors, strict=True)])
+        colours = [quality.colour_figures(o, p, a)
+                   for o, p, a in zip(outputs, photos, authors, strict=True)]
         coverage, precision, density = np.nanmedian(lines, axis=0)
         shifts = np.median([shift for shift, _ in colours], axis=0)
         distance = np.median([distance for _, distance in colours])

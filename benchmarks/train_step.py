@@ -19,8 +19,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cartoonize_tf.training.options import PRECISION_CHOICES  # noqa: E402 - after the log level
-from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES  # noqa: E402
+from cartoonize_tf.training.options import PRECISION_CHOICES  # after the log level
+from cartoonize_tf.whitebox.options import SUPERPIXEL_MODES
 
 
 def median_seconds(function, repeats):

@@ -144,7 +144,8 @@ def worst_psnr(steady, plain, boxes):
     def region(image, box):
         return image if box is None else image[box[1]:box[1] + PATCH, box[0]:box[0] + PATCH]
 
-    return min(psnr(region(a, box), region(b, box)) for a, b, box in zip(steady, plain, boxes))
+    return min(psnr(region(a, box), region(b, box))
+               for a, b, box in zip(steady, plain, boxes, strict=True))
 
 
 def write_strip(path, plain, steady, frames=4, crop=160):

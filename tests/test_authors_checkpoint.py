@@ -57,9 +57,11 @@ def test_loads_every_weight_into_its_layer(tmp_path, rng):
 
 def test_ignores_other_scopes_and_optimizer_slots(tmp_path, rng):
     variables = random_variables(rng, default_expected())
-    variables["generator/Conv/weights/Adam"] = variables["generator/Conv/weights"]
-    variables["discriminator/Conv/weights"] = np.zeros((3, 3, 3, 32), np.float32)
-    load_authors_checkpoint(write_tf1_checkpoint(tmp_path / "model-8", variables))
+    kernel = variables["generator/Conv/weights"]
+    variables["generator/Conv/weights/Adam"] = np.ones_like(kernel)
+    variables["discriminator/Conv/weights"] = np.zeros_like(kernel)
+    generator = load_authors_checkpoint(write_tf1_checkpoint(tmp_path / "model-8", variables))
+    np.testing.assert_array_equal(generator.plain_convs[0].kernel, kernel)
 
 
 def test_accepts_a_folder_or_index_file(tmp_path, rng):

@@ -95,7 +95,7 @@ def test_a_sequence_runs_steady_in_file_name_order(tmp_path, rng, model_file, ca
                                     dtype=np.int16) for index in range(5)]
 
     def change(clip):
-        return np.mean([np.abs(a - b).mean() for a, b in zip(clip[1:], clip[:-1])])
+        return np.mean([np.abs(a - b).mean() for a, b in zip(clip[1:], clip[:-1], strict=True)])
 
     np.testing.assert_array_equal(outputs["steady"][0], outputs["plain"][0])
     assert change(outputs["steady"]) < 0.75 * change(outputs["plain"])  # 0.61 measured

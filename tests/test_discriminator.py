@@ -18,7 +18,7 @@ def test_training_calls_bring_each_kernel_to_unit_spectral_norm(rng):
     x = rng.uniform(-1, 1, (1, 32, 32, 1)).astype(np.float32)
     for _ in range(100):  # one power iteration per call; convergence speed depends on the draw
         discriminator(x, training=True)
-    for layer, kernel in zip(discriminator.convs, raw):
+    for layer, kernel in zip(discriminator.convs, raw, strict=True):
         np.testing.assert_array_equal(layer.kernel.numpy(), kernel)  # the variable stays raw
         normalized = np.asarray(layer.normalized_kernel()).reshape(-1, layer.filters)
         assert abs(np.linalg.norm(normalized, 2) - 1.0) < 0.05
@@ -43,7 +43,7 @@ def test_inference_calls_leave_the_weights_alone(rng):
     discriminator = PatchDiscriminator(channels=8)
     before = [w.numpy() for w in discriminator.weights]
     discriminator(rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32))
-    for old, new in zip(before, discriminator.weights):
+    for old, new in zip(before, discriminator.weights, strict=True):
         np.testing.assert_array_equal(old, new)
 
 

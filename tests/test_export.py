@@ -65,7 +65,7 @@ def test_bytes_signature_takes_each_image_at_its_own_size(loaded, small_generato
     result = loaded.signatures["serving_bytes"](
         image_bytes=tf.constant([png_bytes(p) for p in photos]))["cartoon_bytes"].numpy()
     reference = Cartoonizer(small_generator, size_policy="full", backend="tf")
-    for photo, encoded in zip(photos, result):
+    for photo, encoded in zip(photos, result, strict=True):
         np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(encoded))),
                                       reference.cartoonize(photo))
 

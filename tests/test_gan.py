@@ -31,7 +31,7 @@ def snapshot(model):
 
 
 def changed(before, model):
-    return [not np.array_equal(old, new) for old, new in zip(before, model.weights)]
+    return [not np.array_equal(old, new) for old, new in zip(before, model.weights, strict=True)]
 
 
 def test_generator_update_changes_the_generator_and_only_the_discriminators_u(vgg, rng):
@@ -45,7 +45,7 @@ def test_generator_update_changes_the_generator_and_only_the_discriminators_u(vg
     assert not any(changed(before[gan.vgg_features], gan.vgg_features))
     # As in the authors' step, the discriminators' power iteration runs on (u advances)...
     for model in (gan.surface_discriminator, gan.texture_discriminator):
-        moved = {w.path for w, c in zip(model.weights, changed(before[model], model)) if c}
+        moved = {w.path for w, c in zip(model.weights, changed(before[model], model), strict=True) if c}
         assert moved == {w.path for w in model.weights if w.path.endswith("/u")}
     # ... but their kernels and biases stay.
     assert set(results) == set(GENERATOR_METRICS)
@@ -76,7 +76,7 @@ def test_discriminator_update_changes_only_the_discriminators(vgg, rng):
     results = gan.discriminator_update(photos, cartoons)
     assert not any(changed(before_g, gan.generator))
     after_d = gan.surface_discriminator.weights + gan.texture_discriminator.weights
-    kernels_changed = [not np.array_equal(old, new) for old, new in zip(before_d, after_d)
+    kernels_changed = [not np.array_equal(old, new) for old, new in zip(before_d, after_d, strict=True)
                        if "kernel" in new.path]
     assert kernels_changed and all(kernels_changed)
     assert set(results) == set(DISCRIMINATOR_METRICS)
@@ -140,7 +140,7 @@ def test_vgg_reads_the_authors_npy_weights(vgg, rng, tmp_path):
     for layer in loaded.features.layers:
         if layer.weights:
             block, index = layer.name.removesuffix("_linear").removeprefix("block").split("_conv")
-            for weight, expected in zip(layer.weights, table[f"conv{block}_{index}"]):
+            for weight, expected in zip(layer.weights, table[f"conv{block}_{index}"], strict=True):
                 np.testing.assert_array_equal(weight.numpy(), expected)
     del table["conv4_4"]
     np.save(tmp_path / "short.npy", table)

@@ -83,7 +83,7 @@ def test_jax_losses_match_tensorflow_step_by_step(both_steps):
     tensorflow_results, _ = both_steps["tensorflow"]
     jax_results, _ = both_steps["jax"]
     assert len(jax_results) == len(tensorflow_results) == STEPS
-    for tf_step, jax_step in zip(tensorflow_results, jax_results):
+    for tf_step, jax_step in zip(tensorflow_results, jax_results, strict=True):
         assert set(jax_step) == set(tf_step)
         for name, value in tf_step.items():
             assert jax_step[name] == pytest.approx(value, rel=1e-5, abs=1e-8), name

@@ -37,7 +37,7 @@ def flickering_cartoon(photo, rng):
 def flips(frames, shift):
     """Share of pixels changing by more than 12 levels between frames aligned by `shift`."""
     shares = []
-    for current, previous in zip(frames[1:], frames[:-1]):
+    for current, previous in zip(frames[1:], frames[:-1], strict=True):
         current, previous = current.astype(np.int16), previous.astype(np.int16)
         if shift:
             current, previous = current[:, :-shift], previous[:, shift:]
@@ -52,12 +52,12 @@ def test_flips_are_held_where_the_scene_only_moved(scene, pan, flow_side):
     photos = [camera(scene, index, rng, pan) for index in range(FRAMES)]
     cartoons = [flickering_cartoon(photo, rng) for photo in photos]
     steady = SteadyFrames(flow_side=flow_side)
-    outputs = [steady(photo, cartoon) for photo, cartoon in zip(photos, cartoons)]
+    outputs = [steady(photo, cartoon) for photo, cartoon in zip(photos, cartoons, strict=True)]
     shift = SHIFT if pan else 0
     assert flips(cartoons, shift) > 0.03
     # Follows the pan and holds the flips (a scaled-down flow is a little less exact).
     assert flips(outputs, shift) < flips(cartoons, shift) / (4 if flow_side > WIDTH else 3)
-    assert min(psnr(output, cartoon) for output, cartoon in zip(outputs, cartoons)) > 20
+    assert min(psnr(output, cartoon) for output, cartoon in zip(outputs, cartoons, strict=True)) > 20
 
 
 def test_a_cut_and_a_new_size_start_afresh(scene):

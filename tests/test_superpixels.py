@@ -72,7 +72,7 @@ def test_modes_match_the_authors(golden, mode, channel_order):
         images, expected = images[..., ::-1], expected[..., ::-1]
     ours = superpixel_batch(np.ascontiguousarray(images), mode, channel_order)
     assert ours.shape == expected.shape and ours.dtype == expected.dtype
-    for name, out, theirs in zip(golden["names"], ours, expected):
+    for name, out, theirs in zip(golden["names"], ours, expected, strict=True):
         same = same_regions(out, theirs)
         assert same.mean() >= SAME_REGION_SHARE, (name, same.mean())
         error = np.abs(out - theirs)[same].max()

@@ -55,7 +55,7 @@ def test_resume_restores_the_step_and_weights(pretrained, data_dir, capsys):
         tf.train.latest_checkpoint(str(pretrained / "checkpoints"))).expect_partial()
     saved = load_generator(pretrained / "generator.keras")
     assert int(step.numpy()) == 4
-    for restored, expected in zip(generator.weights, saved.weights):
+    for restored, expected in zip(generator.weights, saved.weights, strict=True):
         np.testing.assert_array_equal(restored.numpy(), expected.numpy())
     # And the command goes on from there.
     assert main(["pretrain", "--data-dir", str(data_dir), "--steps", "6", "--resume",
@@ -70,8 +70,9 @@ def test_pretrain_fine_tunes_a_given_generator(pretrained, data_dir, tmp_path, c
     # With a learning rate of 0 the step leaves the weights where --pretrained put them.
     assert main(["pretrain", "--data-dir", str(data_dir), "--pretrained", str(pretrained),
                  "--learning-rate", "0", "--steps", "1", "--output-dir", str(out), *TINY]) == 0
-    for tuned, expected in zip(load_generator(out / "generator.keras").weights, start.weights):
-        np.testing.assert_array_equal(tuned.numpy(), expected.numpy())
+    tuned = load_generator(out / "generator.keras")
+    for weight, expected in zip(tuned.weights, start.weights, strict=True):
+        np.testing.assert_array_equal(weight.numpy(), expected.numpy())
     assert main(["pretrain", "--data-dir", str(data_dir), "--pretrained", str(tmp_path / "none"),
                  "--output-dir", str(tmp_path / "other"), *TINY]) == 2
     assert "--pretrained: no generator" in capsys.readouterr().err

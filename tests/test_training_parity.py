@@ -161,8 +161,8 @@ def run_golden_step(directory):
     assign_initial_values(d_variables, expected)
 
     # The golden's draws are in b, g, r order, before their normalisation.
-    shift_g = dict(zip("bgr", map(float, inputs["shift_g"])))
-    shift_d = dict(zip("bgr", map(float, inputs["shift_d"])))
+    shift_g = dict(zip("bgr", map(float, inputs["shift_g"]), strict=True))
+    shift_d = dict(zip("bgr", map(float, inputs["shift_d"]), strict=True))
     photos, cartoons, superpixels = (tf.constant(inputs[key])
                                      for key in ("photos", "cartoons", "superpixels"))
 
@@ -219,7 +219,7 @@ def round_off_sensitivity(gan, photos, superpixels, shift_weights):
             return flat(g.numpy() for g in tape.gradient(loss, variables))
         finally:
             del objectives.generate
-            for vector, value in zip(vectors, saved):
+            for vector, value in zip(vectors, saved, strict=True):
                 vector.assign(value)
 
     base = gradient(0)
@@ -230,7 +230,7 @@ def round_off_sensitivity(gan, photos, superpixels, shift_weights):
 def assert_losses_match(names, actual, expected):
     assert len(expected) == len(names)
     errors = {name: relative_error(value, wanted)
-              for name, value, wanted in zip(names, actual, expected)}
+              for name, value, wanted in zip(names, actual, expected, strict=True)}
     assert worst(errors)[0] < LOSS_TOLERANCE, worst(errors)
 
 
@@ -289,7 +289,7 @@ def adam_on_golden_gradients(config, expected, names, gradient_prefix):
     optimizer = keras.optimizers.Adam.from_config(config)
     optimizer.apply([tf.constant(expected[f"{gradient_prefix}{name}"]) for name in names],
                     variables)
-    return {name: variable.numpy() for name, variable in zip(names, variables)}
+    return {name: variable.numpy() for name, variable in zip(names, variables, strict=True)}
 
 
 def test_the_generator_optimizer_matches_on_the_golden_gradients(step):

@@ -39,7 +39,7 @@ def test_strength_zero_gives_back_the_decoded_frames(clip, tmp_path, model_file)
     assert video(clip, out, "--model", model_file, "--strength", "0") == 0
     decoded, written = list(read_frames(clip)), list(read_frames(out))
     assert len(written) == len(decoded)
-    error = np.mean([np.abs(a.astype(int) - b).mean() for a, b in zip(decoded, written)])
+    error = np.mean([np.abs(a.astype(int) - b).mean() for a, b in zip(decoded, written, strict=True)])
     assert error < 2.0  # libx264 at crf 18: a re-encode's loss
 
 
@@ -91,7 +91,7 @@ def still_noisy_clip(path, rng, frames=8):
 
 
 def mean_change(frames):
-    return np.mean([np.abs(a.astype(int) - b).mean() for a, b in zip(frames[1:], frames[:-1])])
+    return np.mean([np.abs(a.astype(int) - b).mean() for a, b in zip(frames[1:], frames[:-1], strict=True)])
 
 
 def test_video_is_steady_unless_asked_per_frame(tmp_path, rng, model_file, capsys):

@@ -105,7 +105,7 @@ def in_side_order(parts, produced, sides):
         return parts[0]
 
     def reorder(*elements):
-        by_side = dict(zip(produced, tf.nest.flatten(elements)))
+        by_side = dict(zip(produced, tf.nest.flatten(elements), strict=True))
         return tuple(by_side[side] for side in sides)
 
     return tf.data.Dataset.zip(tuple(parts)).map(reorder)

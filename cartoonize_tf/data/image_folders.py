@@ -33,7 +33,7 @@ def is_decodable(path):
         with Image.open(path) as image:
             image.verify()
         return True
-    except Exception:  # noqa: BLE001 - any failure means TensorFlow will not read it either
+    except Exception:  # any failure means TensorFlow will not read it either
         return False
 
 
@@ -46,8 +46,8 @@ def list_images(folder):
                         if p.is_file() and p.suffix.lower() in TRAINING_SUFFIXES)
     with ThreadPoolExecutor() as pool:
         readable = list(pool.map(is_decodable, candidates))
-    files = [str(p) for p, ok in zip(candidates, readable) if ok]
-    skipped = [str(p) for p, ok in zip(candidates, readable) if not ok]
+    files = [str(p) for p, ok in zip(candidates, readable, strict=True) if ok]
+    skipped = [str(p) for p, ok in zip(candidates, readable, strict=True) if not ok]
     if not files:
         raise DataError(f"{folder} holds no readable images ({', '.join(TRAINING_SUFFIXES)}); "
                         f"{len(skipped)} undecodable file(s) skipped")

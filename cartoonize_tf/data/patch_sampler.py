@@ -36,7 +36,7 @@ class ImageGroup:
             top = rng.integers(height - patch_size + 1)
             left = rng.integers(width - patch_size + 1)
             mirror = flip and rng.random() < 0.5
-            for batch, side in zip(batches, self.images):
+            for batch, side in zip(batches, self.images, strict=True):
                 patch = side[index][top:top + patch_size, left:left + patch_size]
                 batch.append(patch[:, ::-1] if mirror else patch)
         return [np.stack(b).astype(np.float32) / 127.5 - 1.0 for b in batches]
@@ -67,7 +67,7 @@ def load_rgb(path, patch_size):
 
 def check_same_sizes(photos, teachers, teacher_files):
     """Raises `DataError` unless each teacher's picture has its photo's size (they share crops)."""
-    for photo, teacher, path in zip(photos, teachers, teacher_files):
+    for photo, teacher, path in zip(photos, teachers, teacher_files, strict=True):
         if photo.shape != teacher.shape:
             raise DataError(f"{path}: {teacher.shape[1]}x{teacher.shape[0]}, but its photo is "
                             f"{photo.shape[1]}x{photo.shape[0]}; a teacher must match its photo")
@@ -125,8 +125,8 @@ class PatchSampler:
         face_turn = len(self.groups) > 1 and self.batches % FACE_EVERY == 0
         pairs, unpaired = self.groups[1 if face_turn else 0]
         self.batches += 1
-        batches = dict(zip(self.paired_sides,
-                           pairs.crops(self.rng, self.batch_size, self.patch_size, self.flip)))
-        for side, group in zip(self.unpaired_sides, unpaired):
+        crops = pairs.crops(self.rng, self.batch_size, self.patch_size, self.flip)
+        batches = dict(zip(self.paired_sides, crops, strict=True))
+        for side, group in zip(self.unpaired_sides, unpaired, strict=True):
             batches[side] = group.crops(self.rng, self.batch_size, self.patch_size, self.flip)[0]
         return tuple(batches[side] for side in self.sides)

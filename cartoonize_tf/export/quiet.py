@@ -20,5 +20,5 @@ def quiet_converters(level=logging.ERROR):
     try:
         yield
     finally:
-        for logger, previous in zip(loggers, levels):
+        for logger, previous in zip(loggers, levels, strict=True):
             logger.setLevel(previous)

@@ -102,7 +102,7 @@ def reading_model(path):
         yield
     except MissingExtra:
         raise
-    except Exception as error:  # noqa: BLE001 - whatever the reader raises, one clear line
+    except Exception as error:  # whatever the reader raises, one clear line
         raise ModelLoadError(
             f"cannot load {path} ({type(error).__name__}: {first_line(error)}); it must be a "
             ".keras generator, the authors' TF1 checkpoint, or a SavedModel folder, .tflite or "
@@ -134,8 +134,10 @@ class Cartoonizer:
             set the cel stage, no retraining; None: the model's own look.
 
     Example:
+        >>> photo = np.full((48, 64, 3), 128, np.uint8)  # uint8 [H, W, 3] RGB
         >>> cartoonizer = Cartoonizer.load("saved_models/cartoonizer.keras")
-        >>> cartoon = cartoonizer.cartoonize(photo)  # uint8 [H, W, 3] RGB in and out
+        >>> cartoonizer.cartoonize(photo).shape  # uint8 RGB, the photo's size
+        (48, 64, 3)
     """
 
     def __init__(self, generator, size_policy="full", backend: "str | ImageCartoonizer" = "auto",

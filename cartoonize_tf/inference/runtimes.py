@@ -25,7 +25,11 @@ class TFLiteCartoonizer:
     """Runs a cartoonizer `.tflite` model with LiteRT (`ai-edge-litert`) on all cores.
 
     Example:
-        >>> cartoon = TFLiteCartoonizer("cartoonizer.tflite").cartoonize(photo)  # uint8 RGB
+        >>> from cartoonize_tf.inference.conversion_files import shipped_conversion
+        >>> model = shipped_conversion("saved_models/cartoonizer.keras", "any-float32.tflite")
+        >>> photo = np.full((48, 64, 3), 128, np.uint8)
+        >>> TFLiteCartoonizer(model).cartoonize(photo).shape  # uint8 RGB
+        (48, 64, 3)
     """
 
     def __init__(self, model, num_threads=None):
@@ -59,7 +63,12 @@ class ONNXCartoonizer:
     """Runs a cartoonizer `.onnx` model with ONNX Runtime on the CPU.
 
     Example:
-        >>> cartoon = ONNXCartoonizer("cartoonizer.onnx").cartoonize(photo)  # uint8 RGB
+        >>> from cartoonize_tf.export.onnx import convert_to_onnx
+        >>> from cartoonize_tf.models.generator import UNetGenerator
+        >>> model = convert_to_onnx(UNetGenerator(channels=8))  # bytes, or an .onnx file's path
+        >>> photo = np.full((48, 64, 3), 128, np.uint8)
+        >>> ONNXCartoonizer(model).cartoonize(photo).shape  # uint8 RGB
+        (48, 64, 3)
     """
 
     def __init__(self, model, num_threads=None):
@@ -91,7 +100,11 @@ class OpenVINOCartoonizer:
     read and compile take about 0.6 s, no TensorFlow imported.
 
     Example:
-        >>> cartoon = OpenVINOCartoonizer("cartoonizer.tflite", "bfloat16").cartoonize(photo)
+        >>> from cartoonize_tf.inference.conversion_files import shipped_conversion
+        >>> model = shipped_conversion("saved_models/cartoonizer.keras", "any-float32.tflite")
+        >>> photo = np.full((48, 64, 3), 128, np.uint8)
+        >>> OpenVINOCartoonizer(model, "bfloat16").cartoonize(photo).shape  # uint8 RGB
+        (48, 64, 3)
     """
 
     def __init__(self, model, precision="float32"):

@@ -33,8 +33,11 @@ class SavedModelCartoonizer:
     (controls or a preset's name, `whitebox.look`), its `serving_look` signature.
 
     Example:
-        >>> cartoon = SavedModelCartoonizer("exports/cartoonizer/1").cartoonize(photo)
-        >>> bold = SavedModelCartoonizer("exports/cartoonizer/1", look="bold").cartoonize(photo)
+        >>> photo = np.full((48, 64, 3), 128, np.uint8)  # uint8 [H, W, 3] RGB
+        >>> cartoon = SavedModelCartoonizer("saved_models/cartoonizer/1").cartoonize(photo)
+        >>> bold = SavedModelCartoonizer("saved_models/cartoonizer/1", look="bold").cartoonize(photo)
+        >>> cartoon.shape, bold.shape
+        ((48, 64, 3), (48, 64, 3))
     """
 
     def __init__(self, folder, look=None):

@@ -114,8 +114,12 @@ class SteadyCartoonizer:
     included); `reset()` before another sequence.
 
     Example:
+        >>> from cartoonize_tf.inference.cartoonizer import Cartoonizer
+        >>> frames = [np.full((48, 64, 3), level, np.uint8) for level in (100, 110, 120)]
         >>> steady = SteadyCartoonizer(Cartoonizer.load("saved_models/cartoonizer.keras"))
         >>> cartoons = [steady.cartoonize(frame) for frame in frames]  # uint8 RGB, in order
+        >>> len(cartoons), cartoons[0].shape
+        (3, (48, 64, 3))
     """
 
     def __init__(self, cartoonizer, **steady_options):

@@ -149,8 +149,13 @@ class CelShading(keras.layers.Layer):
     flattening with radius `flat_radius` (or `whitebox.look.FLAT_RADIUS` when that is 0).
 
     Example:
-        >>> shaded = CelShading()(filtered_generator_output)  # RGB in [-1, 1]
-        >>> bolder = stage(filtered, settings={"line_strength": tf.constant(2.0)})
+        >>> from skimage import data, transform
+        >>> filtered = transform.resize(data.astronaut(), (64, 64))[None] * 2 - 1  # RGB in [-1, 1]
+        >>> stage = CelShading()
+        >>> shaded = stage(filtered)  # RGB in [-1, 1]: flat tones, dark outlines
+        >>> bolder = stage(filtered, settings={"line_strength": ops.convert_to_tensor(2.0)})
+        >>> bool(ops.mean(bolder) < ops.mean(shaded))  # darker outlines
+        True
     """
 
     def __init__(self, levels=8, step_sharpness=0.9, gentle_slope=0.2, line_threshold=0.5,

@@ -26,7 +26,11 @@ class ColorShift(keras.layers.Layer):
         **kwargs: standard `keras.layers.Layer` arguments.
 
     Example:
-        >>> fake_grey, real_grey = ColorShift(channel_order="rgb")([fake, real])
+        >>> import numpy as np
+        >>> fake, real = np.random.default_rng(0).uniform(-1, 1, (2, 4, 32, 32, 3)).astype(np.float32)
+        >>> fake_grey, real_grey = ColorShift(channel_order="rgb")([fake, real])  # same weights
+        >>> tuple(fake_grey.shape), tuple(real_grey.shape)
+        ((4, 32, 32, 1), (4, 32, 32, 1))
     """
 
     def __init__(self, channel_order="rgb", weight_ranges=None, fixed_weights=None,

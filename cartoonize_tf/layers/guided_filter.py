@@ -45,8 +45,12 @@ class GuidedFilter(keras.layers.Layer):
         **kwargs: standard `keras.layers.Layer` arguments.
 
     Example:
-        >>> smooth = GuidedFilter(radius=1, eps=5e-3)([photo, generator_output])
-        >>> surface = GuidedFilter(radius=5, eps=0.2)([image, image])
+        >>> import numpy as np
+        >>> photo, output = np.random.default_rng(0).uniform(-1, 1, (2, 1, 32, 32, 3)).astype(np.float32)
+        >>> smooth = GuidedFilter(radius=1, eps=5e-3)([photo, output])  # output along photo's edges
+        >>> surface = GuidedFilter(radius=5, eps=0.2)([output, output])  # edge-preserving blur
+        >>> tuple(smooth.shape), bool(np.std(surface) < np.std(output))
+        ((1, 32, 32, 3), True)
 
     Reference:
         He, Sun and Tang, "Guided Image Filtering", ECCV 2010.

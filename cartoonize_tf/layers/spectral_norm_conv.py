@@ -33,8 +33,11 @@ class SpectralNormConv2D(keras.layers.Layer):
         **kwargs: standard `keras.layers.Layer` arguments.
 
     Example:
+        >>> import numpy as np
+        >>> images = np.zeros((2, 16, 24, 3), np.float32)
         >>> conv = SpectralNormConv2D(32, 3, strides=2, activation="leaky_relu")
-        >>> y = conv(images, training=True)  # [N, H/2, W/2, 32], u advanced one iteration
+        >>> tuple(conv(images, training=True).shape)  # [N, H/2, W/2, 32]; u advanced once
+        (2, 8, 12, 32)
 
     Reference:
         Miyato et al., "Spectral Normalization for Generative Adversarial
@@ -89,7 +92,7 @@ class SpectralNormConv2D(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         spatial = [None if size is None else -(-size // stride)
-                   for size, stride in zip(input_shape[1:3], self.strides)]
+                   for size, stride in zip(input_shape[1:3], self.strides, strict=True)]
         return (input_shape[0], *spatial, self.filters)
 
     def get_config(self):

@@ -24,7 +24,11 @@ class PatchDiscriminator(keras.Model):
         **kwargs: standard `keras.Model` arguments.
 
     Example:
+        >>> import numpy as np
+        >>> images = np.zeros((2, 32, 48, 3), np.float32)  # [N, H, W, 3] in [-1, 1]
         >>> logits = PatchDiscriminator()(images, training=True)  # [N, H/8, W/8, 1]
+        >>> tuple(logits.shape)
+        (2, 4, 6, 1)
     """
 
     def __init__(self, channels=32, num_stages=3, spectral_norm=True, input_channels=3,

@@ -31,8 +31,11 @@ class UNetGenerator(keras.Model):
         **kwargs: standard `keras.Model` arguments.
 
     Example:
+        >>> import numpy as np
+        >>> images = np.zeros((2, 32, 48, 3), np.float32)  # float32 [N, H, W, 3] in [-1, 1]
         >>> generator = UNetGenerator()
-        >>> raw = generator(images)  # images: float32 [N, H, W, 3] in [-1, 1]
+        >>> tuple(generator(images).shape)  # the raw output, before the guided filter
+        (2, 32, 48, 3)
 
     Reference:
         Wang and Yu, "Learning to Cartoonize Using White-box Cartoon

@@ -30,7 +30,7 @@ def imagenet_weights_path():
     try:
         return keras.utils.get_file(VGG19_WEIGHTS_FILE, VGG19_WEIGHTS_URL, cache_subdir="models",
                                     file_hash=VGG19_WEIGHTS_HASH)
-    except Exception as error:  # noqa: BLE001 - any download failure gets the same advice
+    except Exception as error:  # any download failure gets the same advice
         raise VGGWeightsError(
             f"Could not get the VGG19 ImageNet weights ({error}).\n"
             f"Download {VGG19_WEIGHTS_URL} on a machine with network access and either put it "

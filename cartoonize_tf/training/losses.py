@@ -41,7 +41,8 @@ def edge_l1(output, target):
     """Mean L1 distance between the pixel differences (along x and along y) of two images."""
     def differences(image):
         return image[:, 1:, :-1] - image[:, :-1, :-1], image[:, :-1, 1:] - image[:, :-1, :-1]
-    return sum(ops.mean(ops.abs(a - b)) for a, b in zip(differences(output), differences(target)))
+    pairs = zip(differences(output), differences(target), strict=True)
+    return sum(ops.mean(ops.abs(a - b)) for a, b in pairs)
 
 
 def reconstruction_loss(output, targets, edge_weight=0.0):

@@ -18,32 +18,33 @@ class RunSettings:
     command keep their defaults.
     """
 
-    command: str
-    data_dir: str
-    output_dir: str
-    steps: int
-    patch_size: int = 256
-    batch_size: int = 16
-    flip: bool = False
-    resume: bool = False
-    learning_rate: float = 2e-4
-    seed: int | None = None
-    save_every: int = 1000
-    log_every: int = 100
-    sample_every: int = 1000
-    progress: bool = True
-    precision: str = "auto"
-    distribute: str = "none"
-    pretrained: str | None = None
+    command: str  # "pretrain" or "train"
+    data_dir: str  # folder holding the training images' side folders (photo_scenery/, ...)
+    output_dir: str  # run folder: checkpoints/, logs/, settings.json, generator.keras
+    steps: int  # train up to this step count (a resumed run counts its earlier steps)
+    patch_size: int = 256  # side of the random square crops, in pixels
+    batch_size: int = 16  # crops per step, all replicas together
+    flip: bool = False  # mirror crops left-right at random
+    resume: bool = False  # go on from the latest checkpoint in `output_dir`
+    learning_rate: float = 2e-4  # Adam's learning rate, for G and D alike (unitless)
+    seed: int | None = None  # seed for weights, crops and draws; None: unseeded
+    save_every: int = 1000  # steps between checkpoints (0: no periodic checkpoint)
+    log_every: int = 100  # steps between TensorBoard scalars (losses averaged over them)
+    sample_every: int = 1000  # steps between TensorBoard sample images (0: never)
+    progress: bool = True  # show the progress bar
+    precision: str = "auto"  # compute type (`PRECISION_CHOICES`); the weights stay float32
+    distribute: str = "none"  # `DISTRIBUTE_CHOICES`: one device, all local GPUs, or TF_CONFIG's workers
+    pretrained: str | None = None  # generator.keras (or a run folder) to start G from; None: random
     # pretrain
-    paired: bool = False
-    edge_weight: float = 0.0
-    cel_shading: bool = False
+    paired: bool = False  # L1 to the cartoon of the same file name, not to the photo itself
+    edge_weight: float = 0.0  # weight of the L1 of pixel differences beside the plain L1 (0: off)
+    cel_shading: bool = False  # train through a CelShading stage, saved with the generator
     # train
-    superpixel: str = "simple"
+    superpixel: str = "simple"  # the structure target's segmentation (`SUPERPIXEL_MODES`)
+    # VGG19's weights: "imagenet", an .h5 or .npy path, "none" (random), or "pixels" (no VGG)
     vgg_weights: str = "imagenet"
-    loss_weights: dict = field(default_factory=dict)
-    xla: str = "auto"
+    loss_weights: dict = field(default_factory=dict)  # {loss term: weight} overriding DEFAULT_LOSS_WEIGHTS
+    xla: str = "auto"  # compile the G and D updates with XLA: "on", "off" or "auto" (GPU only)
 
     def __post_init__(self):
         if self.command not in COMMANDS:

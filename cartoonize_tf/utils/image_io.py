@@ -98,7 +98,7 @@ def read_image(path, max_pixels=None):
         raise ImageReadError(f"{path}: is a folder, not an image file") from None
     except MemoryError:
         raise ImageReadError(f"{path}: not enough memory to decode it") from None
-    except Exception as error:  # noqa: BLE001 - any decoder failure fails this file alone
+    except Exception as error:  # any decoder failure fails this file alone
         raise ImageReadError(f"{path}: cannot decode ({type(error).__name__}: {error})") from None
 
 

@@ -92,7 +92,7 @@ def adjacent_pairs(labels):
         differ = a != b
         lo = np.minimum(a[differ], b[differ])
         hi = np.maximum(a[differ], b[differ])
-        pairs.update(zip(lo.tolist(), hi.tolist()))
+        pairs.update(zip(lo.tolist(), hi.tolist(), strict=True))
     return pairs
 
 
@@ -271,7 +271,13 @@ class AuthorsGrouping:
         similarities: which of "C", "T", "S", "F" to add up.
 
     Example:
-        >>> grouped = AuthorsGrouping(lab, labels).group(max_pairs=200)
+        >>> from skimage import color, data, segmentation, transform
+        >>> rgb = transform.resize(data.astronaut(), (64, 64))
+        >>> labels = segmentation.felzenszwalb(rgb, scale=10, sigma=0.8, min_size=10)
+        >>> lab = color.rgb2lab(region_means_as_numpy(rgb, labels)[labels])
+        >>> grouped = AuthorsGrouping(lab, labels).group(max_pairs=20)
+        >>> bool(grouped.max() < labels.max())  # fewer regions, labelled 0..K-1
+        True
     """
 
     def __init__(self, lab, labels, similarities=SIMILARITIES):
@@ -337,8 +343,8 @@ class AuthorsGrouping:
             neighbours[j].add(i)
         scores = self.similarity(pairs[:, 0], pairs[:, 1])
         # Highest score first; among equal scores the pair scored last, as in their code.
-        heap = [(-score, -serial, i, j)
-                for serial, (score, (i, j)) in enumerate(zip(scores.tolist(), pairs.tolist()))]
+        ranked = enumerate(zip(scores.tolist(), pairs.tolist(), strict=True))
+        heap = [(-score, -serial, i, j) for serial, (score, (i, j)) in ranked]
         heapq.heapify(heap)
         serial, num_pairs, new = len(heap), len(heap), self.count
         while num_pairs > max_pairs:
@@ -354,7 +360,8 @@ class AuthorsGrouping:
                 neighbours[other].add(new)
             neighbours[new] = around
             others = np.array(sorted(around), dtype=np.int64)
-            for other, score in zip(others.tolist(), self.similarity(new, others).tolist()):
+            around_scores = self.similarity(new, others).tolist()
+            for other, score in zip(others.tolist(), around_scores, strict=True):
                 heapq.heappush(heap, (-score, -serial, other, new))
                 serial += 1
             new += 1

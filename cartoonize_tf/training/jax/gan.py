@@ -51,7 +51,7 @@ class JaxGANSteps(JaxTrainingState):
         discriminator_optimizer.build(discriminator_variables)
         super().__init__(dict(zip(STATE_GROUPS, (
             generator_variables, discriminator_variables, self.discriminator_state_variables,
-            generator_optimizer.variables, discriminator_optimizer.variables))),
+            generator_optimizer.variables, discriminator_optimizer.variables), strict=True)),
             objectives.generator)
         self._step = jax.jit(self._train_step)
         self._generate = jax.jit(self._generate_output)
@@ -86,7 +86,7 @@ class JaxGANSteps(JaxTrainingState):
 
     def _updated_discriminator_states(self, scope, previous):
         values = [scope.get_current_value(v) for v in self.discriminator_state_variables]
-        return [old if new is None else new for new, old in zip(values, previous)]
+        return [old if new is None else new for new, old in zip(values, previous, strict=True)]
 
     def _generate_output(self, generator_values, photos):
         with self.scope(generator=generator_values):

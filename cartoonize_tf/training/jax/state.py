@@ -27,7 +27,7 @@ class JaxTrainingState:
     def scope(self, **groups):
         """A `keras.StatelessScope` mapping the named groups' variables to the given arrays."""
         mapping = [pair for group, values in groups.items()
-                   for pair in zip(self.variables[group], values)]
+                   for pair in zip(self.variables[group], values, strict=True)]
         return keras.StatelessScope(state_mapping=mapping)
 
     def render(self, photos):
@@ -38,5 +38,5 @@ class JaxTrainingState:
     def sync_variables(self):
         """Writes the state into the Keras variables (before saving the models)."""
         for group, group_variables in self.variables.items():
-            for variable, value in zip(group_variables, self.state[group]):
+            for variable, value in zip(group_variables, self.state[group], strict=True):
                 variable.assign(value)

@@ -28,9 +28,15 @@ class GeneratorPretrainer(keras.Model):
         **kwargs: standard `keras.Model` arguments.
 
     Example:
+        >>> import numpy as np
+        >>> from cartoonize_tf.models.generator import UNetGenerator
+        >>> photos = np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 3)).astype(np.float32)
+        >>> photo_batches = tf.data.Dataset.from_tensors(photos).repeat()
         >>> pretrainer = GeneratorPretrainer(UNetGenerator())
         >>> pretrainer.compile(optimizer=keras.optimizers.Adam(2e-4, 0.5, 0.99))
-        >>> pretrainer.fit(photo_batches, steps_per_epoch=1000)
+        >>> history = pretrainer.fit(photo_batches, steps_per_epoch=2, verbose=0)
+        >>> int(pretrainer.train_steps)
+        2
     """
 
     def __init__(self, generator, edge_weight=0.0, **kwargs):

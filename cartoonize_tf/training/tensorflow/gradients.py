@@ -13,7 +13,7 @@ def gradients_by_path(optimizer, gradients, variables):
     """`{variable path: gradient}`, with a `LossScaleOptimizer`'s loss scale divided out."""
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         gradients = [g / tf.cast(optimizer.dynamic_scale, g.dtype) for g in gradients]
-    return {variable.path: gradient for variable, gradient in zip(variables, gradients)}
+    return {variable.path: gradient for variable, gradient in zip(variables, gradients, strict=True)}
 
 
 def apply_gradients(optimizer, tape, scaled_loss, variables, report=False):

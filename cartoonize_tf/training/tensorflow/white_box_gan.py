@@ -45,11 +45,21 @@ class WhiteBoxCartoonGAN(keras.Model):
         **kwargs: standard `keras.Model` arguments.
 
     Example:
-        >>> gan = WhiteBoxCartoonGAN(generator, PatchDiscriminator(), PatchDiscriminator(), vgg)
+        >>> import numpy as np
+        >>> from cartoonize_tf.models.generator import UNetGenerator
+        >>> from cartoonize_tf.training.builders import build_discriminators
+        >>> surface, texture = build_discriminators()  # RGB and grey input
+        >>> gan = WhiteBoxCartoonGAN(UNetGenerator(), surface, texture,
+        ...                          vgg_features=None)  # or VGGFeatures(): the paper's VGG19
         >>> adam = {"learning_rate": 2e-4, "beta_1": 0.5, "beta_2": 0.99, "epsilon": 1e-8}
         >>> gan.compile(generator_optimizer=keras.optimizers.Adam(**adam),
         ...             discriminator_optimizer=keras.optimizers.Adam(**adam))
-        >>> gan.fit(dataset, steps_per_epoch=1000)
+        >>> batch = np.random.default_rng(0).uniform(-1, 1, (2, 4, 32, 32, 3)).astype(np.float32)
+        >>> photos, cartoons = batch  # each [N, H, W, 3] in [-1, 1]
+        >>> dataset = tf.data.Dataset.from_tensors((photos, cartoons)).repeat()
+        >>> history = gan.fit(dataset, steps_per_epoch=2, verbose=0)
+        >>> int(gan.train_steps)
+        2
     """
 
     def __init__(self, generator, surface_discriminator, texture_discriminator, vgg_features,
