@@ -59,8 +59,9 @@ def main():
     import tensorflow as tf
     from skimage import data, transform
 
+    from cartoonize_tf.contract.look import CONTROLS
     from cartoonize_tf.inference.cartoonizer import Cartoonizer, read_generator
-    from cartoonize_tf.whitebox.look import CONTROLS, stage_controls
+    from cartoonize_tf.whitebox.look import stage_controls
 
     width, height = (int(side) for side in args.size.lower().split("x"))
     photo = (transform.resize(data.astronaut(), (height, width)) * 255).astype(np.uint8)

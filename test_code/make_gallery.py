@@ -109,8 +109,8 @@ def write_presets(args, photos, write_image):
     import cv2
     import numpy as np
 
+    from cartoonize_tf.contract.look import PRESETS
     from cartoonize_tf.inference.cartoonizer import Cartoonizer
-    from cartoonize_tf.whitebox.look import PRESETS
 
     cartoonizers = [Cartoonizer.load(args.model, size_policy="full", look=name)
                     for name in PRESETS]

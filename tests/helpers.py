@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cartoonize_tf.whitebox.look import CONTROLS
+from cartoonize_tf.contract.look import CONTROLS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The golden outputs of the authors' code live beside the checkout, never inside it.

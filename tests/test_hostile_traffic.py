@@ -20,7 +20,6 @@ import pytest
 from helpers import amplification_request, claimed_tensor, predict_request, raw_http, served
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-from cartoonize_tf.cli import serve as serve_cli
 from cartoonize_tf.serving import rest_connections, rest_service
 from cartoonize_tf.serving.memory_budget import MemoryBudget, run_bytes
 from cartoonize_tf.serving.rest_connections import RateLimitedLoopErrors
@@ -383,10 +382,6 @@ def test_accept_errors_are_logged_once_per_period(caplog):
             handler(None, context)
     assert len(caplog.records) == 1 and "Too many open files" in caplog.records[0].getMessage()
     assert handler.suppressed == 999
-
-
-def test_serve_help_and_the_server_share_the_connection_default():
-    assert serve_cli.MAX_CONNECTIONS == rest_service.MAX_CONNECTIONS
 
 
 def test_a_base64_batch_over_the_pixel_cap_in_total_is_refused(server):

@@ -6,8 +6,11 @@ from pathlib import Path
 from helpers import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "cartoonize_tf"
-# What each subpackage may import besides itself (docs/layout.md draws it).
+# What each subpackage may import besides itself and `contract`, the exported model's
+# contract, which every one may import and which imports nothing (docs/layout.md draws it).
+GROUND_FLOOR = "contract"
 ALLOWED = {
+    GROUND_FLOOR: set(),
     "utils": set(),
     "whitebox": set(),
     "layers": {"whitebox"},
@@ -67,9 +70,23 @@ def test_subpackages_import_only_downstream():
         for target in imports:
             destination = subpackage(target)
             if source and destination and destination != source \
-                    and destination not in ALLOWED[source]:
+                    and destination not in ALLOWED[source] \
+                    and (destination != GROUND_FLOOR or source == GROUND_FLOOR):
                 wrong.append(f"{module} -> {target}")
     assert wrong == []
+
+
+def test_the_contract_loads_no_tensorflow():
+    """Importing every contract module loads neither TensorFlow nor Keras."""
+    import subprocess
+    import sys
+
+    modules = sorted(m for m in import_graph() if subpackage(m) == GROUND_FLOOR)
+    code = (f"import sys; import {', '.join(modules)}; "
+            "print(sorted({'tensorflow', 'keras', 'tf_keras'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=Path(PROJECT_ROOT), check=True)
+    assert len(modules) > 1 and result.stdout.strip() == "[]"
 
 
 def training_room(module):

@@ -7,11 +7,12 @@ from helpers import FLAT_TONES, HIGH_ENDS, LOW_ENDS
 from skimage import data
 
 from cartoonize_tf.cli.main import main
+from cartoonize_tf.contract.look import CONTROLS, PRESETS, check_look
 from cartoonize_tf.inference.cartoonizer import Cartoonizer, generator_with_look
 from cartoonize_tf.layers.cel_shading import CelShading, luminance
 from cartoonize_tf.models.loading import generator_copy
 from cartoonize_tf.utils.quality import psnr
-from cartoonize_tf.whitebox.look import CONTROLS, PRESETS, check_look, stage_settings
+from cartoonize_tf.whitebox.look import stage_settings
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,12 @@ from PIL import Image
 from skimage import data
 from tensorflow.core.protobuf import saved_model_pb2
 
-from cartoonize_tf.export.options import LOOK_BYTES_SIGNATURE, LOOK_IMAGES_SIGNATURE
+from cartoonize_tf.contract.signatures import (
+    LOOK_BYTES_SIGNATURE,
+    LOOK_IMAGES_SIGNATURE,
+    LOOK_SIGNATURES,
+    SIGNATURE_INPUTS,
+)
 from cartoonize_tf.export.saved_model import export_saved_model
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
 from cartoonize_tf.layers.cel_shading import CelShading
@@ -81,7 +86,8 @@ def cartoons(stub, photo, look):
 
 def test_the_stage_draws_any_look_from_call_settings(photo):
     """One graph, the look given per call, draws what a stage built with that look draws."""
-    from cartoonize_tf.whitebox.look import check_look, stage_settings
+    from cartoonize_tf.contract.look import check_look
+    from cartoonize_tf.whitebox.look import stage_settings
 
     image = tf.constant(photo[None].astype(np.float32) / 127.5 - 1)
     for base in (FLAT_TONES, {}):  # with its own flattening, and with none to turn on
@@ -104,9 +110,27 @@ def test_the_signatures_default_to_the_models_own_look(shaded, tmp_path):
     proto.ParseFromString((folder / "saved_model.pb").read_bytes())
     own = stage_controls(shaded.cel_shading_layer.get_config())
     assert own == {"tones": 0, "flatness": 4.0, "lines": 1.0, "line_width": 1, "colour": 1.0}
-    for name in (LOOK_IMAGES_SIGNATURE, LOOK_BYTES_SIGNATURE):
+    for name in LOOK_SIGNATURES:
         defaults = proto.meta_graphs[0].signature_def[name].defaults
         assert {key: float(tf.make_ndarray(value)) for key, value in defaults.items()} == own
+        assert set(proto.meta_graphs[0].signature_def[name].inputs) == set(
+            SIGNATURE_INPUTS[name])
+
+
+def test_the_rewritten_model_loads_and_its_fingerprint_is_its_own(shaded, tmp_path):
+    """Writing the defaults rewrites saved_model.pb; its fingerprint is written anew, so it is
+    the one TensorFlow computes for the file as it now is."""
+    from tensorflow.core.protobuf import fingerprint_pb2
+    from tensorflow.python.saved_model.pywrap_saved_model import fingerprinting
+
+    folder = export_saved_model(shaded, tmp_path / "saved", 1)
+    loaded = tf.saved_model.load(str(folder))
+    assert set(LOOK_SIGNATURES) <= set(loaded.signatures)
+    written = tf.saved_model.experimental.read_fingerprint(str(folder))
+    recomputed = fingerprint_pb2.FingerprintDef.FromString(
+        fingerprinting.CreateFingerprintDef(str(folder)))
+    assert (written.saved_model_checksum, written.signature_def_hash) == (
+        recomputed.saved_model_checksum, recomputed.signature_def_hash)
 
 
 def test_a_model_without_the_stage_has_no_look_signatures(small_generator, tmp_path):

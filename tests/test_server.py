@@ -273,14 +273,6 @@ def test_the_54_byte_request_is_54_bytes():
     assert len(amplification_request().SerializeToString()) == 54
 
 
-def test_serving_limits_agree_with_the_export():
-    from cartoonize_tf.export import options
-    from cartoonize_tf.serving import limits
-
-    assert (limits.LIMITS_FILE, limits.DEFAULT_MAX_PIXELS) == (options.LIMITS_FILE,
-                                                               options.DEFAULT_MAX_PIXELS)
-
-
 def test_the_server_reads_the_exported_cap(server):
     assert server.registry.current.max_pixels == 64 * 64
     assert server.predictor.pixel_limit(server.registry.current) == 64 * 64

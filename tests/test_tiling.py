@@ -7,7 +7,6 @@ from helpers import random_photo
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
 from cartoonize_tf.models.generator import UNetGenerator
 from cartoonize_tf.models.pipeline import cartoonize_batch
-from cartoonize_tf.utils import tiling
 from cartoonize_tf.utils.tiling import DEFAULT_MARGIN, cartoonize_tiled
 
 
@@ -95,9 +94,3 @@ def test_tiling_is_reported_once_per_size(rng, caplog):
             cartoonize_tiled(lambda piece: piece, image, tile=32, margin=8)
     assert [record.getMessage() for record in caplog.records] == [
         "56 x 40 runs in tiles of at most 32 px (--tile)"]
-
-
-def test_the_tile_grid_is_the_generators():
-    from cartoonize_tf.models.pipeline import SIZE_MULTIPLE
-
-    assert tiling.SIZE_MULTIPLE == SIZE_MULTIPLE

@@ -16,7 +16,7 @@ import pytest
 from helpers import FLAT_TONES, PROJECT_ROOT, random_photo, served
 from PIL import Image
 
-from cartoonize_tf.whitebox.look import CONTROLS, PRESETS
+from cartoonize_tf.contract.look import CONTROLS, PRESETS
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 # Where the upload test's screenshot goes (default: the test's temporary folder).
@@ -365,9 +365,9 @@ def test_config_describes_the_look_of_the_version_served_now(small_generator, se
     import tensorflow as tf
     from tensorflow.core.protobuf import saved_model_pb2
 
-    from cartoonize_tf.export.options import LOOK_BYTES_SIGNATURE
+    from cartoonize_tf.contract.layout import newest_version
+    from cartoonize_tf.contract.signatures import LOOK_BYTES_SIGNATURE
     from cartoonize_tf.models.loading import generator_copy
-    from cartoonize_tf.utils.saved_model_versions import newest_version
 
     restyled = generator_copy(small_generator, cel_shading={
         **FLAT_TONES, "levels": 5, "line_strength": 2.0, "line_width": 2, "saturation": 0.5})

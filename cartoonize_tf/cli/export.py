@@ -12,12 +12,8 @@ from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
 from cartoonize_tf.cli.model_option import load_generator
 from cartoonize_tf.cli.style_options import add_look_options, look_from_args
-from cartoonize_tf.export.options import (
-    BYTES_ENCODINGS,
-    DEFAULT_MAX_PIXELS,
-    DEFAULT_ONNX_OPSET,
-    TFLITE_QUANTIZATIONS,
-)
+from cartoonize_tf.contract.limits import DEFAULT_MAX_PIXELS
+from cartoonize_tf.export.options import BYTES_ENCODINGS, DEFAULT_ONNX_OPSET, TFLITE_QUANTIZATIONS
 from cartoonize_tf.utils.extras import require_extra
 
 # The default --model: the shipped one (found from any folder).

@@ -6,11 +6,8 @@ import threading
 from cartoonize_tf.cli.defaults import DEFAULT_SAVED_MODEL_BASE, default_path
 from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
+from cartoonize_tf.serving.defaults import MAX_CONNECTIONS
 from cartoonize_tf.utils.extras import require_extra
-
-# The same as cartoonize_tf.serving.rest_service.MAX_CONNECTIONS (imported lazily there: the
-# server pulls in TensorFlow, --help must not); tests/test_hostile_traffic.py keeps them equal.
-MAX_CONNECTIONS = 512
 
 
 def add_serve_parser(subparsers):

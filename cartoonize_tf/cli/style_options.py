@@ -2,8 +2,8 @@
 --no-cel-shading, --backend, and the look controls (--preset, --tones, ...)."""
 
 from cartoonize_tf.cli.errors import CommandError
+from cartoonize_tf.contract.look import CONTROLS, PRESETS, check_look
 from cartoonize_tf.inference.options import BACKENDS
-from cartoonize_tf.whitebox.look import CONTROLS, PRESETS, check_look
 
 BACKEND_HELP = ("runtime for the generator: auto picks the fastest that keeps the picture "
                 "(a CPU: openvino, OpenVINO reading the shipped LiteRT file, no TensorFlow "

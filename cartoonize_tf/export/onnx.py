@@ -9,6 +9,7 @@ are dynamic.
 
 import tensorflow as tf
 
+from cartoonize_tf.contract.signatures import IMAGES_INPUT, IMAGES_OUTPUT
 from cartoonize_tf.export.options import DEFAULT_ONNX_OPSET
 from cartoonize_tf.export.quiet import quiet_converters
 from cartoonize_tf.models.pipeline import cartoonize_any_size, cartoonize_batch
@@ -20,9 +21,9 @@ def convert_to_onnx(generator, input_size=None, opset=DEFAULT_ONNX_OPSET):
 
     height, width = input_size or (None, None)
     batch = 1 if input_size else None
-    spec = tf.TensorSpec([batch, height, width, 3], tf.uint8, name="images")
+    spec = tf.TensorSpec([batch, height, width, 3], tf.uint8, name=IMAGES_INPUT)
     pipeline = cartoonize_batch if input_size else cartoonize_any_size
-    function = tf.function(lambda images: {"cartoons": pipeline(generator, images)},
+    function = tf.function(lambda images: {IMAGES_OUTPUT: pipeline(generator, images)},
                            input_signature=[spec])
     with quiet_converters():
         model, _ = tf2onnx.convert.from_function(function, input_signature=[spec], opset=opset)

@@ -1,7 +1,6 @@
 """Exporting a generator as a SavedModel in TF Serving's layout, with warm-up requests."""
 
 import io
-import json
 import shutil
 from pathlib import Path
 
@@ -9,6 +8,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from cartoonize_tf.contract.limits import DEFAULT_MAX_PIXELS, write_max_pixels
+from cartoonize_tf.contract.signatures import (
+    BYTES_INPUT,
+    BYTES_SIGNATURE,
+    IMAGES_INPUT,
+    IMAGES_SIGNATURE,
+    LOOK_BYTES_SIGNATURE,
+    LOOK_IMAGES_SIGNATURE,
+)
 from cartoonize_tf.export.look_signatures import (
     CONTROL_SPECS,
     look_bytes_function,
@@ -16,21 +24,8 @@ from cartoonize_tf.export.look_signatures import (
     model_controls,
     write_control_defaults,
 )
-from cartoonize_tf.export.options import (
-    DEFAULT_MAX_PIXELS,
-    LIMITS_FILE,
-    LOOK_BYTES_SIGNATURE,
-    LOOK_IMAGES_SIGNATURE,
-)
 from cartoonize_tf.export.quiet import quiet_converters
-from cartoonize_tf.export.signatures import (
-    BYTES_SIGNATURE,
-    BYTES_SPEC,
-    IMAGES_SIGNATURE,
-    IMAGES_SPEC,
-    bytes_function,
-    images_function,
-)
+from cartoonize_tf.export.signatures import BYTES_SPEC, IMAGES_SPEC, bytes_function, images_function
 
 WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
 WARMUP_SIZE = (64, 64)
@@ -53,12 +48,12 @@ def warmup_requests(model_name, controls=None):
     image = np.random.default_rng(0).integers(0, 256, (*WARMUP_SIZE, 3), dtype=np.uint8)
     encoded = io.BytesIO()
     Image.fromarray(image).save(encoded, format="PNG")
-    requests = [(IMAGES_SIGNATURE, {"images": image[None]}),
-                (BYTES_SIGNATURE, {"image_bytes": [encoded.getvalue()]})]
+    requests = [(IMAGES_SIGNATURE, {IMAGES_INPUT: image[None]}),
+                (BYTES_SIGNATURE, {BYTES_INPUT: [encoded.getvalue()]})]
     if controls is not None:
         scalars = {name: np.float32(value) for name, value in controls.items()}
-        requests += [(LOOK_IMAGES_SIGNATURE, {"images": image[None], **scalars}),
-                     (LOOK_BYTES_SIGNATURE, {"image_bytes": [encoded.getvalue()], **scalars})]
+        requests += [(LOOK_IMAGES_SIGNATURE, {IMAGES_INPUT: image[None], **scalars}),
+                     (LOOK_BYTES_SIGNATURE, {BYTES_INPUT: [encoded.getvalue()], **scalars})]
     records = []
     for signature, inputs in requests:
         request = predict_pb2.PredictRequest(
@@ -125,7 +120,7 @@ def export_saved_model(generator, base_path, version=None, max_pixels=DEFAULT_MA
             for record in warmup_requests(model_name,
                                           model_controls(generator) if has_look else None):
                 writer.write(record)
-        (staging / LIMITS_FILE).write_text(json.dumps({"max_pixels": int(max_pixels)}))
+        write_max_pixels(staging, max_pixels)
         staging.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

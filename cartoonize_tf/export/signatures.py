@@ -8,11 +8,9 @@ conversion; the bytes signature also decodes and encodes images. No
 
 import tensorflow as tf
 
+from cartoonize_tf.contract.signatures import BYTES_INPUT, BYTES_OUTPUT, IMAGES_INPUT, IMAGES_OUTPUT
 from cartoonize_tf.export.options import BYTES_ENCODINGS
 from cartoonize_tf.models.pipeline import cartoonize_any_size
-
-IMAGES_SIGNATURE = "serving_default"
-BYTES_SIGNATURE = "serving_bytes"
 
 
 def check_size(images, max_pixels):
@@ -37,7 +35,7 @@ def images_function(generator, max_pixels):
     """`{"cartoons": uint8 [N, H, W, 3]}` from `images`: uint8 RGB `[N, H, W, 3]`."""
 
     def serve(images):
-        return {"cartoons": sized_cartoons(generator, images, max_pixels)}
+        return {IMAGES_OUTPUT: sized_cartoons(generator, images, max_pixels)}
 
     return serve
 
@@ -86,11 +84,11 @@ def bytes_function(generator, max_pixels, output_format="png"):
     check_encoding(output_format)
 
     def serve(image_bytes):
-        return {"cartoon_bytes": encoded_cartoons(generator, image_bytes, max_pixels,
-                                                  output_format)}
+        return {BYTES_OUTPUT: encoded_cartoons(generator, image_bytes, max_pixels,
+                                               output_format)}
 
     return serve
 
 
-IMAGES_SPEC = tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")
-BYTES_SPEC = tf.TensorSpec([None], tf.string, name="image_bytes")
+IMAGES_SPEC = tf.TensorSpec([None, None, None, 3], tf.uint8, name=IMAGES_INPUT)
+BYTES_SPEC = tf.TensorSpec([None], tf.string, name=BYTES_INPUT)

@@ -11,12 +11,13 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from cartoonize_tf.contract.limits import SIZE_MULTIPLE
+from cartoonize_tf.contract.signatures import IMAGES_INPUT, IMAGES_OUTPUT, IMAGES_SIGNATURE
 from cartoonize_tf.export.options import TFLITE_QUANTIZATIONS
 from cartoonize_tf.export.quiet import quiet_converters
 from cartoonize_tf.export.saved_model import export_archive
 from cartoonize_tf.models.pipeline import (
     OUTPUT_FILTER_SCOPE,
-    SIZE_MULTIPLE,
     cartoonize_any_size,
     cartoonize_batch,
 )
@@ -53,11 +54,11 @@ def convert_to_tflite(generator, quantization="float32", input_size=None,
     if quantization not in TFLITE_QUANTIZATIONS:
         raise ValueError(f"quantization must be one of {TFLITE_QUANTIZATIONS}, got {quantization!r}")
     height, width = input_size or (None, None)
-    spec = tf.TensorSpec([1, height, width, 3], tf.uint8, name="images")
+    spec = tf.TensorSpec([1, height, width, 3], tf.uint8, name=IMAGES_INPUT)
     pipeline = cartoonize_batch if input_size else cartoonize_any_size
     # Through a SavedModel, so the converter finds and freezes every variable.
     archive = export_archive({
-        "serving_default": (lambda images: {"cartoons": pipeline(generator, images)}, [spec])})
+        IMAGES_SIGNATURE: (lambda images: {IMAGES_OUTPUT: pipeline(generator, images)}, [spec])})
     with tempfile.TemporaryDirectory() as folder, quiet_converters():
         archive.write_out(folder, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(folder)

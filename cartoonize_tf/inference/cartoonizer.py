@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cartoonize_tf.contract.layout import saved_model_folder
+from cartoonize_tf.contract.look import checked_look
 from cartoonize_tf.inference.choice import auto_backend
 from cartoonize_tf.inference.conversion_files import (
     CONVERTED_BACKENDS,
@@ -18,11 +20,11 @@ from cartoonize_tf.inference.conversion_files import (
 )
 from cartoonize_tf.inference.image_cartoonizer import ImageCartoonizer
 from cartoonize_tf.inference.options import DEFAULT_TILE, SIZE_POLICIES
-from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer, saved_model_folder
+from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer
 from cartoonize_tf.inference.sizing import authors_resize_crop, authors_size
 from cartoonize_tf.utils.extras import MissingExtra
 from cartoonize_tf.utils.tiling import cartoonize_tiled, runs_in_tiles
-from cartoonize_tf.whitebox.look import checked_look, stage_settings
+from cartoonize_tf.whitebox.look import stage_settings
 
 logger = logging.getLogger(__name__)
 

@@ -4,27 +4,14 @@ from pathlib import Path
 
 import numpy as np
 
-from cartoonize_tf.export.options import LOOK_IMAGES_SIGNATURE
-from cartoonize_tf.utils.saved_model_versions import SAVED_MODEL_FILE, newest_version
-from cartoonize_tf.whitebox.look import checked_look
-
-
-def saved_model_folder(path):
-    """The SavedModel folder that `path` names: itself, or the highest numbered version below it
-    (TF Serving's base path, as `cartoonize export` writes it); None when it names neither."""
-    path = Path(path)
-    return path if (path / SAVED_MODEL_FILE).is_file() else newest_version(path)
-
-
-def signature_defaults(folder, signature):
-    """The default values a SavedModel's `signature` declares for its inputs, {name: array}."""
-    import tensorflow as tf
-    from tensorflow.core.protobuf import saved_model_pb2
-
-    proto = saved_model_pb2.SavedModel()
-    proto.ParseFromString((Path(folder) / SAVED_MODEL_FILE).read_bytes())
-    defaults = proto.meta_graphs[0].signature_def[signature].defaults
-    return {name: tf.make_ndarray(value) for name, value in defaults.items()}
+from cartoonize_tf.contract.look import checked_look
+from cartoonize_tf.contract.saved_model_file import signature_defaults
+from cartoonize_tf.contract.signatures import (
+    IMAGES_INPUT,
+    IMAGES_OUTPUT,
+    IMAGES_SIGNATURE,
+    LOOK_IMAGES_SIGNATURE,
+)
 
 
 class SavedModelCartoonizer:
@@ -46,7 +33,7 @@ class SavedModelCartoonizer:
         self._tf = tf
         self.folder = Path(folder)
         self.signatures = tf.saved_model.load(str(folder)).signatures
-        self.serve = self.signatures["serving_default"]
+        self.serve = self.signatures[IMAGES_SIGNATURE]
         self.controls = {}
         if look is not None:
             self.take_look(look)
@@ -68,4 +55,4 @@ class SavedModelCartoonizer:
     def cartoonize(self, image: np.ndarray) -> np.ndarray:
         """uint8 RGB `[H, W, 3]` -> uint8 RGB cartoon of the same size."""
         images = self._tf.constant(image[None])
-        return self.serve(images=images, **self.controls)["cartoons"].numpy()[0]
+        return self.serve(**{IMAGES_INPUT: images}, **self.controls)[IMAGES_OUTPUT].numpy()[0]

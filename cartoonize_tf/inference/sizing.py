@@ -13,7 +13,7 @@ multiples of 8. Two policies:
 
 import cv2
 
-from cartoonize_tf.utils.tiling import SIZE_MULTIPLE
+from cartoonize_tf.contract.limits import SIZE_MULTIPLE
 
 AUTHORS_MAX_SHORT_SIDE = 720
 

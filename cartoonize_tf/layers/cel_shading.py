@@ -3,8 +3,9 @@
 import keras
 from keras import ops
 
+from cartoonize_tf.contract.look import CONTROLS
 from cartoonize_tf.layers.guided_filter import box_mean, guided_filter
-from cartoonize_tf.whitebox.look import CONTROLS, FLAT_RADIUS
+from cartoonize_tf.whitebox.look import FLAT_RADIUS
 
 # The widest outline a call's `line_width` setting may ask for: the look control's top.
 MAX_LINE_WIDTH = int(CONTROLS["line_width"].high)

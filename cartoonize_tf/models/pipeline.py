@@ -7,15 +7,13 @@ Every runtime and every export computes exactly this (`cartoonize_batch`, or
 
 import tensorflow as tf
 
+from cartoonize_tf.contract.limits import SIZE_MULTIPLE
 from cartoonize_tf.layers.guided_filter import guided_filter
 
 # The output guided filter of the authors' inference code.
 OUTPUT_FILTER_RADIUS = 1
 OUTPUT_FILTER_EPS = 5e-3
 OUTPUT_FILTER_SCOPE = "output_filter"
-# Sides are cropped (the authors' sizing) or padded (any size) to multiples of this; the
-# generator's skips need 4, the authors' code uses 8.
-SIZE_MULTIPLE = 8
 
 
 def cartoon_from_raw(generator, photos, raw, filter_radius=OUTPUT_FILTER_RADIUS,

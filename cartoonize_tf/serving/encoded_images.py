@@ -12,7 +12,7 @@ refuse a request before any decoder runs.
 import struct
 import zlib
 
-from cartoonize_tf.utils.tiling import padded_pixels
+from cartoonize_tf.contract.limits import padded_pixels
 
 # A progressive JPEG from libjpeg has 10 scans, an optimised one about 20; thousands are an attack.
 MAX_JPEG_SCANS = 64
@@ -140,7 +140,7 @@ def webp_is_animated(data):
 
 def decoded_pixels(image_format, data, width, height):
     """The pixels a decoder will produce for `data` whose header says `width` x `height`, as
-    the model runs them (each side padded, `utils.tiling.padded_pixels`): every GIF frame on its
+    the model runs them (each side padded, `contract.limits.padded_pixels`): every GIF frame on its
     canvas; refuses (EncodedImageError) JPEGs with more than
     `MAX_JPEG_SCANS` scans, PNGs with more compressed data than their pixels can need, and
     animated WebPs."""

@@ -20,14 +20,10 @@ import warnings
 
 from PIL import Image
 
+from cartoonize_tf.contract.limits import SIZE_MULTIPLE, padded_pixels
 from cartoonize_tf.serving.encoded_images import EncodedImageError, decoded_pixels
 from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.utils.tiling import SIZE_MULTIPLE, padded_pixels
 
-# The same as export.options (serving imports no other subpackage; a test keeps them equal):
-# the file an export writes with the cap its signatures enforce, and the cap when none is known.
-LIMITS_FILE = "assets.extra/cartoonize_tf.json"
-DEFAULT_MAX_PIXELS = 3840 * 2160
 # Images in one request: a batch of many tiny images is a call each (about 15 ms), however
 # few pixels they hold.
 MAX_BATCH_IMAGES = 64

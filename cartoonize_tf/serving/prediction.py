@@ -8,12 +8,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 import numpy as np
 import tensorflow as tf
 
+from cartoonize_tf.contract.limits import DEFAULT_MAX_PIXELS
+from cartoonize_tf.contract.look import CONTROLS
+from cartoonize_tf.contract.signatures import IMAGES_OUTPUT
 from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.limits import (
-    DEFAULT_MAX_PIXELS,
-    check_claimed_shape,
-    check_encoded_images,
-)
+from cartoonize_tf.serving.limits import check_claimed_shape, check_encoded_images
 from cartoonize_tf.serving.memory_budget import (
     MemoryBudget,
     default_budget_bytes,
@@ -21,7 +20,6 @@ from cartoonize_tf.serving.memory_budget import (
     run_bytes,
 )
 from cartoonize_tf.utils.tiling import cartoonize_tiled
-from cartoonize_tf.whitebox.look import CONTROLS
 
 # How long a request without a deadline (REST) waits for memory before RESOURCE_EXHAUSTED.
 MEMORY_WAIT_SECONDS = 30.0
@@ -191,7 +189,7 @@ def image_input(function, inputs):
     images `[N, H, W, 3]` in, besides scalars, and `cartoons` of the same shape out), whose
     large images may run tile by tile with the same result; else None."""
     outputs = getattr(function, "structured_outputs", None)
-    if not isinstance(outputs, dict) or list(outputs) != ["cartoons"]:
+    if not isinstance(outputs, dict) or list(outputs) != [IMAGES_OUTPUT]:
         return None
     images = [name for name, value in inputs.items() if value.ndim]
     if len(images) != 1:
@@ -232,9 +230,9 @@ def run_in_tiles(function, piece, images, cancelled):
     def run_tile(tile):
         if cancelled.is_set():
             raise ServingError("CANCELLED", "cancelled between two tiles of an image")
-        return run_signature(function, {**piece, images: tile[None]})["cartoons"][0]
+        return run_signature(function, {**piece, images: tile[None]})[IMAGES_OUTPUT][0]
 
-    return {"cartoons": cartoonize_tiled(run_tile, piece[images][0], SERVING_TILE)[None]}
+    return {IMAGES_OUTPUT: cartoonize_tiled(run_tile, piece[images][0], SERVING_TILE)[None]}
 
 
 def run_signature(function, inputs):

@@ -1,6 +1,5 @@
 """The served model: the newest numeric version under a base path, reloaded when a new one appears."""
 
-import json
 import logging
 import os
 import stat
@@ -8,11 +7,12 @@ import threading
 from pathlib import Path
 
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
 
+from cartoonize_tf.contract.layout import SAVED_MODEL_FILE, newest_version
+from cartoonize_tf.contract.limits import read_max_pixels
+from cartoonize_tf.contract.saved_model_file import signature_defs
+from cartoonize_tf.contract.signatures import IMAGES_SIGNATURE
 from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.limits import LIMITS_FILE
-from cartoonize_tf.utils.saved_model_versions import SAVED_MODEL_FILE, newest_version
 
 logger = logging.getLogger(__name__)
 # A SavedModel version holds a handful of files; a folder with more is not one (or is a loop).
@@ -40,15 +40,6 @@ def check_version_files(path):
                                  "loaded")
 
 
-def read_max_pixels(path):
-    """The pixel cap a version was exported with (its LIMITS_FILE), or None if it has none."""
-    try:
-        value = json.loads((Path(path) / LIMITS_FILE).read_text())["max_pixels"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return int(value) if isinstance(value, int) and value > 0 else None
-
-
 class LoadedVersion:
     """One loaded SavedModel version: its signatures and their SignatureDefs."""
 
@@ -57,11 +48,7 @@ class LoadedVersion:
         self.version = int(self.path.name)
         check_version_files(self.path)
         self.model = tf.saved_model.load(str(path))
-        proto = saved_model_pb2.SavedModel()
-        proto.ParseFromString((self.path / SAVED_MODEL_FILE).read_bytes())
-        self.signature_defs = {name: definition for name, definition
-                               in proto.meta_graphs[0].signature_def.items()
-                               if not name.startswith("__")}
+        self.signature_defs = signature_defs(self.path)
         self.max_pixels = read_max_pixels(self.path)
 
     def signature_def_map(self):
@@ -74,7 +61,7 @@ class LoadedVersion:
         return signature_map
 
     def signature(self, name):
-        name = name or "serving_default"
+        name = name or IMAGES_SIGNATURE
         if name not in self.signature_defs:
             raise ServingError("NOT_FOUND", f"Serving signature name: \"{name}\" not found in "
                                             f"signature def (have {sorted(self.signature_defs)})")

@@ -10,6 +10,8 @@ import time
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
+from cartoonize_tf.serving.defaults import MAX_CONNECTIONS
+
 logger = logging.getLogger(__name__)
 
 HTTP_STATUS = {"INVALID_ARGUMENT": 400, "PERMISSION_DENIED": 403, "NOT_FOUND": 404,
@@ -21,9 +23,8 @@ LISTEN_BACKLOG = 1024
 # Seconds a connection may take to send a complete request head, counted from its opening or
 # from the end of its last answer (so also the keep-alive idle timeout).
 HEAD_TIMEOUT = 15.0
-# Open REST connections at most by default, and file descriptors always left free below the
-# process's limit (for gRPC connections, model files and health checks).
-MAX_CONNECTIONS = 512
+# File descriptors always left free below the process's limit (for gRPC connections, model
+# files and health checks).
 RESERVED_DESCRIPTORS = 128
 # An accept error (such as too many open files) is logged at most once per this many seconds.
 ACCEPT_ERROR_LOG_SECONDS = 10.0

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 from google.protobuf import json_format
 
+from cartoonize_tf.serving.defaults import MAX_CONNECTIONS
 from cartoonize_tf.serving.errors import ServingError
 from cartoonize_tf.serving.memory_budget import (
     JSON_BYTES_PER_BODY_BYTE,
@@ -26,7 +27,6 @@ from cartoonize_tf.serving.request_origin import check_request_origin
 from cartoonize_tf.serving.rest_connections import (
     HEAD_TIMEOUT,
     LISTEN_BACKLOG,
-    MAX_CONNECTIONS,
     MIN_BODY_RATE,
     BodyGaveWay,
     BodyProgress,

@@ -4,11 +4,12 @@ import time
 from dataclasses import dataclass
 
 from cartoonize_tf.serving.allocator import keep_large_blocks_mapped
+from cartoonize_tf.serving.defaults import MAX_CONNECTIONS
 from cartoonize_tf.serving.grpc_service import grpc_server
 from cartoonize_tf.serving.memory_budget import MemoryBudget, default_budget_bytes
 from cartoonize_tf.serving.prediction import Predictor
 from cartoonize_tf.serving.registry import ModelRegistry
-from cartoonize_tf.serving.rest_service import MAX_CONNECTIONS, rest_server
+from cartoonize_tf.serving.rest_service import rest_server
 
 
 @dataclass

@@ -12,7 +12,8 @@ from importlib import resources
 import tensorflow as tf
 from aiohttp import web
 
-from cartoonize_tf.whitebox.look import CONTROLS, PRESETS
+from cartoonize_tf.contract.look import CONTROLS, PRESETS
+from cartoonize_tf.contract.signatures import LOOK_BYTES_SIGNATURE
 
 # Scripts and styles from this server only, no inline code, no framing, no form posts; images
 # may be the page's own blob: URLs (photos and cartoons never leave the browser but to the API).
@@ -28,9 +29,6 @@ PAGE_FILES = {"/": ("index.html", "text/html"), "/index.html": ("index.html", "t
               "/static/icon.svg": ("icon.svg", "image/svg+xml"),
               "/favicon.ico": ("icon.svg", "image/svg+xml")}
 CONFIG_PATH = "/config.json"
-# The signature the look panel calls (`export.options.LOOK_BYTES_SIGNATURE`, which serving
-# may not import; a test keeps the two equal).
-LOOK_SIGNATURE = "serving_look_bytes"
 # A slider's step for a control that takes any number in its range.
 FINE_STEP = 0.1
 
@@ -42,8 +40,8 @@ def is_page_path(path):
 def look_config(signature_defs):
     """The look panel's sliders and presets for a version's `signature_defs`, each slider
     starting at the model's own value (its SignatureDef's `defaults`); None without
-    LOOK_SIGNATURE."""
-    signature = signature_defs.get(LOOK_SIGNATURE)
+    LOOK_BYTES_SIGNATURE."""
+    signature = signature_defs.get(LOOK_BYTES_SIGNATURE)
     if signature is None:
         return None
     controls = []
@@ -55,13 +53,13 @@ def look_config(signature_defs):
                          "step": 1 if control.integer else FINE_STEP,
                          "excluded": list(control.excluded), "meaning": control.meaning,
                          "default": int(value) if control.integer else float(value)})
-    return {"signature": LOOK_SIGNATURE, "controls": controls, "presets": PRESETS}
+    return {"signature": LOOK_BYTES_SIGNATURE, "controls": controls, "presets": PRESETS}
 
 
 def page_response(path, model_name, max_pixels, max_body_bytes, signature_defs):
     """The answer to a GET of one of the page's paths (`is_page_path`); config.json describes
     the version whose `signature_defs` are given (the one served now), with a `look` entry
-    when it has LOOK_SIGNATURE."""
+    when it has LOOK_BYTES_SIGNATURE."""
     if path == CONFIG_PATH:
         config = {"model": model_name, "max_pixels": max_pixels, "max_body_bytes": max_body_bytes}
         look = look_config(signature_defs)

@@ -14,22 +14,12 @@ import logging
 
 import numpy as np
 
+from cartoonize_tf.contract.limits import SIZE_MULTIPLE
+
 logger = logging.getLogger(__name__)
 sizes_reported = set()
 
 DEFAULT_MARGIN = 64
-# The generator's size multiple (models.pipeline.SIZE_MULTIPLE, kept equal by a test): plain
-# numpy here, so the server tiles without importing Keras.
-SIZE_MULTIPLE = 8
-
-
-def padded_pixels(height, width):
-    """The pixels the generator runs for an image of `height` x `width`: each side padded up
-    to a multiple of `SIZE_MULTIPLE` (a 1 x 1000 image runs on 8 x 1000)."""
-    def padded(side):
-        return -(-side // SIZE_MULTIPLE) * SIZE_MULTIPLE
-
-    return padded(height) * padded(width)
 
 
 def tile_starts(length, core):

@@ -16,3 +16,10 @@ def newest_version(base_path):
                 if VERSION_FOLDER.fullmatch(p.name) and (p / SAVED_MODEL_FILE).is_file()] \
         if base_path.is_dir() else []
     return max(versions, key=lambda p: int(p.name), default=None)
+
+
+def saved_model_folder(path):
+    """The SavedModel folder that `path` names: itself, or the highest numbered version below it
+    (TF Serving's base path, as `cartoonize export` writes it); None when it names neither."""
+    path = Path(path)
+    return path if (path / SAVED_MODEL_FILE).is_file() else newest_version(path)
