@@ -6,7 +6,7 @@
 Each size runs in a fresh process: load the SavedModel, note the resident set,
 run `serving_default` once on a uint8 image of that size, and note the peak
 resident set (ru_maxrss). The slope of the peak increase over pixels is the
-model's working memory per pixel; `cartoonize_tf.serving.memory_budget`
+model's working memory per pixel; `cartoonize_tf.serving.core.memory_budget`
 keeps `ACTIVATION_BYTES_PER_PIXEL` at or above it. Prints one row per size
 and the fitted slope.
 """
@@ -48,7 +48,7 @@ def main(argv=None):
     parser.add_argument("--model-dir", default="saved_models/cartoonizer/1")
     parser.add_argument("--megapixels", type=float, nargs="+", default=[0.25, 1, 2, 4])
     args = parser.parse_args(argv)
-    from cartoonize_tf.serving.memory_budget import ACTIVATION_BYTES_PER_PIXEL
+    from cartoonize_tf.serving.core.memory_budget import ACTIVATION_BYTES_PER_PIXEL
 
     rows = [measure(args.model_dir, int(mp * 1e6)) for mp in args.megapixels]
     print("| pixels | peak increase (MB) | bytes per pixel |")

@@ -20,9 +20,10 @@ import pytest
 from helpers import amplification_request, claimed_tensor, predict_request, raw_http, served
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-from cartoonize_tf.serving import rest_connections, rest_service
-from cartoonize_tf.serving.memory_budget import MemoryBudget, run_bytes
-from cartoonize_tf.serving.rest_connections import RateLimitedLoopErrors
+from cartoonize_tf.serving.core.memory_budget import MemoryBudget, run_bytes
+from cartoonize_tf.serving.rest import connections as rest_connections
+from cartoonize_tf.serving.rest import service as rest_service
+from cartoonize_tf.serving.rest.connections import RateLimitedLoopErrors
 
 GOOD_IMAGE = np.full((1, 32, 32, 3), 120, np.uint8)
 PREDICT = "/v1/models/cartoonizer:predict"
@@ -316,8 +317,8 @@ def test_calls_waiting_for_their_message_hold_its_memory_and_give_way(small_gene
     """Issue 43: a call's message is reserved before gRPC buffers it, so calls that never
     finish sending take no more memory than the budget (64 MB: twelve 5.2 MB messages) nor
     more than `limit` places; the longest waiting gives way to newer ones."""
-    from cartoonize_tf.serving import grpc_messages
-    from cartoonize_tf.serving.limits import largest_message_bytes
+    from cartoonize_tf.serving.core.limits import largest_message_bytes
+    from cartoonize_tf.serving.grpc import messages as grpc_messages
 
     monkeypatch.setattr(grpc_messages, "MAX_WAITING_MESSAGES", limit)
     message = largest_message_bytes(512 * 512)
@@ -347,7 +348,7 @@ def test_calls_waiting_for_their_message_hold_its_memory_and_give_way(small_gene
 
 def test_a_message_larger_than_any_admissible_request_is_not_received(server):
     """The receive cap is the largest message the pixel cap admits, not --max-message-mb."""
-    from cartoonize_tf.serving.limits import largest_message_bytes
+    from cartoonize_tf.serving.core.limits import largest_message_bytes
 
     too_long = b"x" * (largest_message_bytes(512 * 512) + 1)
     channel, service = stub(server)
@@ -359,7 +360,7 @@ def test_a_message_larger_than_any_admissible_request_is_not_received(server):
 
 
 def test_calls_past_the_pool_queue_are_refused_at_once(server, monkeypatch):
-    from cartoonize_tf.serving import grpc_service
+    from cartoonize_tf.serving.grpc import service as grpc_service
 
     monkeypatch.setattr(grpc_service, "MAX_POOL_CALLS", 2)
     run = server.predictor.run
@@ -377,7 +378,7 @@ def test_accept_errors_are_logged_once_per_period(caplog):
     handler = RateLimitedLoopErrors()
     context = {"message": "socket.accept() out of system resource",
                "exception": OSError(24, "Too many open files")}
-    with caplog.at_level("ERROR", logger="cartoonize_tf.serving.rest_connections"):
+    with caplog.at_level("ERROR", logger="cartoonize_tf.serving.rest.connections"):
         for _ in range(1000):
             handler(None, context)
     assert len(caplog.records) == 1 and "Too many open files" in caplog.records[0].getMessage()
@@ -411,7 +412,7 @@ def test_a_large_image_runs_in_tiles_that_stop_on_cancellation(small_generator, 
     import tensorflow as tf
 
     from cartoonize_tf.export.saved_model import export_saved_model
-    from cartoonize_tf.serving import prediction
+    from cartoonize_tf.serving.core import prediction
 
     export_saved_model(small_generator, tmp_path / "model", max_pixels=1 << 20)
     function = tf.saved_model.load(str(tmp_path / "model" / "1")).signatures["serving_default"]

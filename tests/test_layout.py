@@ -28,6 +28,9 @@ ALLOWED = {
 # (but `TRAINING_ENTRY`, which picks this process's); a room does not import the other.
 TRAINING_ROOMS = ("tensorflow", "jax")
 TRAINING_ENTRY = "cartoonize_tf.training.runs"
+# Inside serving: a shared core and one room per front end, composed by serving/server.py. The
+# core imports no front end; a front end does not import the other.
+SERVING_CORE, SERVING_FRONT_ENDS = "core", ("rest", "grpc")
 
 
 def module_name(path):
@@ -103,6 +106,27 @@ def test_the_training_core_imports_no_backend_room():
             continue
         wrong += [f"{module} -> {target}" for target in imports
                   if training_room(target) not in (None, training_room(module))]
+    assert wrong == []
+
+
+def serving_room(module):
+    """"core", "rest" or "grpc" for a module in that room of `serving`, else None."""
+    parts = module.split(".")
+    return parts[2] if parts[1:2] == ["serving"] and parts[2:3] and \
+        parts[2] in (SERVING_CORE, *SERVING_FRONT_ENDS) else None
+
+
+def test_the_serving_core_imports_no_front_end_and_front_ends_not_each_other():
+    graph = import_graph()
+    rooms = {serving_room(module) for module in graph} - {None}
+    assert rooms == {SERVING_CORE, *SERVING_FRONT_ENDS}
+    wrong = []
+    for module, imports in graph.items():
+        source = serving_room(module)
+        if source is None:
+            continue
+        wrong += [f"{module} -> {target}" for target in imports
+                  if serving_room(target) not in (None, SERVING_CORE, source)]
     assert wrong == []
 
 

@@ -36,7 +36,7 @@ from cartoonize_tf.contract.signatures import (
 from cartoonize_tf.export.saved_model import export_saved_model
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
 from cartoonize_tf.layers.cel_shading import CelShading
-from cartoonize_tf.serving import prediction
+from cartoonize_tf.serving.core import prediction
 from cartoonize_tf.whitebox.look import setting_values, stage_controls
 
 

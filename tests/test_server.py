@@ -178,7 +178,7 @@ def test_odd_version_folders_and_a_broken_new_version(server, caplog):
     broken.mkdir()
     (broken / "saved_model.pb").write_bytes(b"not a SavedModel")
     try:
-        with caplog.at_level("WARNING", logger="cartoonize_tf.serving.registry"):
+        with caplog.at_level("WARNING", logger="cartoonize_tf.serving.core.registry"):
             time.sleep(10 * registry.poll_seconds)
         warnings = [r for r in caplog.records if "could not load version" in r.getMessage()]
         assert len(warnings) == 1 and str(served + 100) in warnings[0].getMessage()
@@ -458,8 +458,8 @@ def test_serve_command_survives_hostile_requests_and_sigterm(server, rng, tmp_pa
 
 
 def test_a_tensor_must_carry_every_value_it_claims(rng):
-    from cartoonize_tf.serving.errors import ServingError
-    from cartoonize_tf.serving.limits import check_tensor_proto
+    from cartoonize_tf.serving.core.errors import ServingError
+    from cartoonize_tf.serving.core.limits import check_tensor_proto
 
     real = tf.make_tensor_proto(random_photo(rng, 8, 8)[None])
     check_tensor_proto("images", real, 64, 1 << 20)  # what clients send passes
@@ -497,8 +497,8 @@ class SlowVersion:
 
 
 def test_a_deadline_stops_a_batch_before_its_next_image():
-    from cartoonize_tf.serving.errors import ServingError
-    from cartoonize_tf.serving.prediction import Predictor
+    from cartoonize_tf.serving.core.errors import ServingError
+    from cartoonize_tf.serving.core.prediction import Predictor
 
     predictor = Predictor(registry=None, workers=1)
     slow = SlowVersion(0.2)

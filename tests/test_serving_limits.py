@@ -11,16 +11,16 @@ import pytest
 from helpers import random_photo
 from PIL import Image
 
-from cartoonize_tf.serving.encoded_images import MAX_JPEG_SCANS, jpeg_scan_count
-from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.limits import (
+from cartoonize_tf.serving.core.encoded_images import MAX_JPEG_SCANS, jpeg_scan_count
+from cartoonize_tf.serving.core.errors import ServingError
+from cartoonize_tf.serving.core.limits import (
     MAX_BATCH_IMAGES,
     check_claimed_shape,
     check_encoded_images,
 )
-from cartoonize_tf.serving.memory_budget import cgroup_memory_limit, machine_memory_bytes
-from cartoonize_tf.serving.registry import check_version_files
-from cartoonize_tf.serving.request_origin import check_request_origin, is_loopback
+from cartoonize_tf.serving.core.memory_budget import cgroup_memory_limit, machine_memory_bytes
+from cartoonize_tf.serving.core.registry import check_version_files
+from cartoonize_tf.serving.rest.request_origin import check_request_origin, is_loopback
 
 GIB = 1 << 30
 
@@ -181,7 +181,7 @@ def test_a_request_does_not_wait_for_its_run_while_holding_its_parse_share(small
 
     from helpers import raw_http, served
 
-    from cartoonize_tf.serving.memory_budget import JSON_BYTES_PER_BODY_BYTE, run_bytes
+    from cartoonize_tf.serving.core.memory_budget import JSON_BYTES_PER_BODY_BYTE, run_bytes
 
     body = json.dumps({"instances": random_photo(rng, 64, 64)[None].tolist()}).encode()
     parse_share, run_share = JSON_BYTES_PER_BODY_BYTE * len(body), run_bytes([64 * 64])
@@ -202,7 +202,7 @@ def test_a_body_trickled_byte_by_byte_loses_its_slot_in_seconds(small_generator,
 
     from helpers import served
 
-    from cartoonize_tf.serving.rest_connections import BODY_GRACE_SECONDS
+    from cartoonize_tf.serving.rest.connections import BODY_GRACE_SECONDS
 
     with served(small_generator, tmp_path, 256 * 256) as running:
         with socket.create_connection(("127.0.0.1", running.rest_port), timeout=30) as slow:
@@ -229,7 +229,7 @@ def test_a_body_trickled_byte_by_byte_loses_its_slot_in_seconds(small_generator,
 def test_a_large_reservation_gives_its_memory_back_when_released(monkeypatch):
     """After a large run (a 4K GIF's frames, say), over gRPC as over REST, the allocator's
     free memory goes back to the system."""
-    from cartoonize_tf.serving import memory_budget
+    from cartoonize_tf.serving.core import memory_budget
 
     trims = []
     monkeypatch.setattr(memory_budget, "give_back_free_memory", lambda: trims.append(1))

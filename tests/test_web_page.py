@@ -182,7 +182,7 @@ def test_head_answers_like_get_without_a_body(server):
 
 
 def test_the_page_ships_inside_the_package():
-    web = PROJECT_ROOT / "cartoonize_tf" / "serving" / "web"
+    web = PROJECT_ROOT / "cartoonize_tf" / "serving" / "rest" / "web"
     assert {p.name for p in web.iterdir()} >= {"index.html", "app.js", "style.css", "icon.svg"}
     setup = (PROJECT_ROOT / "setup.cfg").read_text()
     assert "web/*.html, web/*.js, web/*.css, web/*.svg" in setup

@@ -47,7 +47,7 @@ def test_the_wheel_cartoonizes_a_photo_from_any_folder(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     assert any(n.endswith("share/cartoonize_tf/saved_models/cartoonizer.keras") for n in names)
-    assert any(n.endswith("cartoonize_tf/serving/web/index.html") for n in names)
+    assert any(n.endswith("cartoonize_tf/serving/rest/web/index.html") for n in names)
     assert any("share/cartoonize_tf/saved_models/conversions/" in n and n.endswith(".tflite")
                for n in names)
     python = fresh_environment(tmp_path / "env", wheel)

@@ -6,7 +6,7 @@ import threading
 from cartoonize_tf.cli.defaults import DEFAULT_SAVED_MODEL_BASE, default_path
 from cartoonize_tf.cli.errors import CommandError
 from cartoonize_tf.cli.help_format import DefaultsHelpFormatter
-from cartoonize_tf.serving.defaults import MAX_CONNECTIONS
+from cartoonize_tf.serving.core.defaults import MAX_CONNECTIONS
 from cartoonize_tf.utils.extras import require_extra
 
 
@@ -66,7 +66,7 @@ def add_serve_parser(subparsers):
 
 def serve_command(args):
     require_extra("serve", "cartoonize serve")
-    from cartoonize_tf.serving.request_origin import is_loopback
+    from cartoonize_tf.serving.rest.request_origin import is_loopback
     from cartoonize_tf.serving.server import start_server
 
     if args.web and args.host != "127.0.0.1":

@@ -1,40 +1,51 @@
 """A TF-Serving-compatible server: gRPC and REST front ends over one model registry."""
 
-import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from cartoonize_tf.serving.allocator import keep_large_blocks_mapped
-from cartoonize_tf.serving.defaults import MAX_CONNECTIONS
-from cartoonize_tf.serving.grpc_service import grpc_server
-from cartoonize_tf.serving.memory_budget import MemoryBudget, default_budget_bytes
-from cartoonize_tf.serving.prediction import Predictor
-from cartoonize_tf.serving.registry import ModelRegistry
-from cartoonize_tf.serving.rest_service import rest_server
+from cartoonize_tf.serving.core.allocator import keep_large_blocks_mapped
+from cartoonize_tf.serving.core.defaults import MAX_CONNECTIONS
+from cartoonize_tf.serving.core.memory_budget import MemoryBudget, default_budget_bytes
+from cartoonize_tf.serving.core.prediction import Predictor
+from cartoonize_tf.serving.core.registry import ModelRegistry
+from cartoonize_tf.serving.grpc.service import GrpcServer
+from cartoonize_tf.serving.rest.service import RestServer
+
+
+def shut_down(front_ends, predictor, registry, grace):
+    """Stops the front ends at once (each letting its requests finish for up to `grace` s),
+    then the predictor and the registry; True when every request in flight finished."""
+    with ThreadPoolExecutor(max_workers=max(1, len(front_ends))) as stopping:
+        drained = all(list(stopping.map(lambda front_end: front_end.stop(grace), front_ends)))
+    predictor.shutdown()
+    registry.stop()
+    return drained
 
 
 @dataclass
 class RunningServer:
     """Handles of a started server; `stop()` shuts everything down."""
 
-    registry: object
-    predictor: object
-    grpc_server: object
-    grpc_port: int
-    rest_server: object
-    rest_port: int
+    registry: ModelRegistry
+    predictor: Predictor
+    rest_server: RestServer
+    grpc_server: GrpcServer
+
+    @property
+    def rest_port(self):
+        return self.rest_server.port
+
+    @property
+    def grpc_port(self):
+        return self.grpc_server.port
 
     def stop(self, grace=1.0):
         """Stops accepting, lets in-flight requests finish for up to `grace` s, then shuts down.
 
         Returns True when every in-flight request finished within the grace period.
         """
-        deadline = time.monotonic() + grace
-        grpc_done = self.grpc_server.stop(grace=grace)
-        rest_drained = self.rest_server.stop(grace)
-        grpc_drained = grpc_done.wait(max(0.0, deadline - time.monotonic()) + 0.5)
-        self.predictor.shutdown()
-        self.registry.stop()
-        return bool(rest_drained and grpc_drained)
+        return shut_down([self.rest_server, self.grpc_server], self.predictor, self.registry,
+                         grace)
 
 
 def start_server(model_base_path, model_name="cartoonizer", grpc_port=8500, rest_port=8501,
@@ -56,28 +67,16 @@ def start_server(model_base_path, model_name="cartoonizer", grpc_port=8500, rest
     budget = MemoryBudget(memory_budget_bytes or default_budget_bytes())
     predictor = Predictor(registry, workers, max_pixels, max_elements=max_message_bytes,
                           budget=budget)
+    front_ends = []
     try:
-        rest_handle, bound_rest = rest_server(predictor, rest_port, host, max_message_bytes,
-                                              threads=4 * workers,
-                                              max_connections=max_connections,
-                                              local_only=local_only)
-    except OSError:
-        predictor.shutdown()
-        registry.stop()
-        raise
-    try:
-        grpc_handle, bound_grpc = grpc_server(predictor, grpc_port, host, max_message_bytes,
-                                              threads=4 * workers)
-    except OSError:
-        rest_handle.stop(0)
-        predictor.shutdown()
-        registry.stop()
-        raise
-    try:
-        rest_handle.start()
+        front_ends.append(RestServer(predictor, rest_port, host, max_message_bytes,
+                                     threads=4 * workers, max_connections=max_connections,
+                                     local_only=local_only))
+        front_ends.append(GrpcServer(predictor, grpc_port, host, max_message_bytes,
+                                     threads=4 * workers))
+        for front_end in front_ends:
+            front_end.start()
     except BaseException:
-        grpc_handle.stop(0)
-        predictor.shutdown()
-        registry.stop()
+        shut_down(front_ends, predictor, registry, grace=0)
         raise
-    return RunningServer(registry, predictor, grpc_handle, bound_grpc, rest_handle, bound_rest)
+    return RunningServer(registry, predictor, *front_ends)

@@ -10,7 +10,7 @@ import time
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from cartoonize_tf.serving.defaults import MAX_CONNECTIONS
+from cartoonize_tf.serving.core.defaults import MAX_CONNECTIONS
 
 logger = logging.getLogger(__name__)
 

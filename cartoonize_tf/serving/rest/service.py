@@ -15,16 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 from google.protobuf import json_format
 
-from cartoonize_tf.serving.defaults import MAX_CONNECTIONS
-from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.memory_budget import (
+from cartoonize_tf.serving.core.defaults import MAX_CONNECTIONS
+from cartoonize_tf.serving.core.errors import ServingError
+from cartoonize_tf.serving.core.front_end import Activity, LoopThread
+from cartoonize_tf.serving.core.memory_budget import (
     JSON_BYTES_PER_BODY_BYTE,
     Reservation,
     release_giving_back,
 )
-from cartoonize_tf.serving.prediction import MEMORY_WAIT_SECONDS
-from cartoonize_tf.serving.request_origin import check_request_origin
-from cartoonize_tf.serving.rest_connections import (
+from cartoonize_tf.serving.core.prediction import MEMORY_WAIT_SECONDS
+from cartoonize_tf.serving.rest.connections import (
     HEAD_TIMEOUT,
     LISTEN_BACKLOG,
     MIN_BODY_RATE,
@@ -37,8 +37,9 @@ from cartoonize_tf.serving.rest_connections import (
     json_response,
     listening_socket,
 )
-from cartoonize_tf.serving.rest_json import parse_version, request_inputs, response_body
-from cartoonize_tf.serving.web_page import is_page_path, page_response
+from cartoonize_tf.serving.rest.json_codec import parse_version, request_inputs, response_body
+from cartoonize_tf.serving.rest.request_origin import check_request_origin
+from cartoonize_tf.serving.rest.web_page import is_page_path, page_response
 
 logger = logging.getLogger(__name__)
 
@@ -53,36 +54,6 @@ MAX_BODIES_READING = 64
 LINGERING_SECONDS = 1.0
 ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[0-9]+))?"
                    r"(?:(?P<metadata>/metadata)|:(?P<verb>predict))?$")
-
-
-class Activity:
-    """In-flight REST requests, so a stopping server can wait for them (`drain`)."""
-
-    def __init__(self):
-        self.condition = threading.Condition()
-        self.active = 0
-        self.stopping = False
-
-    def __enter__(self):
-        with self.condition:
-            self.active += 1
-
-    def __exit__(self, *exc):
-        with self.condition:
-            self.active -= 1
-            self.condition.notify_all()
-
-    def drain(self, timeout):
-        """Refuses new requests and waits up to `timeout` s for the running ones; True if none left."""
-        deadline = time.monotonic() + timeout
-        with self.condition:
-            self.stopping = True
-            while self.active:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self.condition.wait(left)
-        return True
 
 
 class BodyTooLarge(ServingError):
@@ -116,7 +87,7 @@ class RestServer:
     arrive within HEAD_TIMEOUT, a body must keep its pace (`rest_connections`)
     and reserves its memory in the predictor's budget as it arrives, and an
     answer left unread is dropped after WRITE_TIMEOUT.
-    Call `start()`, then `stop(grace)`.
+    A front end (`core.front_end`): binds its port when made, `start()`, `stop(grace)`.
     """
 
     def __init__(self, predictor, port, host="127.0.0.1", max_body_bytes=64 << 20, threads=8,
@@ -131,21 +102,15 @@ class RestServer:
         self.sock = listening_socket(host, port)
         self.port = self.sock.getsockname()[1]
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rest")
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="rest")
+        self.loop_thread = LoopThread("rest")
+        self.loop = self.loop_thread.loop
         self.runner = self.site = None
         self.stopped = False
 
     # Life cycle (called from other threads).
 
     def start(self):
-        self.thread.start()
-        try:
-            asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(timeout=30)
-        except BaseException:
-            self._close_loop()
-            raise
-        return self
+        self.loop_thread.run(self._start(), 30)
 
     async def _start(self):
         self.loop.set_exception_handler(RateLimitedLoopErrors())
@@ -171,30 +136,19 @@ class RestServer:
             return True
         self.stopped = True
         self.activity.stopping = True
-        if self.thread.is_alive():
-            self._call(self._stop_listening(), 10)
+        self.loop_thread.run_logged(self._stop_listening(), 10, "REST: to stop listening")
         drained = self.activity.drain(grace)
-        self._close_loop()
+        self._close()
         return drained
 
     async def _stop_listening(self):
         if self.site is not None:
             await self.site.stop()
 
-    def _call(self, coroutine, timeout):
-        try:
-            asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-        except Exception:  # closing goes on whatever a step did
-            logger.warning("REST shutdown step failed", exc_info=True)
-
-    def _close_loop(self):
-        if self.thread.is_alive():
-            if self.runner is not None:
-                self._call(self.runner.cleanup(), 10)
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(10)
-        if not self.thread.is_alive():
-            self.loop.close()
+    def _close(self):
+        if self.runner is not None:
+            self.loop_thread.run_logged(self.runner.cleanup(), 10, "REST: closing connections")
+        self.loop_thread.close()
         self.sock.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
@@ -326,9 +280,8 @@ class RestServer:
                                    "version": str(loaded.version)},
                     "metadata": {"signature_def": json_format.MessageToDict(
                         loaded.signature_def_map(), preserving_proto_field_name=True)}}
-        return {"model_version_status": [{
-            "version": str(loaded.version), "state": "AVAILABLE",
-            "status": {"error_code": "OK", "error_message": ""}}]}
+        return json_format.MessageToDict(loaded.status(), preserving_proto_field_name=True,
+                                         always_print_fields_with_no_presence=True)
 
     def predict(self, name, version, data, cancelled=None, reservation=None):
         """A predict request's JSON body to the JSON answer's bytes (on the thread pool).
@@ -357,15 +310,3 @@ class RestServer:
         _, _, outputs = self.predictor.predict(loaded, signature_name, inputs, cancelled=cancelled)
         return json.dumps(response_body(outputs, row_format)).encode()
 
-
-def rest_server(predictor, port, host="127.0.0.1", max_body_bytes=64 << 20, threads=8,
-                max_connections=MAX_CONNECTIONS, local_only=False):
-    """A REST server bound to `host:port` (not yet serving: call `start()`); returns (server, port).
-
-    `local_only` answers only requests whose Host names `host` or a loopback name
-    (`request_origin`). A
-    port in use raises OSError.
-    """
-    server = RestServer(predictor, port, host, max_body_bytes, threads, max_connections,
-                        local_only)
-    return server, server.port

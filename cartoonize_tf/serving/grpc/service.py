@@ -8,6 +8,7 @@ bounded, and then on the predictor's workers.
 """
 
 import asyncio
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,15 +17,17 @@ import grpc
 import tensorflow as tf
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
-    get_model_status_pb2,
     model_service_pb2_grpc,
     predict_pb2,
 )
 
-from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.grpc_messages import MessageWaits
-from cartoonize_tf.serving.limits import check_tensor_proto, largest_message_bytes
-from cartoonize_tf.serving.memory_budget import release_giving_back
+from cartoonize_tf.serving.core.errors import ServingError
+from cartoonize_tf.serving.core.front_end import Activity, LoopThread
+from cartoonize_tf.serving.core.limits import check_tensor_proto, largest_message_bytes
+from cartoonize_tf.serving.core.memory_budget import release_giving_back
+from cartoonize_tf.serving.grpc.messages import MessageWaits
+
+logger = logging.getLogger(__name__)
 
 IDLE_CONNECTION_MS = 5 * 60 * 1000
 # A connection is closed after this long, its calls given this much more to end (clients
@@ -61,19 +64,28 @@ class PredictionService:
         self.pool = pool
         self.messages = MessageWaits(predictor.budget, message_bytes)
         self.in_pool = 0
+        self.activity = Activity()  # calls in flight, for a stopping server
 
     def handler(self):
         """The service's gRPC handler. Predict is read as a client-streaming method (the same
         bytes on the wire) so its message is admitted before it is buffered."""
         return grpc.method_handlers_generic_handler("tensorflow.serving.PredictionService", {
             "Predict": grpc.stream_unary_rpc_method_handler(
-                self.Predict, request_deserializer=predict_pb2.PredictRequest.FromString,
+                self.counted(self.Predict), request_deserializer=predict_pb2.PredictRequest.FromString,
                 response_serializer=predict_pb2.PredictResponse.SerializeToString),
             "GetModelMetadata": grpc.unary_unary_rpc_method_handler(
-                self.GetModelMetadata,
+                self.counted(self.GetModelMetadata),
                 request_deserializer=get_model_metadata_pb2.GetModelMetadataRequest.FromString,
                 response_serializer=(
                     get_model_metadata_pb2.GetModelMetadataResponse.SerializeToString))})
+
+    def counted(self, method):
+        """`method` counted in `activity` while it runs."""
+        async def call(request, context):
+            with self.activity:
+                return await method(request, context)
+
+        return call
 
     async def Predict(self, _, context):
         cancelled = threading.Event()
@@ -154,34 +166,37 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
                                        requested_version(request.model_spec))
         except ServingError as error:
             await context.abort(getattr(grpc.StatusCode, error.code), error.message)
-        response = get_model_status_pb2.GetModelStatusResponse()
-        status = response.model_version_status.add()
-        status.version = loaded.version
-        status.state = get_model_status_pb2.ModelVersionStatus.AVAILABLE
-        return response
+        return loaded.status()
 
 
 class GrpcServer:
-    """The gRPC front end: an asyncio grpc server on an event loop thread of its own, and the
-    thread pool its calls' work runs on. `stop(grace)` returns an event set once stopped."""
+    """The gRPC front end: an asyncio grpc server on an event loop thread of its own
+    (`core.front_end`: bound when made, `start()`, `stop(grace)`), and the thread pool its
+    calls' work runs on.
 
-    def __init__(self, predictor, port, host, max_message_bytes, threads):
+    Port sharing is off (`grpc.so_reuseport` 0): a port in use is an OSError, not a second
+    server silently listening beside the first.
+    """
+
+    def __init__(self, predictor, port, host="127.0.0.1", max_message_bytes=64 << 20,
+                 threads=8):
         # No message larger than the pixel cap of the version served at start can admit.
         loaded = predictor.registry.get(predictor.registry.name)
         self.message_bytes = min(max_message_bytes,
                                  largest_message_bytes(predictor.pixel_limit(loaded)))
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grpc")
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="grpc")
-        self.thread.start()
+        self.loop_thread = LoopThread("grpc")
+        self.services = (PredictionService(predictor, self.pool, self.message_bytes),
+                         ModelService(predictor.registry))
+        self.stopped = False
         try:
-            self.server, self.port = asyncio.run_coroutine_threadsafe(
-                self._start(predictor, port, host, max_message_bytes), self.loop).result(30)
+            self.server, self.port = self.loop_thread.run(
+                self._bind(port, host, max_message_bytes), 30)
         except BaseException:
             self._close()
             raise
 
-    async def _start(self, predictor, port, host, max_message_bytes):
+    async def _bind(self, port, host, max_message_bytes):
         options = [("grpc.max_receive_message_length", self.message_bytes),
                    ("grpc.max_send_message_length", max_message_bytes),
                    ("grpc.so_reuseport", 0),
@@ -191,10 +206,9 @@ class GrpcServer:
                    ("grpc.max_connection_age_ms", CONNECTION_AGE_MS),
                    ("grpc.max_connection_age_grace_ms", CONNECTION_AGE_GRACE_MS)]
         server = grpc.aio.server(options=options, maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS)
-        server.add_generic_rpc_handlers(
-            (PredictionService(predictor, self.pool, self.message_bytes).handler(),))
-        model_service_pb2_grpc.add_ModelServiceServicer_to_server(
-            ModelService(predictor.registry), server)
+        prediction, models = self.services
+        server.add_generic_rpc_handlers((prediction.handler(),))
+        model_service_pb2_grpc.add_ModelServiceServicer_to_server(models, server)
         try:
             bound = server.add_insecure_port(f"{host}:{port}")
         except RuntimeError:
@@ -202,32 +216,27 @@ class GrpcServer:
         if not bound:
             raise OSError(f"cannot listen for gRPC on {host}:{port} (the port is in use or the "
                           "address is not this machine's); choose another --grpc-port")
-        await server.start()
         return server, bound
 
+    def start(self):
+        self.loop_thread.run(self.server.start(), 30)
+
     def stop(self, grace=1.0):
-        """Stops accepting calls, lets those in flight finish for up to `grace` s; returns a
-        `threading.Event` set once the server has stopped."""
-        stopped = threading.Event()
-
-        async def stopping():
-            await self.server.stop(grace)
-            stopped.set()
-            self.loop.call_soon(self._close)
-
-        asyncio.run_coroutine_threadsafe(stopping(), self.loop)
-        return stopped
+        """Stops accepting calls, lets those in flight finish for up to `grace` s (then
+        cancels them), and closes; True when every call in flight finished."""
+        if self.stopped:
+            return True
+        self.stopped = True
+        stopping = asyncio.run_coroutine_threadsafe(self.server.stop(grace),
+                                                    self.loop_thread.loop)
+        drained = self.services[0].activity.drain(grace)
+        try:
+            stopping.result(grace + 10)
+        except Exception:  # closing goes on whatever a step did
+            logger.warning("gRPC: stopping the server failed", exc_info=True)
+        self._close()
+        return drained
 
     def _close(self):
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.loop_thread.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
-
-
-def grpc_server(predictor, port, host="127.0.0.1", max_message_bytes=64 << 20, threads=8):
-    """A started gRPC server bound to `host:port`; returns (server, bound port).
-
-    Port sharing is off (`grpc.so_reuseport` 0): a port in use is an OSError,
-    not a second server silently listening beside the first.
-    """
-    server = GrpcServer(predictor, port, host, max_message_bytes, threads)
-    return server, server.port

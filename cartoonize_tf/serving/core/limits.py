@@ -21,8 +21,8 @@ import warnings
 from PIL import Image
 
 from cartoonize_tf.contract.limits import SIZE_MULTIPLE, padded_pixels
-from cartoonize_tf.serving.encoded_images import EncodedImageError, decoded_pixels
-from cartoonize_tf.serving.errors import ServingError
+from cartoonize_tf.serving.core.encoded_images import EncodedImageError, decoded_pixels
+from cartoonize_tf.serving.core.errors import ServingError
 
 # Images in one request: a batch of many tiny images is a call each (about 15 ms), however
 # few pixels they hold.

@@ -15,8 +15,8 @@ import threading
 import time
 from pathlib import Path
 
-from cartoonize_tf.serving.allocator import give_back_free_memory
-from cartoonize_tf.serving.errors import ServingError
+from cartoonize_tf.serving.core.allocator import give_back_free_memory
+from cartoonize_tf.serving.core.errors import ServingError
 
 # Peak working memory of the model per pixel of one image: `benchmarks/serving_memory.py`
 # measured 344 to 454 bytes per pixel (0.25 to 2 megapixels, float32 on the CPU); rounded up.

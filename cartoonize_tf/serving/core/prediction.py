@@ -11,9 +11,9 @@ import tensorflow as tf
 from cartoonize_tf.contract.limits import DEFAULT_MAX_PIXELS
 from cartoonize_tf.contract.look import CONTROLS
 from cartoonize_tf.contract.signatures import IMAGES_OUTPUT
-from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.limits import check_claimed_shape, check_encoded_images
-from cartoonize_tf.serving.memory_budget import (
+from cartoonize_tf.serving.core.errors import ServingError
+from cartoonize_tf.serving.core.limits import check_claimed_shape, check_encoded_images
+from cartoonize_tf.serving.core.memory_budget import (
     MemoryBudget,
     default_budget_bytes,
     release_giving_back,

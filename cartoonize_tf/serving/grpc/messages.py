@@ -17,8 +17,8 @@ import time
 
 import grpc
 
-from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.memory_budget import Reservation
+from cartoonize_tf.serving.core.errors import ServingError
+from cartoonize_tf.serving.core.memory_budget import Reservation
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ can even read the answers of a server bound to the loopback address. So:
 import ipaddress
 from urllib.parse import urlsplit
 
-from cartoonize_tf.serving.errors import ServingError
+from cartoonize_tf.serving.core.errors import ServingError
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 

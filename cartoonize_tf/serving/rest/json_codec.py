@@ -7,8 +7,8 @@ import base64
 import numpy as np
 import tensorflow as tf
 
-from cartoonize_tf.serving.errors import ServingError
-from cartoonize_tf.serving.limits import check_claimed_shape
+from cartoonize_tf.serving.core.errors import ServingError
+from cartoonize_tf.serving.core.limits import check_claimed_shape
 
 # Versions are int64 in TF Serving's API.
 MAX_VERSION = 2 ** 63 - 1

@@ -69,6 +69,6 @@ def page_response(path, model_name, max_pixels, max_body_bytes, signature_defs):
         content_type = "application/json"
     else:
         name, content_type = PAGE_FILES[path]
-        body = resources.files("cartoonize_tf.serving").joinpath("web", name).read_bytes()
+        body = resources.files("cartoonize_tf.serving.rest").joinpath("web", name).read_bytes()
     return web.Response(body=body, content_type=content_type, charset="utf-8",
                         headers=SECURITY_HEADERS)

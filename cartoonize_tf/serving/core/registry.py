@@ -12,7 +12,7 @@ from cartoonize_tf.contract.layout import SAVED_MODEL_FILE, newest_version
 from cartoonize_tf.contract.limits import read_max_pixels
 from cartoonize_tf.contract.saved_model_file import signature_defs
 from cartoonize_tf.contract.signatures import IMAGES_SIGNATURE
-from cartoonize_tf.serving.errors import ServingError
+from cartoonize_tf.serving.core.errors import ServingError
 
 logger = logging.getLogger(__name__)
 # A SavedModel version holds a handful of files; a folder with more is not one (or is a loop).
@@ -59,6 +59,17 @@ class LoadedVersion:
         for name, definition in self.signature_defs.items():
             signature_map.signature_def[name].CopyFrom(definition)
         return signature_map
+
+    def status(self):
+        """TF Serving's `GetModelStatusResponse` for this version: AVAILABLE."""
+        from tensorflow_serving.apis import get_model_status_pb2
+
+        response = get_model_status_pb2.GetModelStatusResponse()
+        status = response.model_version_status.add()
+        status.version = self.version
+        status.state = get_model_status_pb2.ModelVersionStatus.AVAILABLE
+        status.status.SetInParent()  # error code OK, no message
+        return response
 
     def signature(self, name):
         name = name or IMAGES_SIGNATURE

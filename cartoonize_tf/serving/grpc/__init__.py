@@ -1,0 +1,1 @@
+"""TF Serving's gRPC API, on grpc's asyncio server."""
