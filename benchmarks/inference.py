@@ -63,13 +63,13 @@ def load_runner(backend, model, converted, saved_model):
                 return serve(images=tf.constant(image[None]))["cartoons"].numpy()[0]
 
         return SavedModelRunner()
-    from cartoonize_tf.inference.backends import make_backend
+    from cartoonize_tf.inference.opening import open_runtime
     from cartoonize_tf.models.loading import load_generator
 
     if backend == "tf-onednn-bfloat16":
         tf.config.optimizer.set_experimental_options({"auto_mixed_precision_onednn_bfloat16": True})
         backend = "tf"
-    return make_backend(backend, load_generator(model))
+    return open_runtime(load_generator(model), backend=backend)
 
 
 def worker(args):

@@ -60,7 +60,8 @@ def main():
     from skimage import data, transform
 
     from cartoonize_tf.contract.look import CONTROLS
-    from cartoonize_tf.inference.cartoonizer import Cartoonizer, read_generator
+    from cartoonize_tf.inference.cartoonizer import Cartoonizer
+    from cartoonize_tf.inference.opening import read_generator
     from cartoonize_tf.whitebox.look import stage_controls
 
     width, height = (int(side) for side in args.size.lower().split("x"))
@@ -71,7 +72,7 @@ def main():
 
     looks = {"model's own look": None, **{f"{name} {value:g}": {name: value}
                                           for name, value in tops.items()}}
-    cartoonizers = {name: Cartoonizer(generator, size_policy="full", backend="tf", look=look)
+    cartoonizers = {name: Cartoonizer.load(generator, size_policy="full", backend="tf", look=look)
                     for name, look in looks.items()}
     print_group("Keras model, each control at its top (baked)", {
         name: functools.partial(c.cartoonize, photo) for name, c in cartoonizers.items()},

@@ -78,7 +78,7 @@ def generators(model_paths, cel_shading, looks=()):
             found.append((Path(path).name + label, cartoonizer.cartoonize))
     keras.utils.set_random_seed(0)
     untrained = UNetGenerator(channel_order="rgb")
-    cartoonizer = Cartoonizer(untrained, size_policy="full", backend="tf")
+    cartoonizer = Cartoonizer.load(untrained, size_policy="full", backend="tf")
     found.append(("untrained generator", cartoonizer.cartoonize))
     return found
 

@@ -3,10 +3,11 @@
 Public names are imported on first use, so `cartoonize --help` answers
 without loading TensorFlow.
 
-The subpackages follow the data, and import one way only:
-`utils` and `whitebox` (numpy/OpenCV) -> `layers` -> `models` -> `export` ->
-`inference`; `models` and `data` -> `training`; `serving` runs SavedModels on
-its own; `cli` sits on top of everything and nothing imports it.
+The subpackages follow the data, and import one way only (docs/layout.md):
+`contract` (the exported model's contract) under all of them; `utils` and
+`whitebox` (numpy/OpenCV) -> `layers` -> `models` -> `export` -> `inference`;
+`models` and `data` -> `training`; `serving` runs SavedModels on its own; `cli`
+sits on top of everything and nothing imports it.
 """
 
 import importlib
@@ -21,6 +22,7 @@ _PUBLIC = {
     "UNetGenerator": "cartoonize_tf.models.generator",
     "load_authors_checkpoint": "cartoonize_tf.models.authors_checkpoint",
     "load_generator": "cartoonize_tf.models.loading",
+    "open_runtime": "cartoonize_tf.inference.opening",
 }
 
 __all__ = sorted(_PUBLIC)

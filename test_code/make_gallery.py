@@ -85,7 +85,7 @@ def main():
     for stem, photo in photos:
         write_strip([photo, cartoonizer.cartoonize(photo)], f"{stem}.jpg")
     model = load_generator(args.model)  # `cartoonizer` may run its LiteRT conversion instead
-    write_strip([Cartoonizer(model, size_policy="full", strength=s).cartoonize(photos[0][1])
+    write_strip([Cartoonizer.load(model, size_policy="full", strength=s).cartoonize(photos[0][1])
                  for s in STRENGTHS], "strength.jpg", HEIGHT // 2)
     methods = [cartoonizer.cartoonize, render_cartoon]
     labels = ["photo", "model", "white-box renderer"]

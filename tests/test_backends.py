@@ -7,6 +7,7 @@ from helpers import random_photo
 from cartoonize_tf.inference import backends, choice
 from cartoonize_tf.inference.backends import make_backend
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
+from cartoonize_tf.inference.opening import open_runtime
 from cartoonize_tf.inference.options import BACKENDS
 from cartoonize_tf.utils.cpu_flags import CPU_FLAGS_VARIABLE, CPU_KINDS, cpu_flags
 from cartoonize_tf.utils.quality import psnr
@@ -34,7 +35,7 @@ def test_backend_keeps_the_picture_at_odd_sizes(small_generator, rng, name, leas
 @pytest.mark.every_cpu
 def test_auto_keeps_the_picture_on_every_kind_of_cpu(small_generator, rng):
     reference = make_backend("tf", small_generator)
-    backend = make_backend("auto", small_generator)
+    backend = open_runtime(small_generator)
     photo = random_photo(rng, 37, 53)
     assert psnr(backend.cartoonize(photo), reference.cartoonize(photo)) >= 45
 
@@ -53,7 +54,7 @@ def test_conversions_are_cached_by_weights(small_generator, tmp_path, monkeypatc
 
 def test_unknown_backend_is_refused(small_generator):
     with pytest.raises(ValueError, match="backend must be one of"):
-        Cartoonizer(small_generator, backend="gpu-magic")
+        Cartoonizer.load(small_generator, backend="gpu-magic")
     assert "auto" in BACKENDS
 
 

@@ -161,8 +161,8 @@ def test_the_stage_can_be_turned_off(tmp_path, rng):
     keras.utils.set_random_seed(1)
     generator = UNetGenerator(channels=8, num_blocks=1, cel_shading={})
     photo = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
-    shaded = Cartoonizer(generator, size_policy="full", backend="tf").cartoonize(photo)
-    plain = Cartoonizer(generator, size_policy="full", backend="tf",
+    shaded = Cartoonizer.load(generator, size_policy="full", backend="tf").cartoonize(photo)
+    plain = Cartoonizer.load(generator, size_policy="full", backend="tf",
                         cel_shading=False).cartoonize(photo)
     assert np.any(shaded != plain)
     # The copy without the stage has the same weights: the same pictures as a plain generator.

@@ -141,7 +141,7 @@ choice.GPU_DEVICE_FILES = ()
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
 cartoonizer = Cartoonizer.load(sys.argv[1], backend=sys.argv[2])
 cartoon = cartoonizer.cartoonize(np.full((40, 56, 3), 90, np.uint8))
-print(type(cartoonizer.backend).__name__, cartoon.shape)
+print(type(cartoonizer.runtime).__name__, cartoon.shape)
 """
 
 

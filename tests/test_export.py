@@ -56,7 +56,7 @@ def test_next_export_gets_the_next_version(small_generator, exported):
 def test_images_signature_is_bit_exact(loaded, small_generator, rng, shape):
     photo = random_photo(rng, *shape)
     result = loaded.signatures["serving_default"](images=tf.constant(photo[None]))["cartoons"]
-    expected = Cartoonizer(small_generator, size_policy="full", backend="tf").cartoonize(photo)
+    expected = Cartoonizer.load(small_generator, size_policy="full", backend="tf").cartoonize(photo)
     np.testing.assert_array_equal(result.numpy()[0], expected)
 
 
@@ -64,7 +64,7 @@ def test_bytes_signature_takes_each_image_at_its_own_size(loaded, small_generato
     photos = [random_photo(rng, 24, 40), random_photo(rng, 17, 9)]
     result = loaded.signatures["serving_bytes"](
         image_bytes=tf.constant([png_bytes(p) for p in photos]))["cartoon_bytes"].numpy()
-    reference = Cartoonizer(small_generator, size_policy="full", backend="tf")
+    reference = Cartoonizer.load(small_generator, size_policy="full", backend="tf")
     for photo, encoded in zip(photos, result, strict=True):
         np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(encoded))),
                                       reference.cartoonize(photo))
@@ -97,7 +97,7 @@ def test_loads_in_a_fresh_process_with_tensorflow_alone(exported, small_generato
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
     assert lines[-1] == "cartoonize_tf imported: False"
-    expected = Cartoonizer(small_generator, size_policy="full", backend="tf").cartoonize(photo)
+    expected = Cartoonizer.load(small_generator, size_policy="full", backend="tf").cartoonize(photo)
     np.testing.assert_array_equal(np.asarray(json.loads(lines[-2]), np.uint8), expected)
 
 
@@ -122,7 +122,7 @@ def test_tflite_fidelity_on_real_photos(small_generator, quantization, least_db)
     model = convert_to_tflite(small_generator, quantization, input_size=(64, 64),
                               calibration_images=calibration)
     runner = TFLiteCartoonizer(model)
-    reference = Cartoonizer(small_generator, size_policy="full", backend="tf")
+    reference = Cartoonizer.load(small_generator, size_policy="full", backend="tf")
     for photo in photos:
         assert psnr(runner.cartoonize(photo), reference.cartoonize(photo)) >= least_db
 
@@ -132,7 +132,7 @@ def test_dynamic_size_tflite_pads_like_the_keras_path(small_generator, rng):
     photo = random_photo(rng, 21, 30)
     cartoon = runner.cartoonize(photo)
     assert cartoon.shape == photo.shape
-    reference = Cartoonizer(small_generator, size_policy="full", backend="tf")
+    reference = Cartoonizer.load(small_generator, size_policy="full", backend="tf")
     assert psnr(cartoon, reference.cartoonize(photo)) >= 50
 
 
@@ -151,7 +151,7 @@ def test_onnx_matches_the_keras_path_at_any_size_and_batch(small_generator, rng)
     from skimage import data
 
     runner = ONNXCartoonizer(convert_to_onnx(small_generator))
-    reference = Cartoonizer(small_generator, size_policy="full", backend="tf")
+    reference = Cartoonizer.load(small_generator, size_policy="full", backend="tf")
     for photo in (data.astronaut()[:64, 100:164], data.coffee()[100:141, :70],
                   random_photo(rng, 21, 30)):
         cartoon = runner.cartoonize(photo)

@@ -8,7 +8,8 @@ from skimage import data
 
 from cartoonize_tf.cli.main import main
 from cartoonize_tf.contract.look import CONTROLS, PRESETS, check_look
-from cartoonize_tf.inference.cartoonizer import Cartoonizer, generator_with_look
+from cartoonize_tf.inference.cartoonizer import Cartoonizer
+from cartoonize_tf.inference.opening import generator_with_look
 from cartoonize_tf.layers.cel_shading import CelShading, luminance
 from cartoonize_tf.models.loading import generator_copy
 from cartoonize_tf.utils.quality import psnr
@@ -34,9 +35,9 @@ def test_every_control_at_the_shipped_models_value_changes_nothing():
 
 
 def test_no_look_and_the_default_preset_give_the_models_own_pictures(shaded, photo):
-    own = Cartoonizer(shaded, backend="tf").cartoonize(photo)
+    own = Cartoonizer.load(shaded, backend="tf").cartoonize(photo)
     for look in ({}, "default", {name: c.default for name, c in CONTROLS.items()}):
-        np.testing.assert_array_equal(Cartoonizer(shaded, backend="tf", look=look)
+        np.testing.assert_array_equal(Cartoonizer.load(shaded, backend="tf", look=look)
                                       .cartoonize(photo), own)
 
 
@@ -74,11 +75,11 @@ def grey(picture):
 
 def test_each_control_does_what_it_says(shaded, photo):
     def cartoon(**look):
-        return Cartoonizer(shaded, backend="tf", look=look).cartoonize(photo)
+        return Cartoonizer.load(shaded, backend="tf", look=look).cartoonize(photo)
 
     plain = cartoon()
     # lines: 0 draws none (the same as a stage whose threshold no edge reaches), 3 darker.
-    unlined = Cartoonizer(generator_copy(shaded, cel_shading={**FLAT_TONES,
+    unlined = Cartoonizer.load(generator_copy(shaded, cel_shading={**FLAT_TONES,
                                                               "line_threshold": 1e3}),
                           backend="tf").cartoonize(photo)
     np.testing.assert_array_equal(cartoon(lines=0), unlined)
@@ -117,8 +118,8 @@ def test_every_export_format_draws_the_look(shaded, photo, ends, tmp_path):
     from cartoonize_tf.inference.saved_model_runner import SavedModelCartoonizer
 
     looked = generator_with_look(shaded, ends)
-    reference = Cartoonizer(looked, backend="tf").cartoonize(photo)
-    assert psnr(reference, Cartoonizer(shaded, backend="tf").cartoonize(photo)) < 30
+    reference = Cartoonizer.load(looked, backend="tf").cartoonize(photo)
+    assert psnr(reference, Cartoonizer.load(shaded, backend="tf").cartoonize(photo)) < 30
     folder = export_saved_model(looked, tmp_path / "saved", 1)
     runners = {"SavedModel": SavedModelCartoonizer(folder),
                "TFLite": TFLiteCartoonizer(convert_to_tflite(looked, "float32")),
@@ -163,7 +164,7 @@ def test_a_saved_model_draws_the_look_through_its_look_signature(shaded, small_g
 
     folder = export_saved_model(shaded, tmp_path / "shaded", 1)
     for look in ("bold", {"lines": 0, "tones": 4}):
-        expected = Cartoonizer(shaded, backend="tf", look=look).cartoonize(photo)
+        expected = Cartoonizer.load(shaded, backend="tf", look=look).cartoonize(photo)
         drawn = Cartoonizer.load(folder, look=look).cartoonize(photo)
         assert np.abs(drawn.astype(int) - expected).max() <= 1
     np.testing.assert_array_equal(Cartoonizer.load(folder, look={}).cartoonize(photo),

@@ -155,7 +155,7 @@ def decoded(answer):
 @pytest.mark.parametrize("ends", [LOW_ENDS, HIGH_ENDS], ids=["low ends", "high ends"])
 def test_each_end_of_each_range_is_drawn_as_the_library_draws_it(stub, server, shaded, photo,
                                                                   ends):
-    expected = Cartoonizer(shaded, backend="tf", look=ends).cartoonize(photo)
+    expected = Cartoonizer.load(shaded, backend="tf", look=ends).cartoonize(photo)
     assert np.abs(expected.astype(int) - cartoons(stub, photo, {}).astype(int)).max() > 30
     served_look = cartoons(stub, photo, ends)
     assert np.abs(served_look.astype(int) - expected).max() <= 1

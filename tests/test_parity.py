@@ -58,7 +58,7 @@ def test_cartoonizer_reproduces_the_saved_cartoon(golden, authors_generator, nam
     directory, manifest = golden
     entry = manifest[name]
     photo = load_rgb(directory / entry["input"])
-    cartoon = Cartoonizer(authors_generator, size_policy="authors", backend="tf").cartoonize(photo)
+    cartoon = Cartoonizer.load(authors_generator, size_policy="authors", backend="tf").cartoonize(photo)
     expected = load_rgb(directory / entry["cartoon"])
     assert cartoon.shape == expected.shape == (*entry["processed_hw"], 3)
     difference = np.abs(cartoon.astype(int) - expected)

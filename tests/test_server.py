@@ -70,7 +70,7 @@ def rest(server, path, body=None):
 def test_grpc_predict_matches_the_model(stub, small_generator, rng):
     photo = random_photo(rng, 20, 28)
     response = stub.Predict(request(images=photo[None]), timeout=60)
-    expected = Cartoonizer(small_generator, size_policy="full", backend="tf").cartoonize(photo)
+    expected = Cartoonizer.load(small_generator, size_policy="full", backend="tf").cartoonize(photo)
     np.testing.assert_array_equal(tf.make_ndarray(response.outputs["cartoons"])[0], expected)
     assert response.model_spec.version.value == 1
 
@@ -79,7 +79,7 @@ def test_grpc_bytes_signature(stub, small_generator, rng):
     photo = random_photo(rng, 16, 24)
     response = stub.Predict(request("serving_bytes", image_bytes=[png_bytes(photo)]), timeout=60)
     encoded = tf.make_ndarray(response.outputs["cartoon_bytes"])[0]
-    expected = Cartoonizer(small_generator, size_policy="full", backend="tf").cartoonize(photo)
+    expected = Cartoonizer.load(small_generator, size_policy="full", backend="tf").cartoonize(photo)
     np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(encoded))), expected)
 
 
@@ -121,7 +121,7 @@ def test_rest_status_metadata_and_predict(server, small_generator, rng):
     status, metadata = rest(server, "/v1/models/cartoonizer/versions/1/metadata")
     assert status == 200 and "serving_bytes" in metadata["metadata"]["signature_def"]["signature_def"]
     photo = random_photo(rng, 12, 16)
-    expected = Cartoonizer(small_generator, size_policy="full", backend="tf").cartoonize(photo)
+    expected = Cartoonizer.load(small_generator, size_policy="full", backend="tf").cartoonize(photo)
     status, rows = rest(server, "/v1/models/cartoonizer:predict", {"instances": [photo.tolist()]})
     assert status == 200
     np.testing.assert_array_equal(np.asarray(rows["predictions"][0], np.uint8), expected)

@@ -34,7 +34,7 @@ def test_the_margin_covers_the_generators_reach(full_generator, rng):
 
 
 def test_tiled_and_whole_differ_by_at_most_two_grey_levels(full_generator, rng):
-    cartoonizer = Cartoonizer(full_generator, size_policy="full", backend="tf", tile=None)
+    cartoonizer = Cartoonizer.load(full_generator, size_policy="full", backend="tf", tile=None)
     photo = random_photo(rng, 300, 277)  # not multiples of 8: edge tiles are padded
     whole = cartoonizer.cartoonize(photo)
     tile = 2 * DEFAULT_MARGIN + 80
@@ -42,7 +42,7 @@ def test_tiled_and_whole_differ_by_at_most_two_grey_levels(full_generator, rng):
 
     def counted(image):
         calls.append(image.shape)
-        return cartoonizer.backend.cartoonize(image)
+        return cartoonizer.runtime.cartoonize(image)
 
     tiled = cartoonize_tiled(counted, photo, tile=tile)
     assert len(calls) > 4 and max(max(shape[:2]) for shape in calls) <= tile
@@ -64,27 +64,27 @@ def test_bad_tile_sizes_are_refused(tile, margin, rng):
 
 def test_strength_zero_is_the_photo_and_one_the_model(small_generator, rng):
     photo = random_photo(rng, 32, 40)
-    own = Cartoonizer(small_generator, size_policy="full", backend="tf").cartoonize(photo)
-    none = Cartoonizer(small_generator, size_policy="full", strength=0.0,
+    own = Cartoonizer.load(small_generator, size_policy="full", backend="tf").cartoonize(photo)
+    none = Cartoonizer.load(small_generator, size_policy="full", strength=0.0,
                        backend="tf").cartoonize(photo)
-    half = Cartoonizer(small_generator, size_policy="full", strength=0.5,
+    half = Cartoonizer.load(small_generator, size_policy="full", strength=0.5,
                        backend="tf").cartoonize(photo)
     np.testing.assert_array_equal(none, photo)
     expected = np.rint((photo.astype(np.float32) + own) / 2)
     assert np.abs(half.astype(np.int16) - expected).max() <= 1
     assert 0 < np.abs(half.astype(np.int16) - own).mean() < np.abs(photo.astype(np.int16) - own).mean()
     with pytest.raises(ValueError, match="strength"):
-        Cartoonizer(small_generator, strength=1.5)
+        Cartoonizer.load(small_generator, strength=1.5)
 
 
 def test_filter_options_change_the_picture_and_need_a_graph_backend(small_generator, rng):
     photo = random_photo(rng, 32, 40)
-    authors = Cartoonizer(small_generator, size_policy="full").cartoonize(photo)
-    smoother = Cartoonizer(small_generator, size_policy="full", filter_radius=4,
+    authors = Cartoonizer.load(small_generator, size_policy="full").cartoonize(photo)
+    smoother = Cartoonizer.load(small_generator, size_policy="full", filter_radius=4,
                            filter_eps=0.05).cartoonize(photo)
     assert np.abs(smoother.astype(np.int16) - authors).max() > 0
     with pytest.raises(ValueError, match="built in"):
-        Cartoonizer(small_generator, backend="tflite", filter_radius=4)
+        Cartoonizer.load(small_generator, backend="tflite", filter_radius=4)
 
 
 def test_tiling_is_reported_once_per_size(rng, caplog):

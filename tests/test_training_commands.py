@@ -43,7 +43,7 @@ def test_pretrain_writes_checkpoints_logs_and_a_generator(pretrained):
     assert tf.train.latest_checkpoint(str(pretrained / "checkpoints")).endswith("ckpt-4")
     assert summary_tags(pretrained / "logs") >= {"loss/l1", "speed/steps_per_second"}
     cartoonizer = Cartoonizer.load(pretrained / "generator.keras", backend="tf")
-    assert cartoonizer.generator.channel_order == "rgb"
+    assert cartoonizer.runtime.generator.channel_order == "rgb"
     assert cartoonizer.cartoonize(random_photo(np.random.default_rng(0), 24, 24)).shape == (24, 24, 3)
 
 

@@ -75,7 +75,7 @@ def bulk_command(args):
         for handler in logging.getLogger().handlers:
             handler.addFilter(below_error_from_beam_hidden)
     from cartoonize_tf.inference.bulk import run_bulk
-    from cartoonize_tf.inference.cartoonizer import check_model_exists
+    from cartoonize_tf.inference.opening import check_model_exists
 
     if "://" not in args.model:  # Beam's workers load it; a local one is looked for here
         with model_errors(args.model):

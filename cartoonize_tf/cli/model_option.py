@@ -33,7 +33,7 @@ def add_model_option(parser, root, help):
 def model_errors(path):
     """The library's errors about --model `path` as one CommandError: nothing there gets the
     missing-model help; a model it cannot read, or options it refuses, their one line."""
-    from cartoonize_tf.inference.cartoonizer import ModelNotFoundError
+    from cartoonize_tf.inference.opening import ModelNotFoundError
 
     try:
         yield
@@ -46,7 +46,7 @@ def model_errors(path):
 def load_generator(path, look=None):
     """The generator at --model `path` (for the exporters), its cel stage drawing `look` where
     one is given (baked in), its errors said as `model_errors` says them."""
-    from cartoonize_tf.inference.cartoonizer import generator_with_look, read_generator
+    from cartoonize_tf.inference.opening import generator_with_look, read_generator
 
     with model_errors(path):
         generator = read_generator(path)

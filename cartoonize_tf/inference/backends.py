@@ -34,7 +34,6 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from cartoonize_tf.inference.choice import auto_backend
 from cartoonize_tf.inference.conversion_files import (
     SHIPPED_CONVERSIONS,
     TFLITE_BACKEND_QUANTIZATION,
@@ -106,6 +105,7 @@ class GraphCartoonizer:
     `keras-eager`."""
 
     def __init__(self, generator, mode="tf", **filter_options):
+        self.generator = generator  # the model it runs (as given: float32 weights)
         if mode == "tf-bfloat16":
             # A copy: the caller's generator keeps its own policy. Its cel stage is float32.
             generator = generator_copy(generator, dtype="mixed_bfloat16")
@@ -157,11 +157,9 @@ def make_backend(name, generator, **filter_options) -> ImageCartoonizer:
     filter) need a TensorFlow backend: converted models have the authors'
     filter built in.
     """
-    if name not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
-    if name == "auto":
-        name, reason = auto_backend(filter_options)
-        logger.debug("Backend auto: %s (%s)", name, reason)
+    if name == "auto" or name not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS[1:]} (`opening.open_runtime` "
+                         f"decides auto), got {name!r}")
     if name in GRAPH_BACKENDS:
         return GraphCartoonizer(generator, name, **filter_options)
     if filter_options:
