@@ -176,11 +176,11 @@ def write_strip(path, plain, steady, frames=4, crop=160):
 
 
 def run_video(cartoonizer, source, destination, steady):
-    from cartoonize_tf.inference.steady import SteadyCartoonizer
+    from cartoonize_tf.inference.steady import SteadyFrames
     from cartoonize_tf.inference.video import cartoonize_video, read_frames
 
-    cartoonize = (SteadyCartoonizer(cartoonizer) if steady else cartoonizer).cartoonize
-    report = cartoonize_video(cartoonize, source, destination, progress=False)
+    report = cartoonize_video(cartoonizer.cartoonize, source, destination, progress=False,
+                              steady=SteadyFrames() if steady else None)
     return list(read_frames(destination)), report
 
 

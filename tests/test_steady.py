@@ -118,3 +118,43 @@ def test_the_steady_cartoonizer_wraps_any_cartoonizer(scene):
     steady.reset()
     assert steady.frames.previous_output is None
     assert np.array_equal(steady.cartoonize(frames[1]), steady.cartoonizer.last)  # taken as is
+
+
+def zoom_flow(scale, height=64, width=96):
+    """The flow from a frame to the previous one when the camera zooms in by `scale` about the
+    centre: each pixel came from nearer the centre."""
+    rows, columns = np.indices((height, width), dtype=np.float32)
+    centre_y, centre_x = (height - 1) / 2, (width - 1) / 2
+    return np.stack([(columns - centre_x) * (1 / scale - 1),
+                     (rows - centre_y) * (1 / scale - 1)], axis=-1)
+
+
+def test_the_flows_scale_tells_a_zoom_from_a_pan():
+    from cartoonize_tf.inference.steady import flow_scale
+
+    pan = np.zeros((64, 96, 2), np.float32)
+    pan[..., 0] = 2.0
+    assert flow_scale(pan) == pytest.approx(1.0, abs=1e-4)
+    assert flow_scale(zoom_flow(1.005)) == pytest.approx(1 / 1.005, abs=1e-4)
+    moving_object = zoom_flow(1.0)
+    moving_object[20:40, 30:60] = 5.0  # a third of the samples: the fit ignores them
+    assert flow_scale(moving_object) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_while_zooming_the_model_redraws_what_changed_much(scene, monkeypatch):
+    """Under a zoom the new cartoon's large changes (lines redrawn at their own width) are
+    taken; small ones are still held. Without a zoom both are held."""
+    from cartoonize_tf.inference import steady as steady_module
+
+    photo = camera(scene, 0, np.random.default_rng(2), pan=False)
+    previous = np.full_like(photo, 100)
+    cartoon = previous.copy()
+    cartoon[:, :40] = 200  # redrawn: 100 levels away
+    cartoon[:, 40:80] = 108  # a small change: held at the rate
+    for scale, redrawn in ((1.0, 100 + 10), (1.01, 200)):  # held: within step_limit
+        monkeypatch.setattr(steady_module, "flow_scale", lambda flow, scale=scale: scale)
+        steady = SteadyFrames()
+        steady(photo, previous)
+        output = steady(photo, cartoon)
+        assert output[10, 10, 0] == redrawn
+        assert output[10, 60, 0] == 104  # moved + rate * (new - moved)

@@ -138,3 +138,25 @@ def test_frames_over_the_pixel_cap_are_refused_before_decoding(clip, tmp_path, m
                  "--max-pixels", 64 * 48 - 1) == 2
     assert "the limit is 3,071" in capsys.readouterr().err
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_an_error_on_the_writing_thread_comes_out_and_leaves_no_output(clip, tmp_path,
+                                                                       monkeypatch):
+    """The steady step and the encoder run on a thread of their own: what fails there fails
+    the call, and the half-written file is removed."""
+    from cartoonize_tf.inference import video as video_module
+    from cartoonize_tf.inference.steady import SteadyFrames
+
+    written = []
+
+    def failing_write(self, rgb, source_frame):
+        written.append(1)
+        if len(written) == 5:
+            raise OSError("no space left on the device")
+
+    monkeypatch.setattr(video_module.VideoWriter, "write_frame", failing_write)
+    out = tmp_path / "cartoon.mp4"
+    with pytest.raises(OSError, match="no space left"):
+        video_module.cartoonize_video(lambda rgb: rgb, clip, out, progress=False,
+                                      steady=SteadyFrames())
+    assert list(tmp_path.iterdir()) == [] and len(written) == 5

@@ -86,7 +86,7 @@ def video_command(args):
         logger.warning("--smooth is replaced by the steady mode, on by default (--no-steady "
                        "turns it off); ignoring --smooth %s", args.smooth)
     require_extra("video", "cartoonize video")
-    from cartoonize_tf.inference.steady import SteadyCartoonizer
+    from cartoonize_tf.inference.steady import SteadyFrames
     from cartoonize_tf.inference.video import VideoReadError, cartoonize_video, check_paths
 
     try:
@@ -97,12 +97,11 @@ def video_command(args):
                                    strength=args.strength, tile=args.tile or None,
                                    cel_shading=not args.no_cel_shading,
                                    look=look_from_args(args))
-    if not args.no_steady:
-        cartoonizer = SteadyCartoonizer(cartoonizer)
     try:
         report = cartoonize_video(
             cartoonizer.cartoonize, source, destination, max_side=args.max_side,
-            codec=args.codec, progress=not args.no_progress, max_pixels=args.max_pixels)
+            codec=args.codec, progress=not args.no_progress, max_pixels=args.max_pixels,
+            steady=None if args.no_steady else SteadyFrames())
     except (VideoReadError, ValueError) as error:
         raise CommandError(error) from None
     print(report.summary())

@@ -6,8 +6,11 @@ previous steady cartoon is moved onto the new frame along the optical flow (Open
 between the grey photos), and where the moved previous photo matches the new photo (the same
 surface, only moved) the new cartoon may change the moved old one by at most `step_limit` grey
 levels a frame, at `rate` of the way; elsewhere (new content, a moving object's edges, flow
-that does not fit) the new cartoon is taken as it is. A scene cut (the grey photo changing by
-more than `cut_threshold` on average) starts afresh. It is a loop around any cartoonizer,
+that does not fit) the new cartoon is taken as it is. While the camera zooms (the flow scales
+the picture), the model redraws its lines at their own width rather than the zoom's, so there
+a pixel whose new cartoon differs from the moved old one by more than `zoom_redraw_levels`
+takes the new one. A scene cut (the grey photo changing by more than `cut_threshold` on
+average) starts afresh. It is a loop around any cartoonizer,
 frame by frame: no model changes, nothing exported.
 
 Measured on known-motion clips (benchmarks/video.py, docs/cartoonizing.md#steady-video).
@@ -34,10 +37,14 @@ class SteadyFrames:
         cut_threshold: mean grey change between photos that counts as a scene cut.
         flow_side: the optical flow runs on the grey photos scaled so that their longer side
             is at most this (it is the costly step; the flow is scaled back up).
+        zoom_threshold: the change of scale a frame (a similarity fitted to the flow) past
+            which the camera counts as zooming.
+        zoom_redraw_levels: while it zooms, a pixel whose new cartoon differs from the moved
+            previous one by more than this (grey levels, any channel) takes the new one.
     """
 
     def __init__(self, rate=0.5, step_limit=10.0, photo_tolerance=8.0, cut_threshold=30.0,
-                 flow_side=640):
+                 flow_side=640, zoom_threshold=0.002, zoom_redraw_levels=64):
         if not 0.0 < rate <= 1.0:
             raise ValueError(f"rate must be in (0, 1], got {rate}")
         self.rate = rate
@@ -45,6 +52,8 @@ class SteadyFrames:
         self.photo_tolerance = photo_tolerance
         self.cut_threshold = cut_threshold
         self.flow_side = flow_side
+        self.zoom_threshold = zoom_threshold
+        self.zoom_redraw_levels = zoom_redraw_levels
         self.flow_finder = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
         self.grid = None  # pixel coordinates, kept for the frame size
         self.reset()
@@ -68,7 +77,7 @@ class SteadyFrames:
     def steadied(self, photo, cartoon, grey):
         """The new cartoon held to the previous output, moved, where the surface is the same.
         All in uint8 with OpenCV's saturating operations: 70 ms at 1280 x 720 on 2 cores."""
-        map_x, map_y = self.source_coordinates(grey)
+        map_x, map_y, scale = self.source_coordinates(grey)
         moved_photo, moved_output = (
             cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             for image in (self.previous_photo, self.previous_output))
@@ -80,6 +89,9 @@ class SteadyFrames:
         limit = np.full_like(moved_output, round(self.step_limit))
         held = cv2.min(cv2.max(cv2.addWeighted(moved_output, 1.0 - self.rate, cartoon, self.rate, 0),
                                cv2.subtract(moved_output, limit)), cv2.add(moved_output, limit))
+        if abs(scale - 1.0) > self.zoom_threshold:
+            same_surface &= (cv2.absdiff(cartoon, moved_output).max(axis=-1)
+                             <= self.zoom_redraw_levels)
         output = cartoon.copy()
         np.copyto(output, held, where=same_surface[..., None])
         return output
@@ -91,7 +103,8 @@ class SteadyFrames:
         return max(round(width * scale), 1), max(round(height * scale), 1)
 
     def source_coordinates(self, grey):
-        """For each pixel of `grey`, where it was in the previous frame: (x map, y map)."""
+        """For each pixel of `grey`, where it was in the previous frame (x map, y map), and the
+        change of scale since then (`flow_scale`)."""
         height, width = grey.shape
         small = self.flow_size(grey.shape)
         current, previous = (
@@ -99,13 +112,35 @@ class SteadyFrames:
             cv2.resize(image, small, interpolation=cv2.INTER_AREA)
             for image in (grey, self.previous_grey))
         flow = self.flow_finder.calc(current, previous, None)
+        scale = flow_scale(flow)
         if small != (width, height):
             flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
             flow[..., 0] *= width / small[0]
             flow[..., 1] *= height / small[1]
         if self.grid is None or self.grid[0].shape != grey.shape:
             self.grid = np.indices((height, width), dtype=np.float32)[::-1]  # columns, rows
-        return self.grid[0] + flow[..., 0], self.grid[1] + flow[..., 1]
+        return self.grid[0] + flow[..., 0], self.grid[1] + flow[..., 1], scale
+
+
+# The flow is sampled every this many pixels (at least MIN_FLOW_SIDE / 2 from the border) to fit
+# the similarity whose scale tells a zoom.
+SCALE_SAMPLE_STEP = 16
+
+
+def flow_scale(flow):
+    """The scale of the similarity (rotation, scale, shift) that best fits `flow` (least median
+    of squares, so a moving object does not sway it): 1 for a pan or a still camera, about
+    1 - z for a zoom in by z a frame (the flow points from the new frame to the previous)."""
+    height, width = flow.shape[:2]
+    margin = MIN_FLOW_SIDE // 2
+    rows, columns = np.mgrid[margin:height - margin:SCALE_SAMPLE_STEP,
+                             margin:width - margin:SCALE_SAMPLE_STEP]
+    if rows.size < 3:
+        return 1.0
+    here = np.stack([columns.ravel(), rows.ravel()], axis=1).astype(np.float32)
+    there = here + flow[rows.ravel(), columns.ravel()]
+    fitted, _ = cv2.estimateAffinePartial2D(here, there, method=cv2.LMEDS)
+    return 1.0 if fitted is None else float(np.hypot(fitted[0, 0], fitted[1, 0]))
 
 
 class SteadyCartoonizer:

@@ -1,7 +1,7 @@
 """Cartoonizing videos with PyAV: frames decoded, cartoonized one by one, encoded; sound copied.
 
-The cartoonizer is any callable from frame to cartoon: per frame, or steady
-(`steady.SteadyCartoonizer`, `cartoonize video`'s default).
+The cartoonizer is any callable from frame to cartoon; with `steady` (a `steady.SteadyFrames`,
+`cartoonize video`'s default) each cartoon is held to the previous one.
 
 - The output has the source's frame rate, frame count and size (unless `max_side` caps it;
   odd sides lose their last row or column, as 4:2:0 video needs even sides).
@@ -12,11 +12,14 @@ The cartoonizer is any callable from frame to cartoon: per frame, or steady
 
 Frames run one at a time: on a 2-core CPU a batch of four 1280x720 frames was no faster than
 four single frames (0.185 against 0.196 frames/s), and one at a time keeps memory at one frame
-and lets the Cartoonizer tile large frames.
+and lets the Cartoonizer tile large frames. What follows the model (the steady step, encoding,
+the sound) runs on a thread of its own, overlapping the next frame's model run.
 """
 
+import collections
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -35,6 +38,9 @@ from cartoonize_tf.inference.options import (
 from cartoonize_tf.utils.files import atomic_output
 
 logger = logging.getLogger(__name__)
+
+# Frames cartoonized and not yet written, at most (each holds a frame and its cartoon).
+FRAMES_IN_FLIGHT = 2
 
 # Audio codecs the MP4 and MOV muxers take as they are; any other is re-encoded to AAC.
 MP4_AUDIO_CODECS = {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}
@@ -190,20 +196,55 @@ def check_frame_size(source, width, height, max_pixels):
                              f"needs at least {VIDEO_MIN_SIDE} pixels on each side")
 
 
+class Finisher:
+    """What follows the model, in order, on one thread of its own: the steady step (if any),
+    encoding and the sound. `hand_over` queues a step, waiting while FRAMES_IN_FLIGHT are
+    queued already; `finish` waits for them all. A step's error comes out of the call that
+    waits for it."""
+
+    def __init__(self, writer, steady=None):
+        self.writer, self.steady = writer, steady
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="video-writer")
+        self.pending = collections.deque()
+
+    def hand_over(self, step, *args):
+        self.pending.append(self.thread.submit(step, *args))
+        while len(self.pending) > FRAMES_IN_FLIGHT:
+            self.pending.popleft().result()
+
+    def frame(self, rgb, cartoon, source_frame):
+        self.hand_over(self.write_frame, rgb, cartoon, source_frame)
+
+    def audio(self, packet):
+        self.hand_over(self.writer.write_audio, packet)
+
+    def write_frame(self, rgb, cartoon, source_frame):
+        self.writer.write_frame(cartoon if self.steady is None else self.steady(rgb, cartoon),
+                                source_frame)
+
+    def finish(self):
+        while self.pending:
+            self.pending.popleft().result()
+
+    def close(self):
+        self.thread.shutdown(wait=True, cancel_futures=True)
+
+
 def cartoonize_video(cartoonize, source, destination, max_side=None, codec=None, progress=True,
-                     max_pixels=VIDEO_MAX_PIXELS):
+                     max_pixels=VIDEO_MAX_PIXELS, steady=None):
     """Writes the cartoon of video `source` to `destination` (.mp4, .mov or .mkv).
 
     Args:
         cartoonize: uint8 RGB `[H, W, 3]` -> uint8 RGB of the same shape, called on the frames
-            in order (a `Cartoonizer`'s `cartoonize` with size_policy "full", or a
-            `steady.SteadyCartoonizer`'s for steady video).
+            in order (a `Cartoonizer`'s `cartoonize` with size_policy "full").
         max_side: scale frames down so that their longer side is at most this, before
             cartoonizing; None keeps the source size.
         codec: a video encoder name; None picks the first of `VIDEO_CODECS` available.
         progress: show a tqdm bar (frames, frames/s) on stderr.
         max_pixels: the largest source frame (width * height) read, checked from the
             stream's header and again on every decoded frame, before its pixels are converted.
+        steady: a `steady.SteadyFrames` that holds each cartoon to the previous one (on the
+            writing thread, while the model runs on the next frame); None: per frame.
 
     Returns a `VideoReport`. Raises `VideoReadError` for an unreadable input, ValueError for
     a bad destination; no partial output is left either way.
@@ -228,10 +269,11 @@ def cartoonize_video(cartoonize, source, destination, max_side=None, codec=None,
                 av.open(str(temporary), "w", format=video_format) as output, \
                 tqdm(total=total, unit="frame", disable=not progress, desc="frames") as bar:
             writer = VideoWriter(output, video_format, size, rate, codec, audio)
+            finisher = Finisher(writer, steady)
             try:
                 for packet in container.demux(*streams):
                     if packet.stream.type == "audio":
-                        writer.write_audio(packet)
+                        finisher.audio(packet)
                         continue
                     for frame in packet.decode():
                         check_frame_size(source, frame.width, frame.height, max_pixels)
@@ -241,12 +283,15 @@ def cartoonize_video(cartoonize, source, destination, max_side=None, codec=None,
                             raise ValueError(f"the cartoonizer changed the frame's shape from "
                                              f"{rgb.shape} to {cartoon.shape}; use size_policy "
                                              "'full'")
-                        writer.write_frame(cartoon, frame)
+                        finisher.frame(rgb, cartoon, frame)
                         frames += 1
                         bar.update()
+                finisher.finish()
                 writer.close()
             except av.FFmpegError as error:
                 raise VideoReadError(f"{source}: {error}") from None
+            finally:
+                finisher.close()
             if frames == 0:
                 raise VideoReadError(f"{source}: no frame could be decoded")
     return VideoReport(frames, time.perf_counter() - started, size, rate, codec, writer.audio)
