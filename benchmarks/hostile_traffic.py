@@ -496,6 +496,21 @@ def long_png_stream(server):
     return in_parallel(2, lambda: predict(server, bytes_request(data), timeout=10))
 
 
+def half_sent_messages(megabytes):
+    """127 Predict calls over two connections (raw HTTP/2), each sending all but the last byte
+    of a `megabytes` MB message for 22 s and holding it; a good call while they hold."""
+    def attack(server):
+        sys.path.insert(0, str(ROOT / "tests"))
+        from raw_http2 import hold_half_sent_messages
+
+        took, ended, good = hold_half_sent_messages(
+            server.grpc_port, 127, megabytes << 20, 22.0,
+            while_held=lambda: good_request(server)[0])
+        return [f"server took {took / 2 ** 30:.1f} GiB", f"{ended} calls ended",
+                f"good during: {good}"]
+    return attack
+
+
 def look_out_of_range_4k(server):
     """A 4K PNG with lines=5 (out of range): refused before any work; the seconds it took."""
     photo = encoded("PNG", np.zeros((2160, 3840, 3), np.uint8))
@@ -548,6 +563,8 @@ ATTACKS = [
     ("17. PNG whose IDAT goes on with 1 GiB of zeros, twice", long_png_stream),
     ("18. 4K PNG with an out-of-range look control", look_out_of_range_4k),
     ("19. honest 5 MB photo uploaded at 100 KiB/s", slow_honest_upload),
+    ("20. 127 gRPC calls holding all but the last byte of 60 MB", half_sent_messages(60)),
+    ("21. 127 gRPC calls holding all but the last byte of 37 MB", half_sent_messages(37)),
 ]
 
 

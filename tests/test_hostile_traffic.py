@@ -270,6 +270,33 @@ def test_a_slow_honest_upload_passes_at_its_pace(small_generator, tmp_path, monk
             assert answer_status(connection) == 200
 
 
+def test_a_slow_but_steady_reader_of_a_large_answer_is_not_dropped(small_generator, tmp_path,
+                                                                  monkeypatch):
+    """The write deadline counts time without progress, not time paused: a client reading a
+    300 KB answer at about 150 KB/s through a small socket buffer keeps its connection."""
+    monkeypatch.setattr(rest_connections, "WRITE_TIMEOUT", 1.0)
+    monkeypatch.setattr(rest_connections, "WRITE_CHECK_SECONDS", 0.1)
+    image = np.full((1, 160, 160, 3), 120, np.uint8)
+    body = json.dumps({"instances": image.tolist()}).encode()
+    with served(small_generator, tmp_path, 512 * 512) as server:
+        connection = socket.socket()
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        connection.connect(("127.0.0.1", server.rest_port))
+        with connection:
+            connection.sendall(f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                               f"{len(body)}\r\n\r\n".encode() + body)
+            connection.settimeout(10)
+            answer, started = b"", time.monotonic()
+            while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < int(
+                    answer.split(b"Content-Length: ")[1].split(b"\r\n")[0]):
+                piece = connection.recv(8192)
+                assert piece, f"dropped after {len(answer)} bytes"
+                answer += piece
+                time.sleep(0.05)
+        assert answer.startswith(b"HTTP/1.1 200") and len(answer) > 300_000
+        assert time.monotonic() - started > 1.0  # slower than the deadline, yet answered
+
+
 def test_a_client_that_does_not_read_its_answers_is_dropped(small_generator, tmp_path,
                                                              monkeypatch):
     """Issue 43: pipelined GETs whose answers are never read used to keep their connection
@@ -344,6 +371,28 @@ def test_calls_waiting_for_their_message_hold_its_memory_and_give_way(small_gene
         while budget.in_use and time.monotonic() < deadline:
             time.sleep(0.05)
         assert budget.in_use == 0
+
+
+def test_messages_sent_but_for_their_last_byte_are_held_within_the_budget(server):
+    """Issue 43's attack at CI size, over raw HTTP/2: 20 calls each send all but the last byte
+    of a 5 MB message (the cap admits 5.2 MB) and hold it. At most twelve fit the 64 MB
+    budget; the rest give way, and a good request is answered while they hold."""
+    from raw_http2 import hold_half_sent_messages
+
+    from cartoonize_tf.serving.core.limits import largest_message_bytes
+
+    budget = server.predictor.budget
+    took, ended, (in_use, good) = hold_half_sent_messages(
+        server.grpc_port, 20, 5 << 20, 6.0,
+        while_held=lambda: (budget.in_use, good_request_seconds(server)))
+    waiting = budget.total_bytes // largest_message_bytes(512 * 512)
+    assert in_use <= budget.total_bytes and ended >= 20 - waiting
+    assert took >= waiting * (5 << 20)  # the held ones did send their bytes
+    assert good < GOOD_LATENCY
+    deadline = time.monotonic() + 5
+    while budget.in_use and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert budget.in_use == 0
 
 
 def test_a_message_larger_than_any_admissible_request_is_not_received(server):

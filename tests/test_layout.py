@@ -20,7 +20,7 @@ ALLOWED = {
     "data": {"utils", "whitebox"},
     # whitebox: the JAX trainer's host superpixels; data: both drivers build their data
     "training": {"models", "layers", "whitebox", "utils", "data"},
-    "serving": {"utils", "whitebox"},  # whitebox: the web page's look controls
+    "serving": {"utils"},
     "cli": {"utils", "whitebox", "layers", "models", "export", "inference", "data", "training",
             "serving"},
 }

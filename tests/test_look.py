@@ -174,3 +174,64 @@ def test_a_saved_model_draws_the_look_through_its_look_signature(shaded, small_g
     unshaded = export_saved_model(small_generator, tmp_path / "plain", 1)
     with pytest.raises(ValueError, match="has no serving_look signature"):
         Cartoonizer.load(unshaded, look="bold")
+
+
+SIXTH_CONTROL = r"""
+import numpy as np
+from cartoonize_tf.contract import look
+from cartoonize_tf.whitebox import look as stage_look
+
+# A control is added in the contract, and mapped to a setting the stage takes per call.
+look.CONTROLS["threshold"] = look.Control("threshold", 0.0, 1.0, 0.5, "outline strength")
+stage_look.CONTROL_SETTINGS["threshold"] = "line_strength"
+
+import tensorflow as tf
+from tensorflow.core.protobuf import meta_graph_pb2
+
+from cartoonize_tf.cli.main import build_parser
+from cartoonize_tf.contract.signatures import LOOK_BYTES_SIGNATURE, SIGNATURE_INPUTS
+from cartoonize_tf.export.look_signatures import CONTROL_SPECS
+from cartoonize_tf.serving.core.errors import ServingError
+from cartoonize_tf.serving.core.prediction import check_look_controls
+from cartoonize_tf.serving.rest.web_page import look_config
+
+reached = []
+if "threshold" in SIGNATURE_INPUTS[LOOK_BYTES_SIGNATURE] and \
+        "threshold" in [spec.name for spec in CONTROL_SPECS]:
+    reached.append("signatures")
+if build_parser().parse_args(["run", "--threshold", "0.3"]).threshold == 0.3:
+    reached.append("cli")
+from cartoonize_tf.layers.cel_shading import CelShading
+
+settings = stage_look.setting_values({"threshold": tf.constant(0.3)})
+if list(settings) == ["line_strength"] and CelShading()(
+        tf.zeros([1, 16, 16, 3]), settings=settings).shape == (1, 16, 16, 3):
+    reached.append("layer")
+signature = meta_graph_pb2.SignatureDef()
+signature.inputs["threshold"].dtype = tf.float32.as_datatype_enum
+signature.defaults["threshold"].CopyFrom(tf.make_tensor_proto(0.5, tf.float32))
+try:
+    check_look_controls({"threshold": np.float32(2.0)}, signature)
+except ServingError as error:
+    if "threshold must be a number from 0 to 1" in error.message:
+        reached.append("server")
+config = look_config({LOOK_BYTES_SIGNATURE: signature})
+if "threshold" in [control["name"] for control in config["controls"]]:
+    reached.append("page")
+print(" ".join(reached))
+"""
+
+
+def test_a_control_added_to_the_contract_reaches_every_consumer():
+    """Issue 44: a sixth look control, added in the contract and mapped to a setting the cel
+    stage takes per call (a new setting would need the layer's code too), reaches the
+    signatures, the command line, the stage, the server and the page."""
+    import subprocess
+    import sys
+
+    from helpers import PROJECT_ROOT
+
+    result = subprocess.run([sys.executable, "-c", SIXTH_CONTROL], capture_output=True,
+                            text=True, cwd=PROJECT_ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["signatures", "cli", "layer", "server", "page"]

@@ -36,7 +36,7 @@ def add_backend_option(parser):
 
 
 def add_look_options(parser):
-    """--preset and one option per look control (`whitebox.look.CONTROLS`), in their own
+    """--preset and one option per look control (`contract.look.CONTROLS`), in their own
     group: they set the model's cel stage, no retraining."""
     group = parser.add_argument_group(
         "look", "the cartoon's tones, flatness, lines and colour, without retraining; each "

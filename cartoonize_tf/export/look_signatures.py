@@ -12,11 +12,20 @@ import tensorflow as tf
 
 from cartoonize_tf.contract.look import CONTROLS
 from cartoonize_tf.contract.saved_model_file import write_signature_defaults
-from cartoonize_tf.contract.signatures import BYTES_OUTPUT, IMAGES_OUTPUT, LOOK_SIGNATURES
+from cartoonize_tf.contract.signatures import (
+    BYTES_OUTPUT,
+    IMAGES_OUTPUT,
+    LOOK_IMAGES_SIGNATURE,
+    LOOK_SIGNATURES,
+    SIGNATURE_INPUTS,
+)
 from cartoonize_tf.export.signatures import check_encoding, encoded_cartoons, sized_cartoons
 from cartoonize_tf.whitebox.look import setting_values, stage_controls
 
-CONTROL_SPECS = [tf.TensorSpec([], tf.float32, name=name) for name in CONTROLS]
+# The controls' inputs, after the images, in the order the serving functions take them.
+CONTROL_SPECS = [tf.TensorSpec([], tf.float32, name=name)
+                 for name in SIGNATURE_INPUTS[LOOK_IMAGES_SIGNATURE][1:]]
+CONTROL_NAMES = [spec.name for spec in CONTROL_SPECS]
 
 
 def model_controls(generator):
@@ -47,7 +56,7 @@ def look_images_function(generator, max_pixels):
     own = model_controls(generator)
 
     def serve(images, *controls):
-        settings = checked_settings(dict(zip(CONTROLS, controls, strict=True)), own)
+        settings = checked_settings(dict(zip(CONTROL_NAMES, controls, strict=True)), own)
         return {IMAGES_OUTPUT: sized_cartoons(generator, images, max_pixels, settings)}
 
     return serve
@@ -60,7 +69,7 @@ def look_bytes_function(generator, max_pixels, output_format="png"):
     own = model_controls(generator)
 
     def serve(image_bytes, *controls):
-        settings = checked_settings(dict(zip(CONTROLS, controls, strict=True)), own)
+        settings = checked_settings(dict(zip(CONTROL_NAMES, controls, strict=True)), own)
         return {BYTES_OUTPUT: encoded_cartoons(generator, image_bytes, max_pixels,
                                                output_format, settings)}
 

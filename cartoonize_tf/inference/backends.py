@@ -27,7 +27,6 @@ conversion ships with it (`saved_models/conversions/`), so nobody pays it.
 """
 
 import hashlib
-import logging
 import os
 from pathlib import Path
 
@@ -47,8 +46,6 @@ from cartoonize_tf.models.pipeline import cartoonize_any_size
 from cartoonize_tf.utils.extras import require_extra
 from cartoonize_tf.utils.files import atomic_output
 from cartoonize_tf.utils.shipped_files import shipped
-
-logger = logging.getLogger(__name__)
 
 CACHE_VERSION = "2"  # bump when the exported graphs change (2: rounded line widening)
 GRAPH_BACKENDS = ("tf", "tf-bfloat16", "xla", "keras-eager")

@@ -17,7 +17,7 @@ from cartoonize_tf.contract.signatures import (
 class SavedModelCartoonizer:
     """Runs an exported SavedModel's `serving_default` signature (uint8 images in, uint8
     cartoons out, any size), with its output filter and cel stage built in; with a `look`
-    (controls or a preset's name, `whitebox.look`), its `serving_look` signature.
+    (controls or a preset's name, `contract.look`), its `serving_look` signature.
 
     Example:
         >>> photo = np.full((48, 64, 3), 128, np.uint8)  # uint8 [H, W, 3] RGB

@@ -15,11 +15,12 @@ from cartoonize_tf.serving.rest.service import RestServer
 def shut_down(front_ends, predictor, registry, grace):
     """Stops the front ends at once (each letting its requests finish for up to `grace` s),
     then the predictor and the registry; True when every request in flight finished."""
-    with ThreadPoolExecutor(max_workers=max(1, len(front_ends))) as stopping:
-        drained = all(list(stopping.map(lambda front_end: front_end.stop(grace), front_ends)))
-    predictor.shutdown()
-    registry.stop()
-    return drained
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, len(front_ends))) as stopping:
+            return all(list(stopping.map(lambda front_end: front_end.stop(grace), front_ends)))
+    finally:
+        predictor.shutdown()
+        registry.stop()
 
 
 @dataclass

@@ -196,6 +196,16 @@ def release_giving_back(reservation):
         give_back_free_memory()
 
 
+async def run_holding(pool, reservation, work, *args):
+    """`work(*args)` on `pool`, awaited. `reservation` is released when the work ends (or is
+    cancelled before it starts), not when the awaiting coroutine does: a caller that stops
+    waiting (a deadline, a client gone) leaves the memory counted while a thread still uses
+    it."""
+    future = pool.submit(work, *args)
+    future.add_done_callback(lambda _: release_giving_back(reservation))
+    return await asyncio.wrap_future(future)
+
+
 def busy(what, size, budget):
     return ServingError("RESOURCE_EXHAUSTED", f"the server is busy: {what} needs about "
                                               f"{megabytes(size)} and "

@@ -5,22 +5,21 @@ call that sends all but the last byte of a large message holds that memory
 for as long as it likes. Predict is therefore served as a client-streaming
 method (the same bytes on the wire: a unary client cannot tell): the handler
 starts with the call's headers, reserves the largest admissible message in
-the memory budget, and only then reads the message. At most `limit` calls
-wait for their message; at that count, or when the budget has no room, the
-call that has waited longest gives way (RESOURCE_EXHAUSTED), so silent or
-trickling calls cannot shut out the ones that send at once.
+the memory budget, and only then reads the message (before that, HTTP/2's
+flow-control window bounds what a call can send). At most `limit` calls read
+their message at once; at that count, or when the budget has no room, the
+call reading longest gives way (RESOURCE_EXHAUSTED), so silent or trickling
+calls cannot shut out the ones that send at once; where the budget is held
+by running requests instead, a call waits up to ROOM_WAIT_SECONDS.
 """
 
 import asyncio
-import logging
 import time
 
 import grpc
 
 from cartoonize_tf.serving.core.errors import ServingError
 from cartoonize_tf.serving.core.memory_budget import Reservation
-
-logger = logging.getLogger(__name__)
 
 # Calls waiting for their message at most (past it, the one waiting longest gives way).
 MAX_WAITING_MESSAGES = 64
@@ -36,23 +35,22 @@ class MessageWaits:
         self.budget = budget
         self.message_bytes = message_bytes
         self.limit = MAX_WAITING_MESSAGES if limit is None else limit
-        self.waiting = []  # an asyncio.Event per waiting call, oldest first; set: give way
+        # An asyncio.Event per call holding its reservation and reading, oldest first; set:
+        # give way.
+        self.reading = []
 
     async def receive(self, context):
         """The call's request message and a Reservation holding twice its size (the message
         and the arrays made from it); the caller releases it."""
         gave_way = asyncio.Event()
-        self.waiting.append(gave_way)
         reservation = Reservation(self.budget, 0)
         try:
-            await self.make_room(reservation, gave_way)
-            request = await self.read(context, gave_way)
-        except BaseException:
-            reservation.release()
-            raise
-        finally:
-            self.waiting.remove(gave_way)
-        try:
+            await self.make_room(reservation)
+            self.reading.append(gave_way)
+            try:
+                request = await self.read(context, gave_way)
+            finally:
+                self.reading.remove(gave_way)
             size = 2 * request.ByteSize()
             if size <= reservation.size:
                 reservation.shrink_to(size)
@@ -64,39 +62,42 @@ class MessageWaits:
             raise
         return request, reservation
 
-    async def make_room(self, reservation, own):
-        """Reserves `message_bytes`, making the longest-waiting other calls give way while the
-        count or the budget is full."""
-        if len(self.waiting) > self.limit:
-            self.give_way(own)
+    async def make_room(self, reservation):
+        """Reserves `message_bytes`: at `limit` reading calls, or while the budget has no room,
+        the call reading longest gives way; only what reading calls hold is taken back, and
+        after ROOM_WAIT_SECONDS without room, RESOURCE_EXHAUSTED."""
+        if len(self.reading) >= self.limit:
+            self.give_way()
         deadline = time.monotonic() + ROOM_WAIT_SECONDS
         while not self.budget.try_grow(reservation, self.message_bytes, "a call's message"):
-            if own.is_set():
-                raise gave_way_error()
-            if not self.give_way(own) and time.monotonic() >= deadline:
+            if time.monotonic() >= deadline:
                 raise ServingError("RESOURCE_EXHAUSTED", "the server is busy: no memory is "
                                                          "free to receive this call's message; "
                                                          "try again shortly")
+            if not any(waiting.is_set() for waiting in self.reading):
+                self.give_way()  # one at a time: the next only once its memory is back
             await asyncio.sleep(0.05)
 
-    def give_way(self, own):
-        """Tells the longest-waiting call other than `own` to give way; False if none can."""
-        for waiting in self.waiting:
-            if waiting is not own and not waiting.is_set():
+    def give_way(self):
+        """Tells the call reading longest to give way (False where none is reading)."""
+        for waiting in self.reading:
+            if not waiting.is_set():
                 waiting.set()
                 return True
         return False
 
     @staticmethod
     async def read(context, gave_way):
+        """The call's message, or RESOURCE_EXHAUSTED once `gave_way` is set first."""
         reading = asyncio.ensure_future(context.read())
         giving_way = asyncio.ensure_future(gave_way.wait())
         try:
             await asyncio.wait({reading, giving_way}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             giving_way.cancel()
-        if not reading.done():
-            reading.cancel()
+            if not reading.done():
+                reading.cancel()  # it gave way, or the call itself was cancelled
+        if reading.cancelled() or not reading.done():
             raise gave_way_error()
         request = reading.result()
         if request is grpc.aio.EOF:

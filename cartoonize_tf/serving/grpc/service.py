@@ -2,7 +2,7 @@
 
 On grpc's asyncio server, in an event loop of its own: a call waiting for its request
 message costs a coroutine, not a thread, and Predict's message is admitted into the memory
-budget before it is buffered (`grpc_messages`), so neither silent calls nor half-sent messages
+budget before it is buffered (`messages`), so neither silent calls nor half-sent messages
 can take every slot or the memory; the work itself runs on a thread pool whose queue is
 bounded, and then on the predictor's workers.
 """
@@ -24,7 +24,7 @@ from tensorflow_serving.apis import (
 from cartoonize_tf.serving.core.errors import ServingError
 from cartoonize_tf.serving.core.front_end import Activity, LoopThread
 from cartoonize_tf.serving.core.limits import check_tensor_proto, largest_message_bytes
-from cartoonize_tf.serving.core.memory_budget import release_giving_back
+from cartoonize_tf.serving.core.memory_budget import run_holding
 from cartoonize_tf.serving.grpc.messages import MessageWaits
 
 logger = logging.getLogger(__name__)
@@ -47,12 +47,17 @@ def requested_version(model_spec):
     return model_spec.version.value if model_spec.HasField("version") else None
 
 
+async def abort(context, error):
+    """Ends the call with a ServingError's status and message."""
+    await context.abort(getattr(grpc.StatusCode, error.code), error.message)
+
+
 async def answered(context, pool, work, *args):
     """`work(*args)` on `pool`; a ServingError it raises aborts the call with its status."""
     try:
         return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
     except ServingError as error:
-        await context.abort(getattr(grpc.StatusCode, error.code), error.message)
+        await abort(context, error)
 
 
 class PredictionService:
@@ -99,20 +104,20 @@ class PredictionService:
         try:
             request, reservation = await self.messages.receive(context)
         except ServingError as error:
-            await context.abort(getattr(grpc.StatusCode, error.code), error.message)
+            await abort(context, error)
+        if self.in_pool >= MAX_POOL_CALLS:
+            reservation.release()
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"the server is busy: {MAX_POOL_CALLS} calls are running or "
+                                "waiting for their turn; try again shortly")
+        self.in_pool += 1
         try:
-            if self.in_pool >= MAX_POOL_CALLS:
-                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                    f"the server is busy: {MAX_POOL_CALLS} calls are running or "
-                                    "waiting for their turn; try again shortly")
-            self.in_pool += 1
-            try:
-                return await answered(context, self.pool, self.predict, request,
-                                      time_remaining, cancelled)
-            finally:
-                self.in_pool -= 1
+            return await run_holding(self.pool, reservation, self.predict, request,
+                                     time_remaining, cancelled)
+        except ServingError as error:
+            await abort(context, error)
         finally:
-            release_giving_back(reservation)
+            self.in_pool -= 1
 
     def predict(self, request, time_remaining, cancelled):
         """The PredictResponse of one request (on the thread pool; its message and the arrays
@@ -165,7 +170,7 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
             loaded = self.registry.get(request.model_spec.name,
                                        requested_version(request.model_spec))
         except ServingError as error:
-            await context.abort(getattr(grpc.StatusCode, error.code), error.message)
+            await abort(context, error)
         return loaded.status()
 
 
@@ -180,10 +185,12 @@ class GrpcServer:
 
     def __init__(self, predictor, port, host="127.0.0.1", max_message_bytes=64 << 20,
                  threads=8):
-        # No message larger than the pixel cap of the version served at start can admit.
+        # No message larger than the pixel cap of the version served at start can admit, nor
+        # than the budget can hold twice (the message and the arrays made from it).
         loaded = predictor.registry.get(predictor.registry.name)
         self.message_bytes = min(max_message_bytes,
-                                 largest_message_bytes(predictor.pixel_limit(loaded)))
+                                 largest_message_bytes(predictor.pixel_limit(loaded)),
+                                 predictor.budget.total_bytes // 2)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="grpc")
         self.loop_thread = LoopThread("grpc")
         self.services = (PredictionService(predictor, self.pool, self.message_bytes),

@@ -28,9 +28,12 @@ HEAD_TIMEOUT = 15.0
 RESERVED_DESCRIPTORS = 128
 # An accept error (such as too many open files) is logged at most once per this many seconds.
 ACCEPT_ERROR_LOG_SECONDS = 10.0
-# An answer whose client stops reading (its socket buffers full) is given this long to be
-# read on; then the connection is dropped.
+# An answer the client stops reading (its socket buffers full, nothing taken) is dropped after
+# this long without progress, checked every WRITE_CHECK_SECONDS; a connection whose answer has
+# made no progress for WRITE_STALL_SECONDS may give way at the connection cap.
 WRITE_TIMEOUT = 10.0
+WRITE_CHECK_SECONDS = 0.5
+WRITE_STALL_SECONDS = 2.0
 # A body must keep a pace: n bytes within BODY_GRACE_SECONDS + n / MIN_BODY_RATE of its head
 # (a phone's 100 KiB/s upload keeps it; a byte every few seconds loses its slot in seconds).
 BODY_GRACE_SECONDS = 2.0
@@ -126,13 +129,18 @@ class JsonErrorProtocol(RequestHandler):
     """
 
     # The BodyProgress of the body being read, if any (set by RestServer.read_body); whether the
-    # client has closed its sending side, and whether that cut a body short; since when the
-    # transport's buffer has been too full to take more of the answer (None: it is not).
+    # client has closed its sending side, and whether that cut a body short; while the
+    # transport's buffer is too full to take more of the answer, when the client last read some
+    # of it and how much was buffered then (None: writing is not paused); whether this
+    # connection was chosen to give way.
     body = None
     client_closed = False
     body_truncated = False
     opened_at = 0.0
-    write_paused_at = None
+    write_progress_at = None
+    write_buffered = 0
+    write_pause = None  # a token per pause, so a check outlives neither its pause nor resume
+    evicted = False
 
     refused = False
 
@@ -167,19 +175,23 @@ class JsonErrorProtocol(RequestHandler):
         keep-alive), oldest first; then those whose client does not read its answer, stalled
         longest first; then those sending a body, furthest behind its pace first.
         """
+        if self.evicted:
+            return None  # leaving already
         if not self.requests_pending():
             return (0, self.opened_at)
-        if self.write_paused_at is not None:
-            return (1, self.write_paused_at)
+        if self.write_progress_at is not None and \
+                now - self.write_progress_at >= WRITE_STALL_SECONDS:
+            return (1, self.write_progress_at)
         if self.body is not None:
             return (2, self.body.seconds_ahead(now))
         return None
 
     def give_way(self):
         """Closes this connection for a newcomer (the request of a body reader is answered)."""
+        self.evicted = True
         if not self.requests_pending():
             self.force_close()
-        elif self.write_paused_at is not None:
+        elif self.write_progress_at is not None:
             self.transport.abort()
         else:
             self.body.give_way("the server is at its connection cap and this body came "
@@ -187,18 +199,29 @@ class JsonErrorProtocol(RequestHandler):
 
     def pause_writing(self):
         super().pause_writing()
-        paused_at = self.write_paused_at = time.monotonic()
-        self._loop.call_later(WRITE_TIMEOUT, self.drop_if_still_paused, paused_at)
+        self.write_progress_at = time.monotonic()
+        self.write_buffered = self.transport.get_write_buffer_size()
+        self.write_pause = pause = object()
+        self._loop.call_later(WRITE_CHECK_SECONDS, self.check_writing, pause)
 
     def resume_writing(self):
-        self.write_paused_at = None
+        self.write_progress_at = self.write_pause = None
         super().resume_writing()
 
-    def drop_if_still_paused(self, paused_at):
-        if self.write_paused_at == paused_at and self.transport is not None:
+    def check_writing(self, pause):
+        """While writing stays paused (the `pause` that scheduled it): the client reading some
+        of the answer re-arms the deadline; none read for WRITE_TIMEOUT drops the connection."""
+        if pause is not self.write_pause or self.transport is None:
+            return  # resumed, or paused anew (with a check of its own)
+        now, buffered = time.monotonic(), self.transport.get_write_buffer_size()
+        if buffered < self.write_buffered:
+            self.write_progress_at, self.write_buffered = now, buffered
+        elif now - self.write_progress_at >= WRITE_TIMEOUT:
             logger.debug("REST client read nothing of its answer for %s s; dropped",
                          WRITE_TIMEOUT)
             self.transport.abort()
+            return
+        self._loop.call_later(WRITE_CHECK_SECONDS, self.check_writing, pause)
 
     def data_received(self, data):
         if not self.refused:

@@ -1,7 +1,7 @@
 """TF Serving's REST API: model status, metadata, and predict in row and columnar form.
 
-The routes, bodies and the memory budget live here; the JSON codec in `rest_json`, the
-connections (cap, slow heads, malformed requests) in `rest_connections`.
+The routes, bodies and the memory budget live here; the JSON codec in `json_codec`, the
+connections (cap, slow heads, malformed requests) in `connections`.
 """
 
 import asyncio
@@ -22,6 +22,7 @@ from cartoonize_tf.serving.core.memory_budget import (
     JSON_BYTES_PER_BODY_BYTE,
     Reservation,
     release_giving_back,
+    run_holding,
 )
 from cartoonize_tf.serving.core.prediction import MEMORY_WAIT_SECONDS
 from cartoonize_tf.serving.rest.connections import (
@@ -84,7 +85,7 @@ class RestServer:
     body and running the model happen on a thread pool so the loop never blocks.
     At most `max_connections` are open (fewer if the open-file limit needs it;
     at the cap the least progressed connection gives way), a request head must
-    arrive within HEAD_TIMEOUT, a body must keep its pace (`rest_connections`)
+    arrive within HEAD_TIMEOUT, a body must keep its pace (`connections`)
     and reserves its memory in the predictor's budget as it arrives, and an
     answer left unread is dropped after WRITE_TIMEOUT.
     A front end (`core.front_end`): binds its port when made, `start()`, `stop(grace)`.
@@ -203,15 +204,16 @@ class RestServer:
         try:
             data = await self.read_body(request, reservation)
             await self.grow(reservation, (JSON_BYTES_PER_BODY_BYTE - 1) * len(data))
-            cancelled = threading.Event()
-            try:
-                body = await self.loop.run_in_executor(self.pool, self.predict, match["name"],
-                                                       version, data, cancelled, reservation)
-            except asyncio.CancelledError:
-                cancelled.set()  # the client went away: stop before the next image
-                raise
-        finally:
+        except BaseException:
             release_giving_back(reservation)
+            raise
+        cancelled = threading.Event()
+        try:
+            body = await run_holding(self.pool, reservation, self.predict, match["name"],
+                                     version, data, cancelled, reservation)
+        except asyncio.CancelledError:
+            cancelled.set()  # the client went away: stop before the next image
+            raise
         return web.Response(status=200, body=body, content_type="application/json")
 
     async def grow(self, reservation, size):
@@ -225,6 +227,7 @@ class RestServer:
         already, the one furthest behind its pace gives way to this one."""
         if len(self.bodies) >= MAX_BODIES_READING:
             slowest = min(self.bodies, key=BodyProgress.seconds_ahead)
+            self.bodies.discard(slowest)  # chosen once, even by a burst of newcomers
             slowest.give_way(f"{MAX_BODIES_READING} request bodies were arriving at once and "
                              "this one came slowest; send it again")
         body = BodyProgress(request)
