@@ -564,7 +564,7 @@ ATTACKS = [
     ("18. 4K PNG with an out-of-range look control", look_out_of_range_4k),
     ("19. honest 5 MB photo uploaded at 100 KiB/s", slow_honest_upload),
     ("20. 127 gRPC calls holding all but the last byte of 60 MB", half_sent_messages(60)),
-    ("21. 127 gRPC calls holding all but the last byte of 37 MB", half_sent_messages(37)),
+    ("21. 127 gRPC calls holding all but the last byte of 35 MB", half_sent_messages(35)),
 ]
 
 
