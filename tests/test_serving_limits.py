@@ -2,9 +2,11 @@
 headers understate the decoder's work, version folders that would block the loader, and
 requests another site's page makes through the browser."""
 
+import asyncio
 import io
 import os
 import struct
+import time
 
 import numpy as np
 import pytest
@@ -360,3 +362,57 @@ def test_a_png_whose_compressed_data_outlasts_its_pixels_is_refused(rng):
     assert len(bomb) < 60_000  # small on the wire
     with pytest.raises(ServingError, match="inflates past what its 64x64 pixels need"):
         check_encoded_images("image_bytes", [bomb], 1 << 20)
+
+
+class SilentCall:
+    """A gRPC call's context whose message never comes (until cancelled)."""
+
+    async def read(self):
+        await asyncio.Event().wait()
+
+
+def test_only_calls_reading_their_message_give_way_and_others_wait(monkeypatch):
+    """Room for a new call's message is taken from calls still reading theirs, never from
+    running requests: with the budget held by a run, a new call waits ROOM_WAIT_SECONDS and
+    is refused, and the call that is reading is left alone."""
+    from cartoonize_tf.serving.core.memory_budget import MemoryBudget
+    from cartoonize_tf.serving.grpc import messages
+
+    monkeypatch.setattr(messages, "ROOM_WAIT_SECONDS", 0.3)
+
+    async def scenario():
+        budget = MemoryBudget(300)
+        waits = messages.MessageWaits(budget, 100)
+        running = budget.reserve(200, "a running request")  # room for one message only
+        reader = asyncio.ensure_future(waits.receive(SilentCall()))
+        await asyncio.sleep(0.1)
+        assert budget.in_use == 300 and len(waits.reading) == 1
+        newcomer = asyncio.ensure_future(waits.receive(SilentCall()))
+        await asyncio.sleep(0.2)
+        # The newcomer took the reader's room: the reader gave way, the run kept its memory.
+        assert reader.done() and "waited longest" in str(reader.exception())
+        assert budget.in_use == 300 and len(waits.reading) == 1 and not newcomer.done()
+        newcomer.cancel()
+        await asyncio.gather(newcomer, return_exceptions=True)
+        running.release()
+        assert budget.in_use == 0
+
+    asyncio.run(scenario())
+
+
+def test_with_no_call_reading_a_new_call_waits_then_is_refused(monkeypatch):
+    from cartoonize_tf.serving.core.memory_budget import MemoryBudget
+    from cartoonize_tf.serving.grpc import messages
+
+    monkeypatch.setattr(messages, "ROOM_WAIT_SECONDS", 0.3)
+
+    async def scenario():
+        budget = MemoryBudget(300)
+        running = budget.reserve(250, "a running request")
+        started = time.monotonic()
+        with pytest.raises(ServingError, match="no memory is free for a call's message"):
+            await messages.MessageWaits(budget, 100).receive(SilentCall())
+        assert time.monotonic() - started >= 0.3 and budget.in_use == 250
+        running.release()
+
+    asyncio.run(scenario())

@@ -45,7 +45,9 @@ class MessageWaits:
         gave_way = asyncio.Event()
         reservation = Reservation(self.budget, 0)
         try:
-            await self.make_room(reservation)
+            if len(self.reading) >= self.limit:
+                self.give_way()
+            await self.make_room(reservation, self.message_bytes, "a call's message")
             self.reading.append(gave_way)
             try:
                 request = await self.read(context, gave_way)
@@ -54,26 +56,23 @@ class MessageWaits:
             size = 2 * request.ByteSize()
             if size <= reservation.size:
                 reservation.shrink_to(size)
-            else:
-                await self.budget.grow_waiting(reservation, size - reservation.size,
-                                               "this request's tensors", ROOM_WAIT_SECONDS)
+            else:  # no longer reading: it takes room from readers, never gives its own
+                await self.make_room(reservation, size - reservation.size,
+                                     "this request's tensors")
         except BaseException:
             reservation.release()
             raise
         return request, reservation
 
-    async def make_room(self, reservation):
-        """Reserves `message_bytes`: at `limit` reading calls, or while the budget has no room,
-        the call reading longest gives way; only what reading calls hold is taken back, and
+    async def make_room(self, reservation, size, what):
+        """Adds `size` bytes to `reservation`: while the budget has no room, the call reading
+        longest gives way (one at a time: only what reading calls hold is taken back), and
         after ROOM_WAIT_SECONDS without room, RESOURCE_EXHAUSTED."""
-        if len(self.reading) >= self.limit:
-            self.give_way()
         deadline = time.monotonic() + ROOM_WAIT_SECONDS
-        while not self.budget.try_grow(reservation, self.message_bytes, "a call's message"):
+        while not self.budget.try_grow(reservation, size, what):
             if time.monotonic() >= deadline:
-                raise ServingError("RESOURCE_EXHAUSTED", "the server is busy: no memory is "
-                                                         "free to receive this call's message; "
-                                                         "try again shortly")
+                raise ServingError("RESOURCE_EXHAUSTED", f"the server is busy: no memory is "
+                                                         f"free for {what}; try again shortly")
             if not any(waiting.is_set() for waiting in self.reading):
                 self.give_way()  # one at a time: the next only once its memory is back
             await asyncio.sleep(0.05)

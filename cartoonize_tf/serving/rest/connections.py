@@ -28,10 +28,11 @@ HEAD_TIMEOUT = 15.0
 RESERVED_DESCRIPTORS = 128
 # An accept error (such as too many open files) is logged at most once per this many seconds.
 ACCEPT_ERROR_LOG_SECONDS = 10.0
-# An answer the client stops reading (its socket buffers full, nothing taken) is dropped after
-# this long without progress, checked every WRITE_CHECK_SECONDS; a connection whose answer has
-# made no progress for WRITE_STALL_SECONDS may give way at the connection cap.
+# An answer must be read at a pace too, once the socket's buffers are full: n bytes within
+# WRITE_TIMEOUT + n / MIN_ANSWER_RATE of the pause (checked every WRITE_CHECK_SECONDS), else the
+# connection is dropped; one paused for WRITE_STALL_SECONDS may give way at the connection cap.
 WRITE_TIMEOUT = 10.0
+MIN_ANSWER_RATE = 64 << 10  # bytes per second
 WRITE_CHECK_SECONDS = 0.5
 WRITE_STALL_SECONDS = 2.0
 # A body must keep a pace: n bytes within BODY_GRACE_SECONDS + n / MIN_BODY_RATE of its head
@@ -130,14 +131,13 @@ class JsonErrorProtocol(RequestHandler):
 
     # The BodyProgress of the body being read, if any (set by RestServer.read_body); whether the
     # client has closed its sending side, and whether that cut a body short; while the
-    # transport's buffer is too full to take more of the answer, when the client last read some
-    # of it and how much was buffered then (None: writing is not paused); whether this
-    # connection was chosen to give way.
+    # transport's buffer is too full to take more of the answer, since when and how much it
+    # held then (None: writing is not paused); whether this connection was chosen to give way.
     body = None
     client_closed = False
     body_truncated = False
     opened_at = 0.0
-    write_progress_at = None
+    write_paused_at = None
     write_buffered = 0
     write_pause = None  # a token per pause, so a check outlives neither its pause nor resume
     evicted = False
@@ -179,9 +179,9 @@ class JsonErrorProtocol(RequestHandler):
             return None  # leaving already
         if not self.requests_pending():
             return (0, self.opened_at)
-        if self.write_progress_at is not None and \
-                now - self.write_progress_at >= WRITE_STALL_SECONDS:
-            return (1, self.write_progress_at)
+        if self.write_paused_at is not None and self.transport is not None and \
+                now - self.write_paused_at >= WRITE_STALL_SECONDS:
+            return (1, self.answer_seconds_ahead(now))
         if self.body is not None:
             return (2, self.body.seconds_ahead(now))
         return None
@@ -191,7 +191,7 @@ class JsonErrorProtocol(RequestHandler):
         self.evicted = True
         if not self.requests_pending():
             self.force_close()
-        elif self.write_progress_at is not None:
+        elif self.write_paused_at is not None:
             self.transport.abort()
         else:
             self.body.give_way("the server is at its connection cap and this body came "
@@ -199,26 +199,28 @@ class JsonErrorProtocol(RequestHandler):
 
     def pause_writing(self):
         super().pause_writing()
-        self.write_progress_at = time.monotonic()
+        self.write_paused_at = time.monotonic()
         self.write_buffered = self.transport.get_write_buffer_size()
         self.write_pause = pause = object()
         self._loop.call_later(WRITE_CHECK_SECONDS, self.check_writing, pause)
 
     def resume_writing(self):
-        self.write_progress_at = self.write_pause = None
+        self.write_paused_at = self.write_pause = None
         super().resume_writing()
 
+    def answer_seconds_ahead(self, now):
+        """How far ahead of the slowest allowed reading pace the client is (negative: behind)."""
+        drained = self.write_buffered - self.transport.get_write_buffer_size()
+        return WRITE_TIMEOUT + drained / MIN_ANSWER_RATE - (now - self.write_paused_at)
+
     def check_writing(self, pause):
-        """While writing stays paused (the `pause` that scheduled it): the client reading some
-        of the answer re-arms the deadline; none read for WRITE_TIMEOUT drops the connection."""
+        """While writing stays paused (the `pause` that scheduled it), drops the connection
+        once its client reads the answer slower than the pace allows."""
         if pause is not self.write_pause or self.transport is None:
             return  # resumed, or paused anew (with a check of its own)
-        now, buffered = time.monotonic(), self.transport.get_write_buffer_size()
-        if buffered < self.write_buffered:
-            self.write_progress_at, self.write_buffered = now, buffered
-        elif now - self.write_progress_at >= WRITE_TIMEOUT:
-            logger.debug("REST client read nothing of its answer for %s s; dropped",
-                         WRITE_TIMEOUT)
+        if self.answer_seconds_ahead(time.monotonic()) < 0:
+            logger.debug("REST client read its answer slower than %d KiB/s; dropped",
+                         MIN_ANSWER_RATE >> 10)
             self.transport.abort()
             return
         self._loop.call_later(WRITE_CHECK_SECONDS, self.check_writing, pause)
