@@ -35,6 +35,7 @@ from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the attack clients the tests use too
 PREDICT = "/v1/models/cartoonizer:predict"
 
 
@@ -304,20 +305,10 @@ def repeated_scans(server):
 def silent_grpc_calls(server):
     """64 Predict calls that send headers and never a message; a good call and a health check
     while they are open."""
+    from helpers import silent_predict_calls
     from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
 
-    never = threading.Event()
-
-    def no_message():
-        never.wait(120)
-        return
-        yield
-
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}",
-                                    options=[("grpc.use_local_subchannel_pool", 1)])
-    stalled = channel.stream_unary("/tensorflow.serving.PredictionService/Predict")
-    calls = [stalled.future(no_message(), timeout=120) for _ in range(64)]
-    try:
+    with silent_predict_calls(server.grpc_port, 64, seconds=120):
         time.sleep(1.0)
         answers = [f"good during: {good_request(server)[0]}"]
         try:
@@ -327,11 +318,6 @@ def silent_grpc_calls(server):
             answers.append("health during: OK")
         except grpc.RpcError as error:
             answers.append(f"health during: {error.code().name}")
-    finally:
-        never.set()
-        for call in calls:
-            call.cancel()
-        channel.close()
     return answers
 
 
@@ -394,29 +380,14 @@ def tiny_image_batch(server):
 def silent_calls_127(server):
     """127 Predict calls that never finish their message (each reserves the largest message
     the pixel cap admits), a good call while they wait."""
-    never = threading.Event()
+    from helpers import silent_predict_calls
 
-    def no_message():
-        never.wait(120)
-        return
-        yield
-
-    channels = [grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}",
-                                      options=[("grpc.use_local_subchannel_pool", 1)])
-                for _ in range(2)]  # two connections: 64 streams each at most
-    calls = [channels[index % 2].stream_unary("/tensorflow.serving.PredictionService/Predict")
-             .future(no_message(), timeout=120) for index in range(127)]
-    try:
+    # Two connections: 64 streams each at most.
+    with silent_predict_calls(server.grpc_port, 127, connections=2, seconds=120) as calls:
         time.sleep(2.0)
         answers = [f"good during: {good_request(server)[0]}"]
         answers += [call.exception().code().name if call.done() and call.exception()
                     else "waiting" for call in calls]
-    finally:
-        never.set()
-        for call in calls:
-            call.cancel()
-        for channel in channels:
-            channel.close()
     return answers
 
 
@@ -500,7 +471,6 @@ def half_sent_messages(megabytes):
     """127 Predict calls over two connections (raw HTTP/2), each sending all but the last byte
     of a `megabytes` MB message for 22 s and holding it; a good call while they hold."""
     def attack(server):
-        sys.path.insert(0, str(ROOT / "tests"))
         from raw_http2 import hold_half_sent_messages
 
         took, ended, good = hold_half_sent_messages(

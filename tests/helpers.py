@@ -288,3 +288,35 @@ def prediction_stub(server):
         yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
     finally:
         channel.close()
+
+
+@contextmanager
+def silent_predict_calls(port, count, connections=1, seconds=60):
+    """`count` gRPC Predict calls to `port`, from a client of their own over `connections`
+    connections, that send headers and never a message (for up to `seconds`); yields their
+    futures and cancels them on leaving."""
+    import threading
+
+    import grpc
+
+    never = threading.Event()
+
+    def no_message():
+        never.wait(seconds)  # the request stream stays open, empty
+        return
+        yield
+
+    channels = [grpc.insecure_channel(f"127.0.0.1:{port}",
+                                      options=[("grpc.use_local_subchannel_pool", 1)])
+                for _ in range(connections)]
+    calls = [channels[index % connections]
+             .stream_unary("/tensorflow.serving.PredictionService/Predict")
+             .future(no_message(), timeout=seconds) for index in range(count)]
+    try:
+        yield calls
+    finally:
+        never.set()
+        for call in calls:
+            call.cancel()
+        for channel in channels:
+            channel.close()

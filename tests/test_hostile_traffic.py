@@ -17,7 +17,14 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
-from helpers import amplification_request, claimed_tensor, predict_request, raw_http, served
+from helpers import (
+    amplification_request,
+    claimed_tensor,
+    predict_request,
+    raw_http,
+    served,
+    silent_predict_calls,
+)
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from cartoonize_tf.serving.core.memory_budget import MemoryBudget, run_bytes
@@ -338,20 +345,6 @@ def test_a_client_that_does_not_read_its_answers_is_dropped(small_generator, tmp
             assert good_request_seconds(server) < GOOD_LATENCY
 
 
-def silent_predict_calls(server, count, until):
-    """`count` Predict calls from another client that send headers and no message before
-    `until` is set."""
-    def no_message():
-        until.wait(60)
-        return
-        yield
-
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}",
-                                    options=[("grpc.use_local_subchannel_pool", 1)])
-    stalled = channel.stream_unary("/tensorflow.serving.PredictionService/Predict")
-    return channel, [stalled.future(no_message(), timeout=60) for _ in range(count)]
-
-
 @pytest.mark.parametrize("limit", [8, 64])
 def test_calls_waiting_for_their_message_hold_its_memory_and_give_way(small_generator, tmp_path,
                                                                       monkeypatch, limit):
@@ -364,11 +357,9 @@ def test_calls_waiting_for_their_message_hold_its_memory_and_give_way(small_gene
     monkeypatch.setattr(grpc_messages, "MAX_WAITING_MESSAGES", limit)
     message = largest_message_bytes(512 * 512)
     waiting = min(limit, (64 << 20) // message)
-    until = threading.Event()
     with served(small_generator, tmp_path, 512 * 512, memory_budget_bytes=64 << 20) as server:
-        channel, calls = silent_predict_calls(server, 20, until)
         budget = server.predictor.budget
-        try:
+        with silent_predict_calls(server.grpc_port, 20) as calls:
             time.sleep(1.5)
             assert budget.in_use == waiting * message
             gave_way = [call for call in calls if call.done()]
@@ -376,11 +367,6 @@ def test_calls_waiting_for_their_message_hold_its_memory_and_give_way(small_gene
             assert all(call.exception().code() == grpc.StatusCode.RESOURCE_EXHAUSTED
                        for call in gave_way)
             assert good_request_seconds(server) < GOOD_LATENCY
-        finally:
-            until.set()
-            for call in calls:
-                call.cancel()
-            channel.close()
         deadline = time.monotonic() + 5
         while budget.in_use and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -246,44 +246,28 @@ def test_calls_that_never_send_their_message_do_not_starve_the_others(small_gene
                                                                       tmp_path):
     """Issue 33's attack: gRPC Predict calls that send headers and never a message (a few KB
     on one connection) used to hold every call slot; health checks and good calls go on."""
-    import threading
     import time
 
     import grpc
-    from helpers import predict_request, served
+    from helpers import predict_request, served, silent_predict_calls
     from tensorflow_serving.apis import (
         get_model_status_pb2,
         model_service_pb2_grpc,
         prediction_service_pb2_grpc,
     )
 
-    never = threading.Event()
-
-    def no_message():
-        never.wait(60)  # the request stream stays open, empty
-        return
-        yield
-
-    with served(small_generator, tmp_path, 256 * 256) as running:
-        address = f"127.0.0.1:{running.grpc_port}"
-        own_connection = [("grpc.use_local_subchannel_pool", 1)]  # as another client's
-        with grpc.insecure_channel(address, options=own_connection) as attacker, \
-                grpc.insecure_channel(address, options=own_connection) as good:
-            stalled = attacker.stream_unary("/tensorflow.serving.PredictionService/Predict")
-            calls = [stalled.future(no_message(), timeout=60) for _ in range(80)]
-            try:
-                time.sleep(1.0)
-                status = model_service_pb2_grpc.ModelServiceStub(good).GetModelStatus(
-                    get_model_status_pb2.GetModelStatusRequest(
-                        model_spec={"name": "cartoonizer"}), timeout=10)
-                assert status.model_version_status[0].version == 1
-                answer = prediction_service_pb2_grpc.PredictionServiceStub(good).Predict(
-                    predict_request(images=np.full((1, 16, 16, 3), 90, np.uint8)), timeout=10)
-                assert answer.outputs["cartoons"].tensor_shape.dim[1].size == 16
-            finally:
-                never.set()
-                for call in calls:
-                    call.cancel()
+    with served(small_generator, tmp_path, 256 * 256) as running, \
+            silent_predict_calls(running.grpc_port, 80), \
+            grpc.insecure_channel(f"127.0.0.1:{running.grpc_port}",
+                                  options=[("grpc.use_local_subchannel_pool", 1)]) as good:
+        time.sleep(1.0)
+        status = model_service_pb2_grpc.ModelServiceStub(good).GetModelStatus(
+            get_model_status_pb2.GetModelStatusRequest(model_spec={"name": "cartoonizer"}),
+            timeout=10)
+        assert status.model_version_status[0].version == 1
+        answer = prediction_service_pb2_grpc.PredictionServiceStub(good).Predict(
+            predict_request(images=np.full((1, 16, 16, 3), 90, np.uint8)), timeout=10)
+        assert answer.outputs["cartoons"].tensor_shape.dim[1].size == 16
 
 
 def png_bytes(height, width):

@@ -78,13 +78,16 @@ def open_runtime(model, backend="auto", cel_shading=True, filter_radius=None, fi
             or generator_runtime(read_generator(model), name, options))
 
 
+def filter_options(options):
+    """The output filter's settings that `options` give (not None): a TensorFlow backend's."""
+    return {k: options[k] for k in ("filter_radius", "filter_eps") if options[k] is not None}
+
+
 def decided(backend, options):
     """The backend `backend` names: itself, or `auto`'s choice (logged with its reason)."""
     if backend != "auto":
         return backend
-    filter_options = {k: options[k] for k in ("filter_radius", "filter_eps")
-                      if options[k] is not None}
-    name, reason = auto_backend(filter_options)
+    name, reason = auto_backend(filter_options(options))
     logger.debug("Backend auto: %s (%s)", name, reason)
     return name
 
@@ -99,8 +102,7 @@ def generator_runtime(generator, name, options):
         generator = generator_copy(generator, cel_shading=None)
     if options["look"] is not None:
         generator = generator_with_look(generator, options["look"])
-    return make_backend(name, generator, **{k: options[k] for k in ("filter_radius", "filter_eps")
-                                            if options[k] is not None})
+    return make_backend(name, generator, **filter_options(options))
 
 
 def generator_with_look(generator, look):
@@ -141,8 +143,7 @@ def shipped_runtime(path, name, options):
     generator itself (the filter options, no cel stage, a look)."""
     from cartoonize_tf.inference.runtimes import open_converted
 
-    if not options["cel_shading"] or any(options[k] is not None
-                                         for k in ("filter_radius", "filter_eps", "look")):
+    if not options["cel_shading"] or filter_options(options) or options["look"] is not None:
         return None
     found = (shipped_conversion(path, conversion_kind(name))
              if name in CONVERTED_BACKENDS else None)
