@@ -227,7 +227,7 @@ def print_lines_and_colours(rows, photos, authors):
         distance = np.median([distance for _, distance in colours])
         print(f"| {name} | {coverage:.3f} | {precision:.3f} | {density:.2%} "
               f"({density / authors_density:.2f}) | " + " | ".join(f"{v:+.1f}" for v in shifts)
-              + f" | {distance:.1f} |")
+              + f" | {distance:.2f} |")
 
 
 if __name__ == "__main__":

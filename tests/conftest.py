@@ -88,12 +88,12 @@ def small_generator():
 
 @pytest.fixture(scope="session")
 def shaded_generator(small_generator):
-    """`small_generator` with the shipped model's cel stage (`helpers.FLAT_TONES`)."""
-    from helpers import FLAT_TONES
+    """`small_generator` with the shipped model's cel stage (`helpers.SHIPPED_STAGE`)."""
+    from helpers import SHIPPED_STAGE
 
     from cartoonize_tf.models.loading import generator_copy
 
-    return generator_copy(small_generator, cel_shading=FLAT_TONES)
+    return generator_copy(small_generator, cel_shading=SHIPPED_STAGE)
 
 
 @pytest.fixture(scope="session")

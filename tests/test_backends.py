@@ -52,6 +52,26 @@ def test_conversions_are_cached_by_weights(small_generator, tmp_path, monkeypatc
     assert backends.generator_digest(changed) != backends.generator_digest(small_generator)
 
 
+def test_shipping_a_conversion_converts_anew(small_generator, tmp_path, monkeypatch):
+    """A conversion already under the model's name (the stage's code changed since, say) is
+    replaced, not read back: shipping never takes a cached file."""
+    from cartoonize_tf.inference.conversion_files import conversion_kind
+    from cartoonize_tf.models.loading import load_generator
+
+    model_path = tmp_path / "generator.keras"
+    small_generator.save(model_path)
+    folder = tmp_path / "conversions"
+    folder.mkdir()
+    name = f"{backends.generator_digest(load_generator(model_path))}-{conversion_kind('tflite')}"
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("CARTOONIZE_TF_CACHE", str(cache))
+    for stale in (folder / name, cache / name):
+        stale.write_bytes(b"stale")
+    monkeypatch.setattr(backends, "fresh_conversion", lambda kind, generator: b"fresh")
+    assert backends.ship_conversion(model_path, folder=folder).read_bytes() == b"fresh"
+
+
 def test_unknown_backend_is_refused(small_generator):
     with pytest.raises(ValueError, match="backend must be one of"):
         Cartoonizer.load(small_generator, backend="gpu-magic")

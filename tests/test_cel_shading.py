@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import FLAT_TONES, run_layer_test
+from helpers import FLAT_TONES, SHIPPED_STAGE, run_layer_test
 
 from cartoonize_tf.layers.cel_shading import CelShading, luminance, sharpen_edges, soft_quantize
 from cartoonize_tf.models.generator import UNetGenerator
@@ -99,10 +99,12 @@ def test_chroma_noise_is_flattened_inside_a_region(rng):
     assert out_chroma[:, 4:-4, 4:-4].std(axis=(1, 2)).max() < 0.5 * chroma.std(axis=(1, 2)).min()
 
 
-def test_gradients_reach_the_input(rng):
+@pytest.mark.parametrize("settings", [{}, SHIPPED_STAGE], ids=["bands", "shipped"])
+def test_gradients_reach_the_input(rng, settings):
     x = tf.Variable(rng.uniform(-0.8, 0.8, (1, 24, 24, 3)).astype(np.float32))
+    photo = tf.constant(rng.uniform(-0.8, 0.8, (1, 24, 24, 3)).astype(np.float32))
     with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(CelShading()(x) ** 2)
+        loss = tf.reduce_sum(CelShading(**settings)(x, photo=photo) ** 2)
     gradient = tape.gradient(loss, x).numpy()
     assert np.all(np.isfinite(gradient)) and np.mean(np.abs(gradient) > 1e-4) > 0.5
 
@@ -130,7 +132,9 @@ def test_keras_layer_conventions(tmp_path, rng):
                                     {"levels": -1}, {"flat_radius": -1}, {"flat_radius": 1.5},
                                     {"flat_eps": -1}, {"edge_sharpening": -1},
                                     {"edge_radius": 0}, {"line_strength": -1},
-                                    {"line_width": 0}, {"saturation": -0.5}])
+                                    {"line_width": 0}, {"saturation": -0.5},
+                                    {"photo_radius": -1}, {"photo_radius": 2.5},
+                                    {"photo_chroma": -0.1}, {"lift": 0}])
 def test_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         CelShading(**kwargs)
@@ -182,3 +186,73 @@ def test_the_stage_can_be_turned_off(tmp_path, rng):
     off = np.asarray(Image.open(tmp_path / "off" / "p.png"))
     np.testing.assert_array_equal(on, shaded)
     np.testing.assert_array_equal(off, plain)
+
+
+def cast_image(rng, height=48, width=64):
+    """A photo in [-1, 1] (two flat regions, mild noise) and a cartoon of it with a warm cast
+    and darkened, as a generator may drift."""
+    photo = np.full((1, height, width, 3), -0.1, np.float32)
+    photo[:, :, width // 2:] = (0.5, 0.3, 0.1)
+    photo += rng.normal(0, 0.02, photo.shape).astype(np.float32)
+    return photo, photo * 0.9 + np.float32([0.08, 0.0, -0.12]) - 0.1
+
+
+def test_the_photo_colour_step_removes_the_generators_cast(rng):
+    photo, cartoon = cast_image(rng)
+    plain = CelShading(**FLAT_TONES, line_threshold=1e3)
+    kept = CelShading(**FLAT_TONES, line_threshold=1e3, photo_radius=4)
+
+    def cast(image):  # mean chroma and mean grey against the photo's
+        chroma = image - image.mean(axis=-1, keepdims=True)
+        photo_chroma = photo - photo.mean(axis=-1, keepdims=True)
+        return (np.abs((chroma - photo_chroma).mean(axis=(0, 1, 2))).max(),
+                abs(image.mean() - photo.mean()))
+
+    before, after = cast(plain(cartoon).numpy()), cast(kept(cartoon, photo=photo).numpy())
+    assert before[0] > 0.05 and before[1] > 0.05  # the cast and the darkening go through
+    assert after[0] < 0.01 and after[1] < 0.01
+
+
+def test_the_photo_colour_step_calms_and_keeps_the_flat_regions(rng):
+    photo, cartoon = cast_image(rng)
+    full = CelShading(**FLAT_TONES, photo_radius=4)(cartoon, photo=photo).numpy()
+    calm = CelShading(**FLAT_TONES, photo_radius=4, photo_chroma=0.5)(cartoon, photo=photo).numpy()
+
+    def colourfulness(image):
+        return np.abs(image - image.mean(axis=-1, keepdims=True)).mean()
+
+    assert colourfulness(calm) < 0.7 * colourfulness(full)
+    inside = full[0, 8:40, 40:56]  # the flat warm region, away from the edge
+    assert inside.std(axis=(0, 1)).max() < 0.02
+
+
+def test_lift_lightens_the_middle_and_keeps_black_and_white():
+    ramp = np.linspace(-1, 1, 33, dtype=np.float32)[None, None, :, None].repeat(3, axis=-1)
+    stage = CelShading(levels=0, chroma_radius=0, line_threshold=1e3, gentle_slope=1e3,
+                       lift=0.8)
+    lifted = stage(np.repeat(ramp, 8, axis=1)).numpy()[0, 4, :, 0]
+    original = ramp[0, 0, :, 0]
+    assert np.all(lifted[1:-1] > original[1:-1])
+    np.testing.assert_allclose(lifted[[0, -1]], [-1.0, 1.0], atol=1e-3)
+
+
+def test_the_photo_colour_step_needs_the_photo_and_exports_at_any_size(rng):
+    stage = CelShading(**SHIPPED_STAGE)
+    with pytest.raises(ValueError, match="pass the photo"):
+        stage(rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32))
+    spec = tf.TensorSpec([1, 96, 128, 3], tf.float32)
+    graph = tf.function(lambda x: stage(x, photo=x)).get_concrete_function(spec).graph
+    sizes = [tf.make_ndarray(op.get_attr("value")).size
+             for op in graph.get_operations() if op.type == "Const"]
+    assert max(sizes) < 96 * 128
+    config = stage.get_config()
+    assert {name: config[name] for name in ("photo_radius", "photo_chroma", "lift")} == {
+        "photo_radius": 16, "photo_chroma": 0.92, "lift": 0.9}
+    assert CelShading.from_config(config).get_config() == config
+
+
+def test_the_colour_control_still_greys_over_the_photo_colour_step(rng):
+    photo, cartoon = cast_image(rng)
+    grey = CelShading(**SHIPPED_STAGE)(cartoon, settings={"saturation": tf.constant(0.0)},
+                                       photo=photo).numpy()
+    np.testing.assert_allclose(grey - grey.mean(axis=-1, keepdims=True), 0.0, atol=1e-5)

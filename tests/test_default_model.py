@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import FLAT_TONES, PROJECT_ROOT
+from helpers import PROJECT_ROOT, SHIPPED_STAGE
 
 from cartoonize_tf.inference.batch import collect_inputs
 from cartoonize_tf.inference.cartoonizer import Cartoonizer
@@ -68,7 +68,7 @@ def test_it_meets_the_look_goals_on_the_authors_pairs(shipped, reference_dir):
 
 
 def test_it_has_the_cel_shading_stage_and_can_leave_it_out(shipped, photos):
-    assert load_generator(MODEL).cel_shading == FLAT_TONES  # the stage the tests assume
+    assert load_generator(MODEL).cel_shading == SHIPPED_STAGE  # the stage the tests assume
     plain = Cartoonizer.load(MODEL, size_policy="full", backend="tf", cel_shading=False)
     photo = photos[0]
     assert quality.flat_share(shipped.cartoonize(photo)) > quality.flat_share(
@@ -78,13 +78,14 @@ def test_it_has_the_cel_shading_stage_and_can_leave_it_out(shipped, photos):
 def test_it_imitates_the_teacher_and_flattens_the_photos(shipped, photos):
     # Per crop only "flatter than the photo": the rocket's crop is mostly night sky, already
     # 71% flat, whose gradient the stage leaves alone; the goals are checked on the pairs above.
-    # PSNR to the renderer, per crop: 19.6 to 25.9 dB (the 7-band stage: 21.4 to 25.3; an
-    # untrained generator about 10): the flat-tone stage moved towards the authors' pictures
-    # and a little away from the teacher's, so the bar is 19 dB.
+    # PSNR to the renderer, per crop: 18.0 to 23.9 dB (the flat-tone stage before the photo's
+    # colour was kept: 19.6 to 25.9; the 7-band stage: 21.4 to 25.3; an untrained generator
+    # about 10): each stage moved towards the authors' pictures and away from the teacher's
+    # (the last one lighter than the renderer), so the bar is 17 dB.
     for photo in photos:
         cartoon = shipped.cartoonize(photo)
         assert quality.flat_share(cartoon) > quality.flat_share(photo)
-        assert quality.psnr(cartoon, render_cartoon(photo)) > 19
+        assert quality.psnr(cartoon, render_cartoon(photo)) > 17
         assert quality.lab_shift(cartoon, photo) < 10
 
 

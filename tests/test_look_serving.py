@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from helpers import (
-    FLAT_TONES,
     HIGH_ENDS,
     LOW_ENDS,
     PROJECT_ROOT,
+    SHIPPED_STAGE,
     png_bytes,
     prediction_stub,
     served,
@@ -90,7 +90,7 @@ def test_the_stage_draws_any_look_from_call_settings(photo):
     from cartoonize_tf.whitebox.look import stage_settings
 
     image = tf.constant(photo[None].astype(np.float32) / 127.5 - 1)
-    for base in (FLAT_TONES, {}):  # with its own flattening, and with none to turn on
+    for base in (SHIPPED_STAGE, {}):  # with its own flattening, and with none to turn on
         stage = CelShading(**base)
         own = stage_controls(stage.get_config())
         for ends in (LOW_ENDS, HIGH_ENDS, {"tones": 5, "line_width": 3, "flatness": 7.0}):
@@ -98,8 +98,8 @@ def test_the_stage_draws_any_look_from_call_settings(photo):
             settings = {name: tf.constant(value, tf.float32)
                         for name, value in setting_values({**own, **look}).items()}
             np.testing.assert_array_equal(
-                stage(image, settings=settings).numpy(),
-                CelShading(**stage_settings(base, look))(image).numpy())
+                stage(image, settings=settings, photo=image).numpy(),
+                CelShading(**stage_settings(base, look))(image, photo=image).numpy())
     with pytest.raises(ValueError, match="settings a call can give"):
         CelShading()(image, settings={"edge_radius": tf.constant(2.0)})
 

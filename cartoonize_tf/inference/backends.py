@@ -83,18 +83,23 @@ def cached_conversion(generator, kind, convert):
 
 
 def converted_model(name, generator):
-    """The TFLite or ONNX model of backend `name` (one of `CONVERTED_BACKENDS`) as bytes."""
+    """The TFLite or ONNX model of backend `name` (one of `CONVERTED_BACKENDS`) as bytes, from
+    the cache or the shipped conversions when this generator was converted before."""
+    return cached_conversion(generator, conversion_kind(name),
+                             lambda: fresh_conversion(name, generator))
+
+
+def fresh_conversion(name, generator):
+    """`converted_model`'s bytes, converted now (no cache read)."""
     if name == "onnx":  # tf2onnx converts, ONNX Runtime runs: both the [export] extra's
         require_extra("export", "the onnx backend")
         from cartoonize_tf.export.onnx import convert_to_onnx
 
-        return cached_conversion(generator, conversion_kind(name),
-                                 lambda: convert_to_onnx(generator))
+        return convert_to_onnx(generator)
     from cartoonize_tf.export.tflite import convert_to_tflite
 
-    quantization = TFLITE_BACKEND_QUANTIZATION[name]
-    return cached_conversion(generator, conversion_kind(name), lambda: convert_to_tflite(
-        generator, quantization, calibration_images=calibration_photos()))
+    return convert_to_tflite(generator, TFLITE_BACKEND_QUANTIZATION[name],
+                             calibration_images=calibration_photos())
 
 
 class GraphCartoonizer:
@@ -141,8 +146,8 @@ def ship_conversion(model_path, name="tflite", folder=SHIPPED_CONVERSIONS):
 
     generator = load_generator(model_path)
     path = Path(folder) / f"{generator_digest(generator)}-{conversion_kind(name)}"
-    with atomic_output(path) as temporary:
-        temporary.write_bytes(converted_model(name, generator))
+    with atomic_output(path) as temporary:  # converted anew: a cached file may be stale
+        temporary.write_bytes(fresh_conversion(name, generator))
     record_shipped_conversion(model_path, conversion_kind(name), path)
     return path
 

@@ -5,6 +5,7 @@ from keras import ops
 
 from cartoonize_tf.contract.look import CONTROLS
 from cartoonize_tf.layers.guided_filter import box_mean, guided_filter
+from cartoonize_tf.layers.photo_colour import lighten, photo_colour_offset
 from cartoonize_tf.whitebox.look import FLAT_RADIUS
 
 # The widest outline a call's `line_width` setting may ask for: the look control's top.
@@ -100,8 +101,8 @@ class CelShading(keras.layers.Layer):
     """Cel shading of a cartoon in [-1, 1]: a few flat tones and dark outlines.
 
     White-box steps, all differentiable so a generator can be trained through
-    them, built from box means and max pools only (no image-sized constant:
-    exports to SavedModel, TFLite and ONNX at any size):
+    them, built from box means, max pools and a power only (no image-sized
+    constant: exports to SavedModel, TFLite and ONNX at any size):
 
     - **Flat colour.** The chroma (each channel minus the channel mean) goes
       through a guided filter of radius `chroma_radius` with the grey image as
@@ -122,6 +123,13 @@ class CelShading(keras.layers.Layer):
       where `t` is the local mean of |G(1.15) - G(1.63)|: a lone long edge draws a
       line, busy texture (fur, food, foliage) raises its own threshold and stays
       unlined.
+    - **The photo's colour.** With `photo_radius`, the call's `photo` sets the colour at
+      scales above that window: the local mean chroma becomes `photo_chroma` times the
+      photo's, and the mean grey over windows three times as wide the photo's, outlines
+      included (`photo_colour_offset`): the generator's own cast and darkening go, its flat
+      regions and lines stay.
+    - **Lightening.** With `lift` below 1, RGB goes through `v^lift` on [0, 1] (`lighten`):
+      darks and middle tones lighter, black and white kept.
 
     Args:
         levels: number of luminance bands over 0..100 (0: no bands).
@@ -143,6 +151,10 @@ class CelShading(keras.layers.Layer):
         line_width: outline width: each line widened by `line_width - 1` pixels on either
             side, with rounded ends (`widen_dark`).
         saturation: colour saturation of the result (0: grey, 1: unchanged).
+        photo_radius: radius of the windows over which the photo's colour is kept (0: the
+            photo's colour is not used, and a call needs no `photo`).
+        photo_chroma: the kept colour's saturation, as a share of the photo's.
+        lift: the lightening curve's exponent (1: none; below 1 lightens).
         **kwargs: standard `keras.layers.Layer` arguments.
 
     A call may override `CALL_SETTINGS` with scalar tensors (`settings`), so one graph
@@ -162,7 +174,8 @@ class CelShading(keras.layers.Layer):
     def __init__(self, levels=8, step_sharpness=0.9, gentle_slope=0.2, line_threshold=0.5,
                  line_sharpness=4.0, surround_ratio=0.98, texture_weight=0.5, chroma_radius=3,
                  chroma_eps=1e-2, flat_radius=0, flat_eps=16.0, edge_sharpening=0.0,
-                 edge_radius=1, line_strength=1.0, line_width=1, saturation=1.0, **kwargs):
+                 edge_radius=1, line_strength=1.0, line_width=1, saturation=1.0, photo_radius=0,
+                 photo_chroma=1.0, lift=1.0, **kwargs):
         super().__init__(**kwargs)
         if int(levels) != levels or levels < 0 or levels == 1:
             raise ValueError(f"levels must be 0 (no bands) or an integer of at least 2, "
@@ -175,15 +188,18 @@ class CelShading(keras.layers.Layer):
             raise ValueError(f"texture_weight must not be negative, got {texture_weight!r}")
         if int(chroma_radius) != chroma_radius or chroma_radius < 0:
             raise ValueError(f"chroma_radius must be a whole number >= 0, got {chroma_radius!r}")
-        if int(flat_radius) != flat_radius or flat_radius < 0:
-            raise ValueError(f"flat_radius must be a whole number >= 0, got {flat_radius!r}")
+        for name, value in (("flat_radius", flat_radius), ("photo_radius", photo_radius)):
+            if int(value) != value or value < 0:
+                raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
         for name, value in (("edge_radius", edge_radius), ("line_width", line_width)):
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if chroma_eps <= 0:
-            raise ValueError(f"chroma_eps must be positive, got {chroma_eps!r}")
+        for name, value in (("chroma_eps", chroma_eps), ("lift", lift)):
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
         for name, value in (("flat_eps", flat_eps), ("edge_sharpening", edge_sharpening),
-                            ("line_strength", line_strength), ("saturation", saturation)):
+                            ("line_strength", line_strength), ("saturation", saturation),
+                            ("photo_chroma", photo_chroma)):
             if value < 0:
                 raise ValueError(f"{name} must not be negative, got {value!r}")
         self.levels = int(levels)
@@ -202,6 +218,9 @@ class CelShading(keras.layers.Layer):
         self.line_strength = float(line_strength)
         self.line_width = int(line_width)
         self.saturation = float(saturation)
+        self.photo_radius = int(photo_radius)
+        self.photo_chroma = float(photo_chroma)
+        self.lift = float(lift)
 
     def tone_weight(self, level):
         """0 on gentle gradients, 1 where the slope is at least twice `gentle_slope`."""
@@ -248,22 +267,31 @@ class CelShading(keras.layers.Layer):
             toned = sharpen_edges(toned, self.edge_sharpening, self.edge_radius)
         return toned
 
-    def call(self, inputs, settings=None):
+    def call(self, inputs, settings=None, photo=None):
         """`settings`: scalar tensors for some of `CALL_SETTINGS`, this call's in place of the
-        layer's (flat_eps 0: no flattening; line_width at most MAX_LINE_WIDTH)."""
+        layer's (flat_eps 0: no flattening; line_width at most MAX_LINE_WIDTH). `photo`: the
+        photo in [-1, 1] the cartoon was made from, needed when `photo_radius` is set."""
         unknown = set(settings or {}) - set(CALL_SETTINGS)
         if unknown:
             raise ValueError(f"settings a call can give: {', '.join(CALL_SETTINGS)}; got "
                              f"{', '.join(sorted(unknown))}")
+        if self.photo_radius and photo is None:
+            raise ValueError("this stage keeps the photo's colour (photo_radius "
+                             f"{self.photo_radius}): pass the photo as `photo=`")
         value = {name: getattr(self, name) for name in CALL_SETTINGS}
         value.update({name: ops.cast(setting, "float32")
                       for name, setting in (settings or {}).items()})
         inputs = self.flatten_colour(inputs)
         level = luminance(inputs)
         toned = self.tones(level, value["levels"], value["flat_eps"])
-        shaded = self.saturate(inputs + (toned - level) / LUMINANCE_SCALE, value["saturation"])
-        return (shaded + 1.0) * self.line_darkening(level, value["line_strength"],
-                                                    value["line_width"]) - 1.0
+        shaded = inputs + (toned - level) / LUMINANCE_SCALE
+        lined = (shaded + 1.0) * self.line_darkening(level, value["line_strength"],
+                                                     value["line_width"]) - 1.0
+        if self.photo_radius:
+            lined = lined + photo_colour_offset(lined, ops.cast(photo, lined.dtype),
+                                                self.photo_radius, self.photo_chroma)
+        coloured = self.saturate(lined, value["saturation"])
+        return lighten(coloured, self.lift) if self.lift != 1.0 else coloured
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -279,5 +307,7 @@ class CelShading(keras.layers.Layer):
                        "flat_radius": self.flat_radius, "flat_eps": self.flat_eps,
                        "edge_sharpening": self.edge_sharpening,
                        "edge_radius": self.edge_radius, "line_strength": self.line_strength,
-                       "line_width": self.line_width, "saturation": self.saturation})
+                       "line_width": self.line_width, "saturation": self.saturation,
+                       "photo_radius": self.photo_radius, "photo_chroma": self.photo_chroma,
+                       "lift": self.lift})
         return config

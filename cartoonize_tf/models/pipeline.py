@@ -26,7 +26,8 @@ def cartoon_from_raw(generator, photos, raw, filter_radius=OUTPUT_FILTER_RADIUS,
     """
     cartoon = guided_filter(photos, raw, filter_radius, filter_eps)
     if generator.cel_shading_layer is not None:
-        cartoon = generator.cel_shading_layer(cartoon, settings=stage_settings)
+        cartoon = generator.cel_shading_layer(cartoon, settings=stage_settings,
+                                               photo=photos)
     return cartoon
 
 

@@ -18,7 +18,9 @@ class GeneratorPretrainer(keras.Model):
     taken on what inference draws (output guided filter, then the stage)
     against the target shaded by the same stage, so the teacher says where
     regions and edges are and the network learns on which side of each tone
-    and line they fall. `compile` takes one optimiser.
+    and line they fall. A stage that keeps the photo's colour (`photo_radius`)
+    gives both the photo's colour above its window, so the loss then says
+    nothing about colour at that scale. `compile` takes one optimiser.
 
     Args:
         generator: a `UNetGenerator`.
@@ -67,7 +69,7 @@ class GeneratorPretrainer(keras.Model):
             output = tf.cast(self.generator(photos, training=True), tf.float32)
             if self.generator.cel_shading_layer is not None:
                 output = cartoon_from_raw(self.generator, photos, output)
-                targets = self.generator.cel_shading_layer(targets)
+                targets = self.generator.cel_shading_layer(targets, photo=photos)
             loss = reconstruction_loss(output, targets, self.edge_weight)
             scaled = self.optimizer.scale_loss(replica_share(loss))
         apply_gradients(self.optimizer, tape, scaled, self.generator.trainable_variables)
