@@ -109,7 +109,8 @@ def test_gradients_reach_the_input(rng, settings):
     assert np.all(np.isfinite(gradient)) and np.mean(np.abs(gradient) > 1e-4) > 0.5
 
 
-@pytest.mark.parametrize("settings", [{}, FLAT_TONES], ids=["bands", "flat tones"])
+@pytest.mark.parametrize("settings", [{}, FLAT_TONES, {**FLAT_TONES, "line_rule": "contour"}],
+                         ids=["bands", "flat tones", "contours"])
 def test_fixed_size_graph_holds_no_image_sized_constant(settings):
     layer = CelShading(**settings)
     spec = tf.TensorSpec([1, 96, 128, 3], tf.float32)
@@ -124,6 +125,8 @@ def test_keras_layer_conventions(tmp_path, rng):
     run_layer_test(CelShading, {"levels": 6, "texture_weight": 1.0, "chroma_radius": 2}, x,
                    (2, 12, 10, 3), tmp_path)
     run_layer_test(CelShading, FLAT_TONES, x, (2, 12, 10, 3), tmp_path)
+    run_layer_test(CelShading, {**FLAT_TONES, "line_rule": "contour", "contour_step": 4.0,
+                                "contour_busy": 0.3}, x, (2, 12, 10, 3), tmp_path)
 
 
 @pytest.mark.parametrize("kwargs", [{"levels": 1}, {"levels": 2.5}, {"step_sharpness": 0},
@@ -134,7 +137,9 @@ def test_keras_layer_conventions(tmp_path, rng):
                                     {"edge_radius": 0}, {"line_strength": -1},
                                     {"line_width": 0}, {"saturation": -0.5},
                                     {"photo_radius": -1}, {"photo_radius": 2.5},
-                                    {"photo_chroma": -0.1}, {"lift": 0}])
+                                    {"photo_chroma": -0.1}, {"lift": 0},
+                                    {"line_rule": "pencil"}, {"contour_step": 0},
+                                    {"contour_busy": 0}, {"contour_busy": 1.5}])
 def test_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         CelShading(**kwargs)
@@ -256,3 +261,30 @@ def test_the_colour_control_still_greys_over_the_photo_colour_step(rng):
     grey = CelShading(**SHIPPED_STAGE)(cartoon, settings={"saturation": tf.constant(0.0)},
                                        photo=photo).numpy()
     np.testing.assert_allclose(grey - grey.mean(axis=-1, keepdims=True), 0.0, atol=1e-5)
+
+
+def test_contour_lines_draw_a_soft_edge_the_outline_rule_leaves(rng):
+    """A soft edge of 24 luminance units over 8 pixels, between flat regions: the tones make
+    it a step and the contour rule draws a line along it; the outline rule draws none."""
+    x = np.arange(96, dtype=np.float32)
+    row = np.clip((x - 46) / 8, 0, 1) * 0.48 - 0.1
+    image = np.broadcast_to(row[None, None, :, None], (1, 48, 96, 3)).copy()
+    image += rng.normal(0, 0.003, image.shape).astype(np.float32)
+    unlined = grey_levels(CelShading(**FLAT_TONES, line_strength=0.0)(image).numpy())[24]
+    outlined = grey_levels(CelShading(**FLAT_TONES)(image).numpy())[24]
+    contoured = grey_levels(CelShading(**FLAT_TONES, line_rule="contour")(image).numpy())[24]
+    assert (unlined - outlined).max() < 5
+    assert (unlined - contoured).max() > 30
+    assert np.abs(unlined - contoured)[:36].max() < 1 and np.abs(unlined - contoured)[64:].max() < 1
+
+
+def test_contour_lines_leave_busy_texture_alone(rng):
+    """Steep texture everywhere in a window (a fine random checker) is not lined."""
+    cells = rng.integers(0, 2, (1, 16, 24, 1)).astype(np.float32)
+    texture = np.repeat(np.repeat(cells, 4, axis=1), 4, axis=2).repeat(3, axis=-1) * 0.6 - 0.3
+    unlined = CelShading(**FLAT_TONES, line_strength=0.0)(texture).numpy()
+    contoured = CelShading(**FLAT_TONES, line_rule="contour")(texture).numpy()
+    everywhere = CelShading(**FLAT_TONES, line_rule="contour", contour_busy=1.0)(texture).numpy()
+    inside = (slice(None), slice(16, 48), slice(16, 80))
+    assert np.abs(unlined - contoured)[inside].mean() < 0.01
+    assert np.abs(unlined - everywhere)[inside].mean() > 0.1  # the busy share is what stops them
