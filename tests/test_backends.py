@@ -70,6 +70,7 @@ def test_shipping_a_conversion_converts_anew(small_generator, tmp_path, monkeypa
         stale.write_bytes(b"stale")
     monkeypatch.setattr(backends, "fresh_conversion", lambda kind, generator: b"fresh")
     assert backends.ship_conversion(model_path, folder=folder).read_bytes() == b"fresh"
+    assert not (cache / name).exists()  # nor is the stale copy read first from now on
 
 
 def test_unknown_backend_is_refused(small_generator):

@@ -149,6 +149,7 @@ def ship_conversion(model_path, name="tflite", folder=SHIPPED_CONVERSIONS):
     with atomic_output(path) as temporary:  # converted anew: a cached file may be stale
         temporary.write_bytes(fresh_conversion(name, generator))
     record_shipped_conversion(model_path, conversion_kind(name), path)
+    (cache_folder() / path.name).unlink(missing_ok=True)  # the cache is read first
     return path
 
 

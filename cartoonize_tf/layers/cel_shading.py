@@ -176,9 +176,10 @@ class CelShading(keras.layers.Layer):
         contour_busy: the share of steep pixels in a 15x15 window above which a region is
             busy texture and gets no contour lines (1: lines everywhere); lines fade as the
             share nears it.
-        The outline rule's settings (`line_threshold`, `line_sharpness`, `surround_ratio`,
-        `texture_weight`) go unused under "contour", and `contour_*` under "outline".
         **kwargs: standard `keras.layers.Layer` arguments.
+
+    The outline rule's settings (`line_threshold`, `line_sharpness`, `surround_ratio`,
+    `texture_weight`) go unused under "contour", and `contour_*` under "outline".
 
     A call may override `CALL_SETTINGS` with scalar tensors (`settings`), so one graph
     draws any look: the steps it would skip are then computed and selected per call, the
@@ -274,9 +275,9 @@ class CelShading(keras.layers.Layer):
         `toned` (the "contour" rule). A boundary is a ridge (the 3x3 maximum) of their slope,
         steeper than `contour_step` (luminance units a pixel). Its line is darkest where the steep
         pixels are few in a 15x15 window: a narrow step alone (a soft edge the tones made a
-        step: a jaw against a neck) gets a mid-dark line, a wide or strong step (which reads
-        without one) a faint one, and where more than `contour_busy` of the window is steep
-        (fur, foliage, food), none."""
+        step: a jaw against a neck) gets a mid-dark line, a wide one (a long ramp) a faint
+        one, and where more than `contour_busy` of the window is steep (fur, foliage, food),
+        none."""
         steepness = slope(toned)
         steep = ops.sigmoid(CONTOUR_SHARPNESS * (steepness - self.contour_step))
         calm = ops.sigmoid(BUSY_SHARPNESS * (self.contour_busy - box_mean(steep, BUSY_RADIUS)))

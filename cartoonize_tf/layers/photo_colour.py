@@ -20,7 +20,7 @@ def chroma(rgb):
 
 def photo_colour_offset(cartoon, photo, radius, chroma_factor):
     """What to add to `cartoon` (RGB in [-1, 1]) so that its colour follows `photo`'s at scales
-    above its detail: the mean chroma over (2 radius + 1)^2 windows becomes `chroma_factor`
+    above its detail: the mean chroma over (2 radius + 1)^2 windows becomes about `chroma_factor`
     times the photo's (below 1 calms the colours), and the mean grey over windows
     `GREY_WINDOWS` times as wide the photo's (wider, so the shading the cartoon flattened
     does not come back).
