@@ -15,13 +15,14 @@ REFERENCE_DIR = Path(os.environ.get("CARTOONIZE_TF_REFERENCE",
                                     PROJECT_ROOT.parent / "shared" / "reference"))
 # The tones of the shipped model's cel stage: flat tones of an edge-preserving smooth, steps
 # at edges, no bands.
-FLAT_TONES = {"levels": 0, "flat_radius": 8, "flat_eps": 16.0, "edge_sharpening": 10.0,
+FLAT_TONES = {"levels": 0, "flat_radius": 8, "flat_eps": 25.0, "edge_sharpening": 10.0,
               "edge_radius": 4, "chroma_radius": 6}
-# The whole stage of the shipped model (saved_models/cartoonizer.keras): those tones, lines
-# along their boundaries, then the photo's colour kept over 33x33 windows, calmed, and
+# The whole stage of the shipped model (saved_models/cartoonizer.keras): those tones, the
+# photo's faint dark lines inked, then the photo's colour kept over 33x33 windows, calmed, and
 # lightened (a call needs the photo).
 SHIPPED_STAGE = {**FLAT_TONES, "photo_radius": 16, "photo_chroma": 0.92, "lift": 0.9,
-                 "line_rule": "contour", "contour_step": 6.0, "contour_busy": 0.2}
+                 "line_rule": "ink", "ink_radius": 4, "ink_depth": 5.5, "ink_coherence": 0.55,
+                 "ink_busy": 0.1}
 # Every look control at the bottom, and at the top, of its range.
 LOW_ENDS = {name: control.low for name, control in CONTROLS.items()}
 HIGH_ENDS = {name: control.high for name, control in CONTROLS.items()}

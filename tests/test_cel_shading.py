@@ -111,7 +111,7 @@ def test_gradients_reach_the_input(rng, settings):
 
 @pytest.mark.parametrize("settings", [{}, FLAT_TONES, {**FLAT_TONES, "line_rule": "contour"},
                                       SHIPPED_STAGE],
-                         ids=["bands", "flat tones", "contours", "shipped"])
+                         ids=["bands", "flat tones", "contours", "shipped (ink)"])
 def test_fixed_size_graph_holds_no_image_sized_constant(settings):
     layer = CelShading(**settings)
     spec = tf.TensorSpec([1, 96, 128, 3], tf.float32)
@@ -140,7 +140,10 @@ def test_keras_layer_conventions(tmp_path, rng):
                                     {"photo_radius": -1}, {"photo_radius": 2.5},
                                     {"photo_chroma": -0.1}, {"lift": 0},
                                     {"line_rule": "pencil"}, {"contour_step": 0},
-                                    {"contour_busy": 0}, {"contour_busy": 1.5}])
+                                    {"contour_busy": 0}, {"contour_busy": 1.5},
+                                    {"ink_radius": 0}, {"ink_radius": 1.5}, {"ink_depth": 0},
+                                    {"ink_coherence": -0.1}, {"ink_coherence": 1.0},
+                                    {"ink_busy": 0}, {"ink_busy": 2}])
 def test_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         CelShading(**kwargs)
@@ -242,13 +245,15 @@ def test_lift_lightens_the_middle_and_keeps_black_and_white():
     np.testing.assert_allclose(lifted[[0, -1]], [-1.0, 1.0], atol=1e-3)
 
 
-def test_the_photo_colour_step_needs_the_photo_and_keeps_its_config(rng):
-    stage = CelShading(**SHIPPED_STAGE)
+@pytest.mark.parametrize("settings", [SHIPPED_STAGE, {**FLAT_TONES, "line_rule": "ink"}],
+                         ids=["photo colour", "ink alone"])
+def test_the_photo_steps_need_the_photo_and_keep_their_config(rng, settings):
+    stage = CelShading(**settings)
     with pytest.raises(ValueError, match="pass the photo"):
         stage(rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32))
     config = stage.get_config()
-    assert {name: config[name] for name in ("photo_radius", "photo_chroma", "lift")} == {
-        "photo_radius": 16, "photo_chroma": 0.92, "lift": 0.9}
+    assert {name: config[name] for name in settings} == settings
+    assert all(getattr(stage, name) == value for name, value in settings.items())
     assert CelShading.from_config(config).get_config() == config
 
 
@@ -284,3 +289,49 @@ def test_contour_lines_leave_busy_texture_alone(rng):
     inside = (slice(None), slice(16, 48), slice(16, 80))
     assert np.abs(unlined - contoured)[inside].mean() < 0.01
     assert np.abs(unlined - everywhere)[inside].mean() > 0.1  # the busy share is what stops them
+
+
+def flat_with_creases(columns, depth, height=48, width=96, level=0.3):
+    """A flat grey photo in [-1, 1] with faint dark creases (3 px wide, `depth` luminance units
+    deep) at `columns`, and the cartoon of it a smoothing generator gives (the creases gone)."""
+    cartoon = np.full((1, height, width, 3), level, np.float32)
+    photo = cartoon.copy()
+    for column in columns:
+        photo[:, :, column:column + 3] -= depth / 50.0
+    return photo, cartoon
+
+
+def test_ink_lines_draw_the_photos_faint_crease_the_cartoon_lost():
+    """A crease 9 luminance units deep (23 grey levels, under a stroke's 30) that the cartoon no
+    longer has becomes a line; the flat rest is untouched, and the other rules, which see
+    only the cartoon, draw nothing."""
+    photo, cartoon = flat_with_creases([47], depth=9.0)
+    ink = CelShading(**FLAT_TONES, line_rule="ink")
+    unlined = grey_levels(CelShading(**FLAT_TONES, line_strength=0.0)(cartoon).numpy())[24]
+    inked = grey_levels(ink(cartoon, photo=photo).numpy())[24]
+    assert (unlined - inked)[47:50].max() > 30
+    assert np.abs(unlined - inked)[:40].max() < 1 and np.abs(unlined - inked)[56:].max() < 1
+    for rule in ("outline", "contour"):
+        other = grey_levels(CelShading(**FLAT_TONES, line_rule=rule)(cartoon).numpy())[24]
+        assert np.abs(unlined - other).max() < 1
+    shallow, _ = flat_with_creases([47], depth=2.0)  # under ink_depth: no line
+    assert np.abs(unlined - grey_levels(ink(cartoon, photo=shallow).numpy())[24]).max() < 3
+
+
+def test_ink_lines_leave_grain_and_speckle_alone(rng):
+    """Creases every 6 pixels (wood grain) are busy, and scattered dark dots are not line-like:
+    each is inked far less than with the busy share or the coherence floor lifted."""
+    _, cartoon = flat_with_creases([], depth=0.0)
+    grain, _ = flat_with_creases(range(2, 96, 6), depth=9.0)
+    speckle = cartoon.copy()
+    dots = rng.random((48, 96)) < 0.04
+    speckle[0, dots] -= 9.0 / 50.0
+    unlined = CelShading(**FLAT_TONES, line_strength=0.0)(cartoon).numpy()
+    inside = (slice(None), slice(16, 32), slice(16, 80))
+    for photo, unguarded in ((grain, {"ink_busy": 1.0}), (speckle, {"ink_coherence": 0.0})):
+        inked = CelShading(**FLAT_TONES, line_rule="ink")(cartoon, photo=photo).numpy()
+        everywhere = CelShading(**FLAT_TONES, line_rule="ink", **unguarded)(
+            cartoon, photo=photo).numpy()
+        guarded, unguarded_darkening = (np.abs(unlined - picture)[inside].mean()
+                                        for picture in (inked, everywhere))
+        assert guarded < 0.3 * unguarded_darkening and unguarded_darkening > 0.004

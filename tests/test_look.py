@@ -80,7 +80,7 @@ def test_each_control_does_what_it_says(shaded, photo):
     plain = cartoon()
     # lines: 0 draws none (the same as a stage whose threshold no edge reaches), 3 darker.
     unlined = Cartoonizer.load(generator_copy(shaded, cel_shading={**SHIPPED_STAGE,
-                                                              "contour_step": 1e3}),
+                                                              "ink_depth": 1e3}),
                           backend="tf").cartoonize(photo)
     np.testing.assert_array_equal(cartoon(lines=0), unlined)
     # On the lines (the photo's grey is kept around them, so the image's mean hardly moves).

@@ -109,7 +109,7 @@ def test_the_signatures_default_to_the_models_own_look(shaded, tmp_path):
     proto = saved_model_pb2.SavedModel()
     proto.ParseFromString((folder / "saved_model.pb").read_bytes())
     own = stage_controls(shaded.cel_shading_layer.get_config())
-    assert own == {"tones": 0, "flatness": 4.0, "lines": 1.0, "line_width": 1, "colour": 1.0}
+    assert own == {"tones": 0, "flatness": 5.0, "lines": 1.0, "line_width": 1, "colour": 1.0}
     for name in LOOK_SIGNATURES:
         defaults = proto.meta_graphs[0].signature_def[name].defaults
         assert {key: float(tf.make_ndarray(value)) for key, value in defaults.items()} == own

@@ -39,7 +39,7 @@ class Control:
 CONTROLS = {control.name: control for control in (
     Control("tones", 0, 16, 0, "bands of brightness the shading is drawn in (0: no bands, "
             "the flat tones alone; 4: a poster)", integer=True, excluded=(1,)),
-    Control("flatness", 0.0, 12.0, 4.0, "how much shading is flattened into one tone: the "
+    Control("flatness", 0.0, 12.0, 5.0, "how much shading is flattened into one tone: the "
             "contrast (out of 100) that goes flat; 0 keeps the model's shading"),
     Control("lines", 0.0, 3.0, 1.0, "outline strength (0: none, 1: the model's, 3: black)"),
     Control("line_width", 1, 4, 1, "outline width (1: the model's; each step widens the "

@@ -5,7 +5,9 @@ from keras import ops
 
 from cartoonize_tf.contract.look import CONTROLS
 from cartoonize_tf.layers.guided_filter import box_mean, guided_filter
+from cartoonize_tf.layers.morphology import ridge, slope, window_max, window_min
 from cartoonize_tf.layers.photo_colour import lighten, photo_colour_offset
+from cartoonize_tf.layers.photo_lines import photo_line_darkening
 from cartoonize_tf.whitebox.look import FLAT_RADIUS
 
 # The widest outline a call's `line_width` setting may ask for: the look control's top.
@@ -14,15 +16,12 @@ MAX_LINE_WIDTH = int(CONTROLS["line_width"].high)
 CALL_SETTINGS = ("levels", "flat_eps", "line_strength", "line_width", "saturation")
 
 # The line rules a stage can draw by (`line_rule`).
-LINE_RULES = ("outline", "contour")
+LINE_RULES = ("outline", "contour", "ink")
 # The "contour" rule's fixed shape: how sharply a slope counts as steep (per luminance unit),
-# how strictly a pixel must be its 3x3 window's steepest to be on the ridge, and the window
-# in which the share of steep pixels counts as busy, and how sharply.
+# and the window in which the share of steep pixels counts as busy, and how sharply.
 CONTOUR_SHARPNESS = 2.0
 BUSY_RADIUS = 7
 BUSY_SHARPNESS = 20.0
-RIDGE_SHARPNESS = 10.0
-RIDGE_OFFSET = 3.0
 
 # Rec. 601 luma weights, for RGB images.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
@@ -46,17 +45,6 @@ def soft_quantize(level, step, sharpness):
     return edge + 0.5 * step * ops.tanh(sharpness * (level - edge))
 
 
-def slope(level):
-    """Gradient magnitude of the 3x3 mean of `level`, per pixel (the last row and column
-    repeat their neighbours' differences: slicing only, which every exporter takes)."""
-    smooth = box_mean(level, 1)
-    dx = smooth[:, :, 1:, :] - smooth[:, :, :-1, :]
-    dy = smooth[:, 1:, :, :] - smooth[:, :-1, :, :]
-    dx = ops.concatenate([dx, dx[:, :, -1:, :]], axis=2)
-    dy = ops.concatenate([dy, dy[:, -1:, :, :]], axis=1)
-    return ops.sqrt(dx * dx + dy * dy + 1e-6)
-
-
 def per_call(setting):
     """Whether `setting` is a call's tensor (decided per call) rather than a Python number
     (decided while the graph is built)."""
@@ -69,13 +57,6 @@ def unless(skip, step, unchanged):
     if not per_call(skip):
         return unchanged if skip else step()
     return ops.where(skip, unchanged, step())
-
-
-def window_max(level, radius):
-    """Maximum over each (2r+1)x(2r+1) window: a row pass, then a column pass."""
-    size = 2 * radius + 1
-    rows = ops.max_pool(level, (1, size), strides=1, padding="same")
-    return ops.max_pool(rows, (size, 1), strides=1, padding="same")
 
 
 def plus_min(level):
@@ -91,7 +72,7 @@ def widen_dark(darkening, width):
     fixed = not per_call(width)
     widened = darkened = darkening
     for step in range(int(width) - 1 if fixed else MAX_LINE_WIDTH - 1):
-        darkened = plus_min(darkened) if step % 2 == 0 else -window_max(-darkened, 1)
+        darkened = plus_min(darkened) if step % 2 == 0 else window_min(darkened, 1)
         if not fixed:
             widened = ops.where(width == step + 2, darkened, widened)
     return darkened if fixed else widened
@@ -102,7 +83,7 @@ def sharpen_edges(level, steepness, radius):
     sign of its difference from the window's mean (a soft shock filter): ramps across edges
     become steps. Values stay inside the window's range, so no halo is drawn, and flat
     areas (range ~0) are left alone."""
-    high, low = window_max(level, radius), -window_max(-level, radius)
+    high, low = window_max(level, radius), window_min(level, radius)
     return (0.5 * (high + low)
             + 0.5 * (high - low) * ops.tanh(steepness * (level - box_mean(level, radius))))
 
@@ -136,7 +117,9 @@ class CelShading(keras.layers.Layer):
       unlined. With `line_rule="contour"` lines go instead along the boundaries of the
       flat tones (the ridges of their slope), so a soft edge
       the flattening and sharpening turned into a step (a jaw against a neck) is drawn
-      too; windows crowded with steep pixels get none.
+      too; windows crowded with steep pixels get none. With `line_rule="ink"` lines go
+      along the photo's own thin dark valleys, too faint for a stroke (a fold, a jaw's
+      shadow), where they are line-like and not crowded (`photo_lines`).
     - **The photo's colour.** With `photo_radius`, the call's `photo` sets the colour at
       scales above that window: the local mean chroma becomes `photo_chroma` times the
       photo's, and the mean grey over windows three times as wide the photo's, outlines
@@ -169,17 +152,25 @@ class CelShading(keras.layers.Layer):
             photo's colour is not used, and a call needs no `photo`).
         photo_chroma: the kept colour's saturation, as a share of the photo's.
         lift: the lightening curve's exponent (1: none; below 1 lightens).
-        line_rule: where lines go: "outline" (the difference of Gaussians above) or "contour"
-            (the boundaries of the flat tones, `contour_darkening`).
+        line_rule: where lines go: "outline" (the difference of Gaussians above), "contour"
+            (the boundaries of the flat tones, `contour_darkening`) or "ink" (the photo's
+            faint dark lines, `photo_lines`).
         contour_step: how steep (luminance units per pixel) a boundary must be for a
             contour line.
         contour_busy: the share of steep pixels in a 15x15 window above which a region is
             busy texture and gets no contour lines (1: lines everywhere); lines fade as the
             share nears it.
+        ink_radius: the "ink" rule inks the photo's valleys narrower than `2 ink_radius + 1`
+            pixels,
+        ink_depth: lying deeper than this (luminance units) under their closing,
+        ink_coherence: where the photo's gradients are at least this coherent (0..1),
+        ink_busy: and valley centre lines are under this share of a 23x23 window
+            (`photo_lines.photo_line_darkening`).
         **kwargs: standard `keras.layers.Layer` arguments.
 
-    The outline rule's settings (`line_threshold`, `line_sharpness`, `surround_ratio`,
-    `texture_weight`) go unused under "contour", and `contour_*` under "outline".
+    Each line rule's settings go unused under the others: the outline rule's
+    (`line_threshold`, `line_sharpness`, `surround_ratio`, `texture_weight`), `contour_*`
+    and `ink_*`.
 
     A call may override `CALL_SETTINGS` with scalar tensors (`settings`), so one graph
     draws any look: the steps it would skip are then computed and selected per call, the
@@ -200,7 +191,8 @@ class CelShading(keras.layers.Layer):
                  chroma_eps=1e-2, flat_radius=0, flat_eps=16.0, edge_sharpening=0.0,
                  edge_radius=1, line_strength=1.0, line_width=1, saturation=1.0, photo_radius=0,
                  photo_chroma=1.0, lift=1.0, line_rule="outline", contour_step=6.0,
-                 contour_busy=0.2, **kwargs):
+                 contour_busy=0.2, ink_radius=4, ink_depth=5.5, ink_coherence=0.55, ink_busy=0.1,
+                 **kwargs):
         super().__init__(**kwargs)
         if int(levels) != levels or levels < 0 or levels == 1:
             raise ValueError(f"levels must be 0 (no bands) or an integer of at least 2, "
@@ -216,16 +208,20 @@ class CelShading(keras.layers.Layer):
         for name, value in (("flat_radius", flat_radius), ("photo_radius", photo_radius)):
             if int(value) != value or value < 0:
                 raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
-        for name, value in (("edge_radius", edge_radius), ("line_width", line_width)):
+        for name, value in (("edge_radius", edge_radius), ("line_width", line_width),
+                            ("ink_radius", ink_radius)):
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if line_rule not in LINE_RULES:
             raise ValueError(f"line_rule must be one of {', '.join(LINE_RULES)}, got "
                              f"{line_rule!r}")
-        if not 0 < contour_busy <= 1:
-            raise ValueError(f"contour_busy must be a share in (0, 1], got {contour_busy!r}")
+        for name, value in (("contour_busy", contour_busy), ("ink_busy", ink_busy)):
+            if not 0 < value <= 1:
+                raise ValueError(f"{name} must be a share in (0, 1], got {value!r}")
+        if not 0 <= ink_coherence < 1:
+            raise ValueError(f"ink_coherence must be in [0, 1), got {ink_coherence!r}")
         for name, value in (("chroma_eps", chroma_eps), ("lift", lift),
-                            ("contour_step", contour_step)):
+                            ("contour_step", contour_step), ("ink_depth", ink_depth)):
             if value <= 0:
                 raise ValueError(f"{name} must be positive, got {value!r}")
         for name, value in (("flat_eps", flat_eps), ("edge_sharpening", edge_sharpening),
@@ -255,6 +251,10 @@ class CelShading(keras.layers.Layer):
         self.line_rule = line_rule
         self.contour_step = float(contour_step)
         self.contour_busy = float(contour_busy)
+        self.ink_radius = int(ink_radius)
+        self.ink_depth = float(ink_depth)
+        self.ink_coherence = float(ink_coherence)
+        self.ink_busy = float(ink_busy)
 
     def tone_weight(self, level):
         """0 on gentle gradients, 1 where the slope is at least twice `gentle_slope`."""
@@ -281,9 +281,7 @@ class CelShading(keras.layers.Layer):
         steepness = slope(toned)
         steep = ops.sigmoid(CONTOUR_SHARPNESS * (steepness - self.contour_step))
         calm = ops.sigmoid(BUSY_SHARPNESS * (self.contour_busy - box_mean(steep, BUSY_RADIUS)))
-        ridge = ops.sigmoid(RIDGE_SHARPNESS * (steepness - window_max(steepness, 1))
-                            / (steepness + 1e-3) + RIDGE_OFFSET)
-        return 1.0 - steep * calm * ridge
+        return 1.0 - steep * calm * ridge(steepness)
 
     @staticmethod
     def line_darkening(darkening, strength, width):
@@ -324,14 +322,18 @@ class CelShading(keras.layers.Layer):
     def call(self, inputs, settings=None, photo=None):
         """`settings`: scalar tensors for some of `CALL_SETTINGS`, this call's in place of the
         layer's (flat_eps 0: no flattening; line_width at most MAX_LINE_WIDTH). `photo`: the
-        photo in [-1, 1] the cartoon was made from, needed when `photo_radius` is set."""
+        photo in [-1, 1] the cartoon was made from, needed when `photo_radius` is set or the
+        line rule is "ink"."""
         unknown = set(settings or {}) - set(CALL_SETTINGS)
         if unknown:
             raise ValueError(f"settings a call can give: {', '.join(CALL_SETTINGS)}; got "
                              f"{', '.join(sorted(unknown))}")
-        if self.photo_radius and photo is None:
-            raise ValueError("this stage keeps the photo's colour (photo_radius "
-                             f"{self.photo_radius}): pass the photo as `photo=`")
+        if (self.photo_radius or self.line_rule == "ink") and photo is None:
+            raise ValueError("this stage keeps the photo's colour or inks its lines "
+                             f"(photo_radius {self.photo_radius}, line_rule "
+                             f"{self.line_rule!r}): pass the photo as `photo=`")
+        if photo is not None:
+            photo = ops.cast(photo, inputs.dtype)
         value = {name: getattr(self, name) for name in CALL_SETTINGS}
         value.update({name: ops.cast(setting, "float32")
                       for name, setting in (settings or {}).items()})
@@ -341,13 +343,18 @@ class CelShading(keras.layers.Layer):
         shaded = inputs + (toned - level) / LUMINANCE_SCALE
         # The shaded picture's luminance is `toned`; taken from it, OpenVINO runs the whole
         # graph about 170 ms faster at 720p than with `toned` itself (measured 2026-12-06).
-        rule = (self.contour_darkening(luminance(shaded)) if self.line_rule == "contour"
-                else self.outline_darkening(level))
+        if self.line_rule == "ink":
+            rule = photo_line_darkening(luminance(photo), self.ink_radius, self.ink_depth,
+                                        self.ink_coherence, self.ink_busy)
+        elif self.line_rule == "contour":
+            rule = self.contour_darkening(luminance(shaded))
+        else:
+            rule = self.outline_darkening(level)
         lined = (shaded + 1.0) * self.line_darkening(rule, value["line_strength"],
                                                      value["line_width"]) - 1.0
         if self.photo_radius:
-            lined = lined + photo_colour_offset(lined, ops.cast(photo, lined.dtype),
-                                                self.photo_radius, self.photo_chroma)
+            lined = lined + photo_colour_offset(lined, photo, self.photo_radius,
+                                                self.photo_chroma)
         coloured = self.saturate(lined, value["saturation"])
         return lighten(coloured, self.lift) if self.lift != 1.0 else coloured
 
@@ -368,5 +375,7 @@ class CelShading(keras.layers.Layer):
                        "line_width": self.line_width, "saturation": self.saturation,
                        "photo_radius": self.photo_radius, "photo_chroma": self.photo_chroma,
                        "lift": self.lift, "line_rule": self.line_rule,
-                       "contour_step": self.contour_step, "contour_busy": self.contour_busy})
+                       "contour_step": self.contour_step, "contour_busy": self.contour_busy,
+                       "ink_radius": self.ink_radius, "ink_depth": self.ink_depth,
+                       "ink_coherence": self.ink_coherence, "ink_busy": self.ink_busy})
         return config

@@ -1,0 +1,43 @@
+"""The morphology the line rules are built from: black-hat, coherence, ridges."""
+
+import numpy as np
+import tensorflow as tf
+
+from cartoonize_tf.layers.morphology import black_hat, coherence, differences, ridge
+
+
+def column_image(profile, height=24):
+    """An image [1, height, len(profile), 1] whose every row is `profile`."""
+    row = np.asarray(profile, np.float32)
+    return tf.constant(np.broadcast_to(row[None, None, :, None], (1, height, row.size, 1)))
+
+
+def test_black_hat_measures_narrow_dark_lines_only():
+    profile = np.full(40, 50.0)
+    profile[10:13] -= 8.0  # a line 3 px wide
+    profile[25:34] -= 8.0  # a band 9 px wide
+    hat = black_hat(column_image(profile), 2).numpy()[0, 12, :, 0]
+    np.testing.assert_allclose(hat[10:13], 8.0, atol=1e-5)
+    np.testing.assert_allclose(np.delete(hat, range(10, 13)), 0.0, atol=1e-5)
+
+
+def test_coherence_is_high_along_lines_and_low_in_noise(rng):
+    stripes = column_image(50 + 10 * np.sin(np.arange(40) / 2.0))
+    noise = tf.constant(rng.normal(50, 10, (1, 24, 40, 1)).astype(np.float32))
+    assert coherence(stripes, 3).numpy()[0, 8:16, 8:32].min() > 0.95
+    assert coherence(noise, 3).numpy()[0, 8:16, 8:32].mean() < 0.65  # about 0.5 over 7x7
+
+
+def test_differences_keep_the_shape():
+    ramp = column_image(np.arange(10.0))
+    dx, dy = differences(ramp)
+    assert dx.shape == dy.shape == ramp.shape
+    np.testing.assert_allclose(dx.numpy(), 1.0)
+    np.testing.assert_allclose(dy.numpy(), 0.0)
+
+
+def test_ridge_keeps_a_valley_centre_thin():
+    bump = 10.0 * np.exp(-((np.arange(21) - 10.0) / 3.0) ** 2)
+    weight = ridge(column_image(bump)).numpy()[0, 12, :, 0]
+    assert weight[10] > 0.9
+    assert weight[[7, 13]].max() < 0.5 and weight[:6].max() < 0.01
