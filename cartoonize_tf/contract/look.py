@@ -41,8 +41,8 @@ CONTROLS = {control.name: control for control in (
             "the flat tones alone; 4: a poster)", integer=True, excluded=(1,)),
     Control("flatness", 0.0, 12.0, 5.0, "how much shading is flattened into one tone: the "
             "contrast (out of 100) that goes flat; 0 keeps the model's shading"),
-    Control("lines", 0.0, 3.0, 1.0, "outline strength (0: none, 1: the model's, 3: black)"),
-    Control("line_width", 1, 4, 1, "outline width (1: the model's; each step widens the "
+    Control("lines", 0.0, 3.0, 1.0, "line strength (0: none, 1: the model's, 3: black)"),
+    Control("line_width", 1, 4, 1, "line width (1: the model's; each step widens the "
             "lines by a pixel on either side, with rounded ends)", integer=True),
     Control("colour", 0.0, 2.0, 1.0, "colour saturation (0: grey, 1: the model's, 2: vivid)"),
 )}

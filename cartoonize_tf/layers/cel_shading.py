@@ -5,7 +5,7 @@ from keras import ops
 
 from cartoonize_tf.contract.look import CONTROLS
 from cartoonize_tf.layers.guided_filter import box_mean, guided_filter
-from cartoonize_tf.layers.morphology import ridge, slope, window_max, window_min
+from cartoonize_tf.layers.morphology import ridge, slope, uncrowded, window_max, window_min
 from cartoonize_tf.layers.photo_colour import lighten, photo_colour_offset
 from cartoonize_tf.layers.photo_lines import photo_line_darkening
 from cartoonize_tf.whitebox.look import FLAT_RADIUS
@@ -18,10 +18,9 @@ CALL_SETTINGS = ("levels", "flat_eps", "line_strength", "line_width", "saturatio
 # The line rules a stage can draw by (`line_rule`).
 LINE_RULES = ("outline", "contour", "ink")
 # The "contour" rule's fixed shape: how sharply a slope counts as steep (per luminance unit),
-# and the window in which the share of steep pixels counts as busy, and how sharply.
+# and the window in which the share of steep pixels counts as busy.
 CONTOUR_SHARPNESS = 2.0
 BUSY_RADIUS = 7
-BUSY_SHARPNESS = 20.0
 
 # Rec. 601 luma weights, for RGB images.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
@@ -145,11 +144,12 @@ class CelShading(keras.layers.Layer):
         edge_radius: its window radius: ramps up to about twice as wide become steps.
         line_strength: how dark the lines are (0: none, 1: as the line rule draws them,
             more: darker, down to black).
-        line_width: outline width: each line widened by `line_width - 1` pixels on either
+        line_width: line width: each line widened by `line_width - 1` pixels on either
             side, with rounded ends (`widen_dark`).
         saturation: colour saturation of the result (0: grey, 1: unchanged).
         photo_radius: radius of the windows over which the photo's colour is kept (0: the
-            photo's colour is not used, and a call needs no `photo`).
+            photo's colour is not used; a call then needs no `photo` unless the line rule is
+            "ink").
         photo_chroma: the kept colour's saturation, as a share of the photo's.
         lift: the lightening curve's exponent (1: none; below 1 lightens).
         line_rule: where lines go: "outline" (the difference of Gaussians above), "contour"
@@ -160,12 +160,13 @@ class CelShading(keras.layers.Layer):
         contour_busy: the share of steep pixels in a 15x15 window above which a region is
             busy texture and gets no contour lines (1: lines everywhere); lines fade as the
             share nears it.
-        ink_radius: the "ink" rule inks the photo's valleys narrower than `2 ink_radius + 1`
-            pixels,
-        ink_depth: lying deeper than this (luminance units) under their closing,
-        ink_coherence: where the photo's gradients are at least this coherent (0..1),
-        ink_busy: and valley centre lines are under this share of a 23x23 window
-            (`photo_lines.photo_line_darkening`).
+        ink_radius: the "ink" rule's valleys: narrower than `2 ink_radius + 1` pixels
+            (`photo_lines.photo_line_darkening`, which details the four).
+        ink_depth: how far under its closing (luminance units) a valley of the photo must
+            lie to be inked.
+        ink_coherence: how coherent (0..1) the photo's gradients around a valley must be.
+        ink_busy: the share of valley centre lines in a 23x23 window at which inking fades
+            (texture).
         **kwargs: standard `keras.layers.Layer` arguments.
 
     Each line rule's settings go unused under the others: the outline rule's
@@ -280,8 +281,7 @@ class CelShading(keras.layers.Layer):
         none."""
         steepness = slope(toned)
         steep = ops.sigmoid(CONTOUR_SHARPNESS * (steepness - self.contour_step))
-        calm = ops.sigmoid(BUSY_SHARPNESS * (self.contour_busy - box_mean(steep, BUSY_RADIUS)))
-        return 1.0 - steep * calm * ridge(steepness)
+        return 1.0 - steep * uncrowded(steep, self.contour_busy, BUSY_RADIUS) * ridge(steepness)
 
     @staticmethod
     def line_darkening(darkening, strength, width):

@@ -1,5 +1,6 @@
-"""Grey-level morphology and slopes of images `[N, H, W, C]`, from max pools and slicing only
-(differentiable, and every exporter takes them at any size)."""
+"""Grey-level morphology, slopes and texture measures of images `[N, H, W, C]`: max pools, box
+means, slicing and elementwise maths only (differentiable, and every exporter takes them at any
+size)."""
 
 from keras import ops
 
@@ -8,6 +9,8 @@ from cartoonize_tf.layers.guided_filter import box_mean
 # How sharply a pixel must be its 3x3 window's maximum to count as on a ridge (`ridge`).
 RIDGE_SHARPNESS = 10.0
 RIDGE_OFFSET = 3.0
+# How sharply a window's share of candidates past its limit makes it crowded (`uncrowded`).
+CROWD_SHARPNESS = 20.0
 
 
 def window_max(level, radius):
@@ -24,7 +27,8 @@ def window_min(level, radius):
 
 def black_hat(level, radius):
     """How far each pixel lies below the closing (a maximum, then a minimum, over
-    (2r+1)x(2r+1) windows): positive on dark features narrower than the window, 0 elsewhere."""
+    (2r+1)x(2r+1) windows): positive on dark features narrower than the window (and in
+    concave dark corners), 0 on flat areas and straight edges."""
     return window_min(window_max(level, radius), radius) - level
 
 
@@ -44,15 +48,24 @@ def slope(level):
 
 
 def coherence(level, radius):
-    """How much the gradients of `level` in each (2r+1)^2 window share one axis: near 1 along
-    a line or an edge, near 0 in speckle (the structure tensor's `(l1 - l2) / (l1 + l2)`)."""
+    """How much the gradients of `level` in each (2r+1)^2 window share one axis (the structure
+    tensor's `(l1 - l2) / (l1 + l2)`): 1 along a line or an edge, about 0.5 in noise over 7x7
+    windows, near 0 around a round dot; 1 on flat areas too (no gradient to disagree)."""
     dx, dy = differences(level)
     xx, yy, xy = box_mean(dx * dx, radius), box_mean(dy * dy, radius), box_mean(dx * dy, radius)
-    return ops.sqrt((xx - yy) ** 2 + 4.0 * xy * xy + 1e-6) / (xx + yy + 1e-3)
+    return ops.sqrt((xx - yy) * (xx - yy) + 4.0 * xy * xy + 1e-6) / (xx + yy + 1e-3)
 
 
 def ridge(strength):
-    """About 1 where `strength` (>= 0) is near its 3x3 window's maximum (a line's centre),
-    falling to 0 away from it: keeps lines one or two pixels wide."""
+    """About 1 (0.95) where `strength` (>= 0) is its 3x3 window's maximum (a line's centre,
+    or any plateau, zero included), 0.5 at 0.7 of that maximum, near 0 below half of it: keeps
+    a line one to three pixels wide, as its profile is sharp or smooth."""
     return ops.sigmoid(RIDGE_SHARPNESS * (strength - window_max(strength, 1))
                        / (strength + 1e-3) + RIDGE_OFFSET)
+
+
+def uncrowded(candidates, limit, radius):
+    """About 1 where `candidates` (0..1) fill little of each (2r+1)^2 window, 0.5 where they
+    fill `limit` of it, near 0 above (busy texture): `sigmoid(20 (limit - share))`, so at most
+    `sigmoid(20 limit)` on an empty window."""
+    return ops.sigmoid(CROWD_SHARPNESS * (limit - box_mean(candidates, radius)))

@@ -20,7 +20,9 @@ class GeneratorPretrainer(keras.Model):
     regions and edges are and the network learns on which side of each tone
     and line they fall. A stage that keeps the photo's colour (`photo_radius`)
     gives both the photo's colour above its window, so the loss then says
-    nothing about colour at that scale. `compile` takes one optimiser.
+    nothing about colour at that scale; one that inks the photo's lines
+    (`line_rule="ink"`) draws the same lines on both. `compile` takes one
+    optimiser.
 
     Args:
         generator: a `UNetGenerator`.
