@@ -32,6 +32,17 @@ def test_backend_keeps_the_picture_at_odd_sizes(small_generator, rng, name, leas
         assert psnr(cartoon, reference.cartoonize(photo)) >= least_db
 
 
+@pytest.mark.parametrize("name", ["tflite", "onnx", "openvino"])
+def test_backend_runs_the_shipped_stage_at_odd_sizes(shaded_generator, rng, name):
+    """The shipped stage (the photo's colour, ink lines) converts to each format and draws the
+    `tf` picture at sizes the generator's strides do not divide."""
+    reference = make_backend("tf", shaded_generator)
+    backend = make_backend(name, shaded_generator)
+    for shape in ((37, 53), (72, 96)):
+        photo = random_photo(rng, *shape)
+        assert psnr(backend.cartoonize(photo), reference.cartoonize(photo)) >= 45
+
+
 @pytest.mark.every_cpu
 def test_auto_keeps_the_picture_on_every_kind_of_cpu(small_generator, rng):
     reference = make_backend("tf", small_generator)
