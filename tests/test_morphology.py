@@ -43,3 +43,15 @@ def test_ridge_keeps_a_valley_centre_narrow():
     weight = ridge(column_image(bump)).numpy()[0, 12, :, 0]
     assert weight[10] > 0.9 and weight[10] > weight[[9, 11]].max() > 0.5
     assert weight[[7, 13]].max() < 0.5 and weight[:6].max() < 0.01
+
+
+def test_black_hat_sees_no_feature_at_the_border():
+    """A dark strip along the border, and brightness falling towards it, go on outside the
+    image: neither is a narrow dark feature."""
+    strip = np.full(40, 50.0)
+    strip[:3] -= 8.0
+    falling = 50.0 - 2.0 * np.maximum(8 - np.arange(40), 0)
+    for profile in (strip, falling, strip[::-1], falling[::-1]):
+        np.testing.assert_allclose(black_hat(column_image(profile), 4).numpy(), 0.0, atol=1e-5)
+    rows = tf.transpose(column_image(strip), (0, 2, 1, 3))
+    np.testing.assert_allclose(black_hat(rows, 4).numpy(), 0.0, atol=1e-5)

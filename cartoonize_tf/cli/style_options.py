@@ -23,10 +23,10 @@ def add_strength_option(parser, source="the photo"):
 
 
 def add_cel_shading_option(parser):
-    """--no-cel-shading: leave out a model's cel-shading stage (flat tones, outlines)."""
+    """--no-cel-shading: leave out a model's cel-shading stage (flat tones, lines)."""
     parser.add_argument("--no-cel-shading", action="store_true",
                         help="leave out the model's cel-shading stage (flat tones and dark "
-                             "outlines after the generator): a softer, more photographic look. "
+                             "lines after the generator): a softer, more photographic look. "
                              "Models without the stage (the authors') are unchanged")
 
 

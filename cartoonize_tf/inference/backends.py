@@ -47,7 +47,7 @@ from cartoonize_tf.utils.extras import require_extra
 from cartoonize_tf.utils.files import atomic_output
 from cartoonize_tf.utils.shipped_files import shipped
 
-CACHE_VERSION = "3"  # bump when the exported graphs change (2: rounded line widening; 3: ink lines)
+CACHE_VERSION = "4"  # bump when the exported graphs change (2: rounded line widening; 3, 4: ink lines)
 GRAPH_BACKENDS = ("tf", "tf-bfloat16", "xla", "keras-eager")
 
 

@@ -1,4 +1,4 @@
-"""Cel shading as a white-box Keras layer: flat tones and dark outlines, differentiable."""
+"""Cel shading as a white-box Keras layer: flat tones and dark lines, differentiable."""
 
 import keras
 from keras import ops
@@ -20,7 +20,7 @@ LINE_RULES = ("outline", "contour", "ink")
 # The "contour" rule's fixed shape: how sharply a slope counts as steep (per luminance unit),
 # and the window in which the share of steep pixels counts as busy.
 CONTOUR_SHARPNESS = 2.0
-BUSY_RADIUS = 7
+CONTOUR_BUSY_RADIUS = 7
 
 # Rec. 601 luma weights, for RGB images.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
@@ -89,11 +89,11 @@ def sharpen_edges(level, steepness, radius):
 
 @keras.saving.register_keras_serializable(package="cartoonize_tf")
 class CelShading(keras.layers.Layer):
-    """Cel shading of a cartoon in [-1, 1]: a few flat tones and dark outlines.
+    """Cel shading of a cartoon in [-1, 1]: a few flat tones and dark lines.
 
     White-box steps, all differentiable so a generator can be trained through
-    them, built from box means, max pools and a power only (no image-sized
-    constant: exports to SavedModel, TFLite and ONNX at any size):
+    them, built from box means, max pools, slicing and elementwise maths only (no
+    image-sized constant: exports to SavedModel, TFLite and ONNX at any size):
 
     - **Flat colour.** The chroma (each channel minus the channel mean) goes
       through a guided filter of radius `chroma_radius` with the grey image as
@@ -108,8 +108,9 @@ class CelShading(keras.layers.Layer):
       many bands (`soft_quantize`), only where the slope exceeds `gentle_slope`
       (luminance units per pixel), faded in over the same width again, so skies
       and blurred backgrounds keep their gradients. 0 draws no bands.
-    - **Outlines.** A difference of Gaussians, `d = G(1.15) - surround_ratio *
-      G(1.63)` (cascaded box means), darkens the dark side of edges by
+    - **Lines.** By default (`line_rule="outline"`) a difference of Gaussians,
+      `d = G(1.15) - surround_ratio * G(1.63)` (cascaded box means), darkens the dark
+      side of edges by
       `1 + tanh(line_sharpness * min(d + line_threshold + texture_weight * t, 0))`,
       where `t` is the local mean of |G(1.15) - G(1.63)|: a lone long edge draws a
       line, busy texture (fur, food, foliage) raises its own threshold and stays
@@ -121,7 +122,7 @@ class CelShading(keras.layers.Layer):
       shadow), where they are line-like and not crowded (`photo_lines`).
     - **The photo's colour.** With `photo_radius`, the call's `photo` sets the colour at
       scales above that window: the local mean chroma becomes `photo_chroma` times the
-      photo's, and the mean grey over windows three times as wide the photo's, outlines
+      photo's, and the mean grey over windows three times as wide the photo's, lines
       included (`photo_colour_offset`): the generator's own cast and darkening go, its flat
       regions and lines stay.
     - **Lightening.** With `lift` below 1, RGB goes through `v^lift` on [0, 1] (`lighten`):
@@ -281,7 +282,7 @@ class CelShading(keras.layers.Layer):
         none."""
         steepness = slope(toned)
         steep = ops.sigmoid(CONTOUR_SHARPNESS * (steepness - self.contour_step))
-        return 1.0 - steep * uncrowded(steep, self.contour_busy, BUSY_RADIUS) * ridge(steepness)
+        return 1.0 - steep * uncrowded(steep, self.contour_busy, CONTOUR_BUSY_RADIUS) * ridge(steepness)
 
     @staticmethod
     def line_darkening(darkening, strength, width):

@@ -25,11 +25,24 @@ def window_min(level, radius):
     return -window_max(-level, radius)
 
 
+def extend_border(level, width):
+    """`level` with its border rows and columns repeated `width` times on every side
+    (concatenation only)."""
+    level = ops.concatenate([level[:, :1]] * width + [level] + [level[:, -1:]] * width, axis=1)
+    return ops.concatenate([level[:, :, :1]] * width + [level] + [level[:, :, -1:]] * width,
+                           axis=2)
+
+
 def black_hat(level, radius):
     """How far each pixel lies below the closing (a maximum, then a minimum, over
     (2r+1)x(2r+1) windows): positive on dark features narrower than the window (and in
-    concave dark corners), 0 on flat areas and straight edges."""
-    return window_min(window_max(level, radius), radius) - level
+    concave dark corners), 0 on flat areas and straight edges. The image is taken to go on
+    as its border pixels do, so a dark strip along the border, or brightness falling towards
+    it, is no feature."""
+    width = 2 * radius
+    extended = extend_border(level, width)
+    closing = window_min(window_max(extended, radius), radius)
+    return closing[:, width:-width, width:-width] - level
 
 
 def differences(level):

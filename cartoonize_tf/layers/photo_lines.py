@@ -4,8 +4,9 @@ Where the authors' cartoons draw a line the photo has no stroke of, the photo mo
 faint one: at 87% of such pixels (the shared pairs, 2026-12-06) the photo's grey lies 10 to 30
 levels (of 255) under its closing by a 7x7 ellipse, less than a stroke's 30, while a smoothing
 generator and flat tones leave under 10 at two thirds of them. This rule finds those thin dark
-valleys of the photo (fold creases, a jaw's shadow, hair partings) and draws them as lines,
-where they are line-like and not crowded (texture).
+valleys of the photo (fold creases, a jaw's shadow, hair partings), with its own window (a 9x9
+square closing of the 3x3-averaged luminance, at the cartoon's working size), and draws them
+as lines where they are line-like and not crowded (texture).
 """
 
 import math
