@@ -17,12 +17,12 @@ REFERENCE_DIR = Path(os.environ.get("CARTOONIZE_TF_REFERENCE",
 # at edges, no bands.
 FLAT_TONES = {"levels": 0, "flat_radius": 8, "flat_eps": 25.0, "edge_sharpening": 10.0,
               "edge_radius": 4, "chroma_radius": 6}
-# The whole stage of the shipped model (saved_models/cartoonizer.keras): those tones, the
-# photo's faint dark lines inked, then the photo's colour kept over 33x33 windows, calmed, and
-# lightened (a call needs the photo).
+# The whole stage of the shipped model (saved_models/cartoonizer.keras): those tones with their
+# dark bands thinned, the photo's faint dark lines inked, then the photo's colour kept over
+# 33x33 windows, calmed, and lightened (a call needs the photo).
 SHIPPED_STAGE = {**FLAT_TONES, "photo_radius": 16, "photo_chroma": 0.92, "lift": 0.9,
                  "line_rule": "ink", "ink_radius": 4, "ink_depth": 5.5, "ink_coherence": 0.55,
-                 "ink_busy": 0.1}
+                 "ink_busy": 0.1, "thin_radius": 5, "thin_depth": 12.0}
 # Every look control at the bottom, and at the top, of its range.
 LOW_ENDS = {name: control.low for name, control in CONTROLS.items()}
 HIGH_ENDS = {name: control.high for name, control in CONTROLS.items()}

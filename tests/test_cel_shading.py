@@ -143,7 +143,9 @@ def test_keras_layer_conventions(tmp_path, rng):
                                     {"contour_busy": 0}, {"contour_busy": 1.5},
                                     {"ink_radius": 0}, {"ink_radius": 1.5}, {"ink_depth": 0},
                                     {"ink_coherence": -0.1}, {"ink_coherence": 1.0},
-                                    {"ink_busy": 0}, {"ink_busy": 2}])
+                                    {"ink_busy": 0}, {"ink_busy": 2},
+                                    {"thin_radius": -1}, {"thin_radius": 2.5},
+                                    {"thin_depth": 0}])
 def test_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         CelShading(**kwargs)

@@ -1,9 +1,10 @@
-"""The morphology the line rules are built from: black-hat, coherence, ridges."""
+"""The morphology the line rules and the tones are built from: black-hat, coherence, ridges,
+thinning."""
 
 import numpy as np
 import tensorflow as tf
 
-from cartoonize_tf.layers.morphology import black_hat, coherence, differences, ridge
+from cartoonize_tf.layers.morphology import black_hat, coherence, differences, ridge, thin_dark
 
 
 def column_image(profile, height=24):
@@ -55,3 +56,34 @@ def test_black_hat_sees_no_feature_at_the_border():
         np.testing.assert_allclose(black_hat(column_image(profile), 4).numpy(), 0.0, atol=1e-5)
     rows = tf.transpose(column_image(strip), (0, 2, 1, 3))
     np.testing.assert_allclose(black_hat(rows, 4).numpy(), 0.0, atol=1e-5)
+
+
+def dark_band(width, depth=30.0, size=40, start=15):
+    profile = np.full(size, 60.0)
+    profile[start:start + width] -= depth
+    return profile
+
+
+def test_thin_dark_keeps_lines_and_lifts_the_flanks_of_bands():
+    for width in (1, 2, 3, 4):
+        profile = dark_band(width)
+        thinned = thin_dark(column_image(profile), 5, 12.0).numpy()[0, 12, :, 0]
+        np.testing.assert_allclose(thinned, profile, atol=2.0)  # 0.95 of the depth kept
+    profile = dark_band(6)
+    thinned = thin_dark(column_image(profile), 5, 12.0).numpy()[0, 12, :, 0]
+    np.testing.assert_allclose(thinned[17:19], 30.0, atol=2.0)  # the middle two stay
+    lifted = thinned - profile
+    assert lifted[[15, 20]].min() > 9.0 and lifted[[16, 19]].min() > 6.0  # a third, a quarter
+    assert lifted[[15, 20]].min() > lifted[[16, 19]].max()
+    np.testing.assert_allclose(np.delete(lifted, range(15, 21)), 0.0, atol=1e-5)
+
+
+def test_thin_dark_leaves_flat_areas_wide_regions_and_shallow_bands():
+    flat = column_image(np.full(40, 60.0))
+    np.testing.assert_array_equal(thin_dark(flat, 5, 12.0).numpy(), flat.numpy())
+    wide = np.where(np.arange(40) < 20, 30.0, 60.0)  # an edge: no feature narrower than 11
+    np.testing.assert_allclose(thin_dark(column_image(wide), 5, 12.0).numpy()[0, 12, :, 0],
+                               wide, atol=1e-5)
+    shallow = dark_band(6, depth=4.0)
+    lifted = thin_dark(column_image(shallow), 5, 12.0).numpy()[0, 12, :, 0] - shallow
+    assert lifted.max() < 0.1 * 4.0

@@ -47,7 +47,9 @@ from cartoonize_tf.utils.extras import require_extra
 from cartoonize_tf.utils.files import atomic_output
 from cartoonize_tf.utils.shipped_files import shipped
 
-CACHE_VERSION = "4"  # bump when the exported graphs change (2: rounded line widening; 3, 4: ink lines)
+# Bump when the exported graphs change (2: rounded line widening; 3, 4: ink lines; 5: dark bands
+# thinned).
+CACHE_VERSION = "5"
 GRAPH_BACKENDS = ("tf", "tf-bfloat16", "xla", "keras-eager")
 
 

@@ -5,7 +5,7 @@ from keras import ops
 
 from cartoonize_tf.contract.look import CONTROLS
 from cartoonize_tf.layers.guided_filter import box_mean, guided_filter
-from cartoonize_tf.layers.morphology import ridge, slope, uncrowded, window_max, window_min
+from cartoonize_tf.layers.morphology import ridge, slope, thin_dark, uncrowded, window_max, window_min
 from cartoonize_tf.layers.photo_colour import lighten, photo_colour_offset
 from cartoonize_tf.layers.photo_lines import photo_line_darkening
 from cartoonize_tf.whitebox.look import FLAT_RADIUS
@@ -102,8 +102,10 @@ class CelShading(keras.layers.Layer):
       a self-guided filter of that radius: areas whose contrast is under about
       `sqrt(flat_eps)` luminance units (skin shading, skies) become one flat tone,
       stronger edges stay; `edge_sharpening` then turns the ramps left across
-      edges into steps (`sharpen_edges`, over windows of `edge_radius`). Colour
-      is kept by shifting R, G and B together.
+      edges into steps (`sharpen_edges`, over windows of `edge_radius`). With
+      `thin_radius`, dark bands the sharpening left narrower than `2 thin_radius + 1`
+      pixels are then thinned towards their middle (`morphology.thin_dark`): more a
+      line, less a mass. Colour is kept by shifting R, G and B together.
     - **Bands.** With `levels`, luminance goes through a soft staircase of that
       many bands (`soft_quantize`), only where the slope exceeds `gentle_slope`
       (luminance units per pixel), faded in over the same width again, so skies
@@ -143,6 +145,10 @@ class CelShading(keras.layers.Layer):
             across stronger edges; 0: no flattening).
         edge_sharpening: steepness of `sharpen_edges` on the tones (0: none).
         edge_radius: its window radius: ramps up to about twice as wide become steps.
+        thin_radius: dark features of the tones narrower than `2 thin_radius + 1` pixels are
+            thinned towards their middle (0: none).
+        thin_depth: how far under their closing (luminance units) they must lie to be
+            thinned.
         line_strength: how dark the lines are (0: none, 1: as the line rule draws them,
             more: darker, down to black).
         line_width: line width: each line widened by `line_width - 1` pixels on either
@@ -194,7 +200,7 @@ class CelShading(keras.layers.Layer):
                  edge_radius=1, line_strength=1.0, line_width=1, saturation=1.0, photo_radius=0,
                  photo_chroma=1.0, lift=1.0, line_rule="outline", contour_step=6.0,
                  contour_busy=0.2, ink_radius=4, ink_depth=5.5, ink_coherence=0.55, ink_busy=0.1,
-                 **kwargs):
+                 thin_radius=0, thin_depth=12.0, **kwargs):
         super().__init__(**kwargs)
         if int(levels) != levels or levels < 0 or levels == 1:
             raise ValueError(f"levels must be 0 (no bands) or an integer of at least 2, "
@@ -207,7 +213,8 @@ class CelShading(keras.layers.Layer):
             raise ValueError(f"texture_weight must not be negative, got {texture_weight!r}")
         if int(chroma_radius) != chroma_radius or chroma_radius < 0:
             raise ValueError(f"chroma_radius must be a whole number >= 0, got {chroma_radius!r}")
-        for name, value in (("flat_radius", flat_radius), ("photo_radius", photo_radius)):
+        for name, value in (("flat_radius", flat_radius), ("photo_radius", photo_radius),
+                            ("thin_radius", thin_radius)):
             if int(value) != value or value < 0:
                 raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
         for name, value in (("edge_radius", edge_radius), ("line_width", line_width),
@@ -223,7 +230,8 @@ class CelShading(keras.layers.Layer):
         if not 0 <= ink_coherence < 1:
             raise ValueError(f"ink_coherence must be in [0, 1), got {ink_coherence!r}")
         for name, value in (("chroma_eps", chroma_eps), ("lift", lift),
-                            ("contour_step", contour_step), ("ink_depth", ink_depth)):
+                            ("contour_step", contour_step), ("ink_depth", ink_depth),
+                            ("thin_depth", thin_depth)):
             if value <= 0:
                 raise ValueError(f"{name} must be positive, got {value!r}")
         for name, value in (("flat_eps", flat_eps), ("edge_sharpening", edge_sharpening),
@@ -257,6 +265,8 @@ class CelShading(keras.layers.Layer):
         self.ink_depth = float(ink_depth)
         self.ink_coherence = float(ink_coherence)
         self.ink_busy = float(ink_busy)
+        self.thin_radius = int(thin_radius)
+        self.thin_depth = float(thin_depth)
 
     def tone_weight(self, level):
         """0 on gentle gradients, 1 where the slope is at least twice `gentle_slope`."""
@@ -309,7 +319,7 @@ class CelShading(keras.layers.Layer):
 
     def tones(self, level, levels, flat_eps):
         """Luminance made cartoon tones: flattened (with `flat_eps`), banded in `levels` bands,
-        sharpened (each as configured; 0 skips a step)."""
+        sharpened, its dark bands thinned (each as configured; 0 skips a step)."""
         radius = (self.flat_radius or FLAT_RADIUS) if per_call(flat_eps) else self.flat_radius
         toned = unless(radius == 0 or flat_eps == 0,
                        lambda: guided_filter(level, level, radius, flat_eps), level)
@@ -318,6 +328,8 @@ class CelShading(keras.layers.Layer):
             soft_quantize(toned, step, self.step_sharpness) - toned), toned)
         if self.edge_sharpening:
             toned = sharpen_edges(toned, self.edge_sharpening, self.edge_radius)
+        if self.thin_radius:
+            toned = thin_dark(toned, self.thin_radius, self.thin_depth)
         return toned
 
     def call(self, inputs, settings=None, photo=None):
@@ -378,5 +390,6 @@ class CelShading(keras.layers.Layer):
                        "lift": self.lift, "line_rule": self.line_rule,
                        "contour_step": self.contour_step, "contour_busy": self.contour_busy,
                        "ink_radius": self.ink_radius, "ink_depth": self.ink_depth,
-                       "ink_coherence": self.ink_coherence, "ink_busy": self.ink_busy})
+                       "ink_coherence": self.ink_coherence, "ink_busy": self.ink_busy,
+                       "thin_radius": self.thin_radius, "thin_depth": self.thin_depth})
         return config

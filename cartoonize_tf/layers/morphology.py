@@ -11,6 +11,10 @@ RIDGE_SHARPNESS = 10.0
 RIDGE_OFFSET = 3.0
 # How sharply a window's share of candidates past its limit makes it crowded (`uncrowded`).
 CROWD_SHARPNESS = 20.0
+# How sharply a dark feature deeper than `thin_dark`'s depth is thinned (per luminance unit),
+# and the radius of the box mean that gives a flat-bottomed feature a peak in its middle.
+THIN_SHARPNESS = 0.5
+THIN_MIDDLE_RADIUS = 3
 
 
 def window_max(level, radius):
@@ -82,3 +86,17 @@ def uncrowded(candidates, limit, radius):
     fill `limit` of it, near 0 above (busy texture): `sigmoid(20 (limit - share))`, so at most
     `sigmoid(20 limit)` on an empty window."""
     return ops.sigmoid(CROWD_SHARPNESS * (limit - box_mean(candidates, radius)))
+
+
+def thin_dark(level, radius, depth):
+    """Dark features narrower than `2 radius + 1` pixels and deeper than `depth` under their
+    closing (`black_hat`), thinned towards their middle: each pixel is lifted towards the
+    closing as far as it lies off the middle ridge (`ridge`) of the feature's depth smoothed
+    over 7x7 windows. A line up to four pixels wide keeps its width (smoothed, its depth is a
+    plateau); a band six pixels wide keeps its middle two, its outer pixels lifted by about a
+    third of its depth, the next by a quarter; flat areas and regions wider than the window
+    are left as they are."""
+    hat = black_hat(level, radius)
+    deep = ops.sigmoid(THIN_SHARPNESS * (hat - depth))
+    middle = ridge(box_mean(hat, THIN_MIDDLE_RADIUS))
+    return level + deep * (1.0 - middle) * hat
