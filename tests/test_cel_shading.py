@@ -128,6 +128,8 @@ def test_keras_layer_conventions(tmp_path, rng):
     run_layer_test(CelShading, FLAT_TONES, x, (2, 12, 10, 3), tmp_path)
     run_layer_test(CelShading, {**FLAT_TONES, "line_rule": "contour", "contour_step": 4.0,
                                 "contour_busy": 0.3}, x, (2, 12, 10, 3), tmp_path)
+    run_layer_test(CelShading, {**FLAT_TONES, "thin_radius": 3, "thin_depth": 8.0}, x,
+                   (2, 12, 10, 3), tmp_path)
 
 
 @pytest.mark.parametrize("kwargs", [{"levels": 1}, {"levels": 2.5}, {"step_sharpness": 0},

@@ -103,7 +103,7 @@ class CelShading(keras.layers.Layer):
       `sqrt(flat_eps)` luminance units (skin shading, skies) become one flat tone,
       stronger edges stay; `edge_sharpening` then turns the ramps left across
       edges into steps (`sharpen_edges`, over windows of `edge_radius`). With
-      `thin_radius`, dark bands the sharpening left narrower than `2 thin_radius + 1`
+      `thin_radius`, dark bands of the tones narrower than `2 thin_radius + 1`
       pixels are then thinned towards their middle (`morphology.thin_dark`): more a
       line, less a mass. Colour is kept by shifting R, G and B together.
     - **Bands.** With `levels`, luminance goes through a soft staircase of that

@@ -92,10 +92,11 @@ def thin_dark(level, radius, depth):
     """Dark features narrower than `2 radius + 1` pixels and deeper than `depth` under their
     closing (`black_hat`), thinned towards their middle: each pixel is lifted towards the
     closing as far as it lies off the middle ridge (`ridge`) of the feature's depth smoothed
-    over 7x7 windows. A line up to four pixels wide keeps its width (smoothed, its depth is a
-    plateau); a band six pixels wide keeps its middle two, its outer pixels lifted by about a
-    third of its depth, the next by a quarter; flat areas and regions wider than the window
-    are left as they are."""
+    over 7x7 windows. A line along a row or column up to four pixels wide keeps its width
+    (smoothed, its depth is a plateau; a diagonal one loses a little at a flank); a band six
+    pixels wide keeps its middle two, its outer pixels lifted by about a third of its depth,
+    the next by a quarter; flat areas and regions wider than the window are left as they
+    are."""
     hat = black_hat(level, radius)
     deep = ops.sigmoid(THIN_SHARPNESS * (hat - depth))
     middle = ridge(box_mean(hat, THIN_MIDDLE_RADIUS))
